@@ -1,0 +1,50 @@
+# cineswarm: install, build, test, demo and benchmarks.
+# Every target works on a fresh Debian 12 machine as root, with no step done by hand.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+# Debian packages: the build toolchain and libtorrent, plus every real third-party
+# component the tests talk to (BitTorrent clients, tracker, SNMP, browser).
+APT_PACKAGES := build-essential python3 pkg-config libtorrent-rasterbar-dev libssl-dev \
+	python3-libtorrent aria2 transmission-cli qbittorrent-nox opentracker \
+	snmpd snmp smitools chromium openssl iproute2 systemd ca-certificates
+
+.PHONY: deps apt node-deps build test demo bench image clean check-node
+
+check-node:
+	@command -v node >/dev/null || { echo "Node.js 20 or newer is required (node not found)"; exit 1; }
+	@node -e 'const [M]=process.versions.node.split(".").map(Number); if (M<20) { console.error("Node.js 20 or newer is required, found " + process.version); process.exit(1) }'
+
+# apt-get only when something is missing, so repeated runs stay fast.
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "Debian packages: all present"; else \
+	  echo "Installing Debian packages:" $$missing; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+node_modules/.installed: package.json package-lock.json
+	npm ci
+	@touch $@
+
+node-deps: check-node node_modules/.installed
+
+deps: apt node-deps
+
+build: deps
+	npx node-gyp build
+	npx tsc -p tsconfig.build.json
+
+test: build
+	npx tsc -p tsconfig.json
+	node test/run.mjs
+
+demo: build
+	node --import=tsx test/demo.ts
+
+bench: build
+	node --import=tsx bench/run.ts
+
+clean:
+	rm -rf build dist node_modules

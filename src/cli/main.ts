@@ -1,0 +1,48 @@
+// `cineswarm` command line: picks the sub-command and hands over to its module.
+// Each sub-command lives in its own file and exports `run(argv): Promise<number>` (the exit code).
+
+interface Command {
+  summary: string;
+  load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  server: { summary: 'run the central seed server (groups, torrents, tracker)', load: () => import('./server.js') },
+  agent: { summary: 'run the cinema agent', load: () => import('./agent.js') },
+  publish: { summary: 'publish a DCP folder to a group and optionally seed it', load: () => import('./publish.js') },
+  verify: { summary: 'verify a DCP folder against its packing lists', load: () => import('./verify.js') },
+  status: { summary: "show one agent's state", load: () => import('./status.js') },
+};
+
+function usage(): string {
+  const lines = ['usage: cineswarm <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push('', "Run 'cineswarm <command> --help' for the options of one command.");
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`cineswarm: unknown command '${name}'\n${usage()}\n`);
+    return 2;
+  }
+  const mod = await command.load();
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`cineswarm: ${message}\n`);
+    process.exitCode = 1;
+  },
+);
