@@ -12,6 +12,8 @@ const COMMANDS: Record<string, Command> = {
   publish: { summary: 'publish a DCP folder to a group and optionally seed it', load: () => import('./publish.js') },
   verify: { summary: 'verify a DCP folder against its packing lists', load: () => import('./verify.js') },
   status: { summary: "show one agent's state", load: () => import('./status.js') },
+  update: { summary: 'install a signed firmware bundle into the inactive slot', load: () => import('./update.js') },
+  firmware: { summary: 'publish a signed firmware bundle to the central server', load: () => import('./firmware.js') },
 };
 
 function usage(): string {

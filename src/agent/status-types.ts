@@ -1,0 +1,95 @@
+// The agent's observable state, as the local JSON API, the web page, /metrics and SNMP show it.
+// DESIGN.md "Agent local API" fixes the field names of AgentStatus; the extra fields
+// (groups, alarms, history, conflicts) are what the status page needs on top.
+
+export type TorrentStateName =
+  | 'queued'
+  | 'checking'
+  | 'downloading'
+  | 'verifying'
+  | 'ready'
+  | 'seeding'
+  | 'failed'
+  | 'paused';
+
+export type VerifyStateName = 'none' | 'pending' | 'running' | 'passed' | 'failed';
+
+export interface VerifyFailure {
+  path: string;
+  reason: string;
+}
+
+export interface TorrentView {
+  name: string;
+  group: string;
+  infoHash: string;
+  state: TorrentStateName;
+  /** 0..1 */
+  progress: number;
+  sizeBytes: number;
+  downloadBps: number;
+  uploadBps: number;
+  peers: number;
+  /** null when unknown (stalled, or not downloading) */
+  etaSeconds: number | null;
+  verify: { state: VerifyStateName; failed: VerifyFailure[] };
+  /** one sentence for a projectionist, e.g. why it is queued or failed */
+  message?: string;
+}
+
+export type GroupJoinState = 'joining' | 'joined' | 'unauthorized' | 'not-found' | 'unreachable';
+
+export interface GroupView {
+  id: string;
+  state: GroupJoinState;
+  message?: string;
+  lastPollAt?: string;
+}
+
+export interface Alarm {
+  code: string;
+  severity: 'warning' | 'critical';
+  message: string;
+  /** ISO time the condition was first seen */
+  since: string;
+}
+
+export interface HistoryView {
+  name: string;
+  infoHash: string;
+  group: string;
+  addedAt: string;
+  completedAt?: string;
+  state: TorrentStateName;
+}
+
+export interface ConflictView {
+  name: string;
+  group: string;
+  knownInfoHash: string;
+  offeredInfoHash: string;
+  seenAt: string;
+}
+
+export interface AgentStatus {
+  id: string;
+  version: string;
+  /** seconds since the agent started */
+  uptime: number;
+  disk: { path: string; total: number; free: number };
+  network: { rxBps: number; txBps: number };
+  torrents: TorrentView[];
+  groups: GroupView[];
+  alarms: Alarm[];
+  history: HistoryView[];
+  conflicts: ConflictView[];
+  lastPollAt: string | null;
+}
+
+/** Operator actions offered by the web page; each resolves when the agent has applied it. */
+export interface AgentControl {
+  pause(infoHash: string): Promise<void>;
+  resume(infoHash: string): Promise<void>;
+  reverify(infoHash: string): Promise<void>;
+  pollNow(): Promise<void>;
+}
