@@ -71,6 +71,29 @@ export interface ConflictView {
   seenAt: string;
 }
 
+/** Space on one filesystem the agent writes to. */
+export interface DiskView {
+  path: string;
+  total: number;
+  free: number;
+}
+
+/** Health of one RAID array or drive; 'unknown' when the system does not expose it. */
+export interface StorageHealthView {
+  device: string;
+  kind: 'raid' | 'disk';
+  state: 'ok' | 'degraded' | 'rebuilding' | 'failing' | 'unknown';
+  detail?: string;
+}
+
+/** What the monitor sees of the machine and of the agent process itself. */
+export interface SystemView {
+  /** downloadDir and ingestDir (both listed even when on the same filesystem) */
+  disks: DiskView[];
+  storage: StorageHealthView[];
+  process: { cpuPercent: number; rssBytes: number };
+}
+
 export interface AgentStatus {
   id: string;
   version: string;
@@ -84,6 +107,8 @@ export interface AgentStatus {
   history: HistoryView[];
   conflicts: ConflictView[];
   lastPollAt: string | null;
+  /** filled from the monitor when the agent has one (src/agent/monitor.ts) */
+  system?: SystemView;
 }
 
 /** Operator actions offered by the web page; each resolves when the agent has applied it. */
