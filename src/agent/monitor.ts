@@ -1,0 +1,241 @@
+// Watches the machine for the agent: free space where DCPs land, RAID/drive health where the
+// OS exposes it, network rates, and the agent's own CPU and memory; raises LOW_DISK when space runs short.
+import fs from 'node:fs/promises';
+import si from 'systeminformation';
+import { log as rootLog, type Logger } from '../util/log.js';
+import { ALARM_CODES, type AlarmBook } from './alarms.js';
+import type { DiskView, StorageHealthView, SystemView } from './status-types.js';
+
+export interface MonitorOptions {
+  downloadDir: string;
+  ingestDir: string;
+  /** below this on downloadDir: LOW_DISK warning; below a tenth of it: critical */
+  minFreeBytes: number;
+  alarms: AlarmBook;
+  /** sampling period of start(); default 2000 ms */
+  intervalMs?: number;
+  /** period of the slower RAID/SMART look; default 5 min */
+  storageIntervalMs?: number;
+  /** count loopback traffic too (tests on 127.0.0.1); default false, a cinema wants its real links */
+  includeLoopback?: boolean;
+  /** where mdadm reports arrays; default /proc/mdstat */
+  mdstatPath?: string;
+  logger?: Logger;
+}
+
+export interface MonitorSnapshot extends SystemView {
+  network: { rxBps: number; txBps: number; interfaces: { iface: string; rxBps: number; txBps: number }[] };
+  sampledAt: string;
+}
+
+interface Counter {
+  rx: number;
+  tx: number;
+  at: number;
+}
+
+export async function diskUsage(path: string): Promise<DiskView> {
+  const st = await fs.statfs(path);
+  // bavail, not bfree: blocks reserved for root are not ours to fill.
+  return { path, total: st.blocks * st.bsize, free: st.bavail * st.bsize };
+}
+
+/** Parses /proc/mdstat: one entry per md array, degraded when a member is missing ("_" in [UU_]). */
+export function parseMdstat(text: string): StorageHealthView[] {
+  const out: StorageHealthView[] = [];
+  const blocks = text.split(/\n(?=md\d+\s*:)/);
+  for (const block of blocks) {
+    const head = /^(md\d+)\s*:\s*(\S+)\s*(\S+)?/m.exec(block);
+    if (!head) continue;
+    const [, device, activity, level] = head;
+    const members = /\[(\d+)\/(\d+)\]\s*\[([U_]+)\]/.exec(block);
+    const recovery = /(recovery|resync|reshape|check)\s*=\s*([\d.]+%)/.exec(block);
+    let state: StorageHealthView['state'] = 'ok';
+    let detail = `${level ?? ''} ${activity}`.trim();
+    if (activity !== 'active') state = 'degraded';
+    if (members) {
+      detail += `, ${members[2]} of ${members[1]} drives working [${members[3]}]`;
+      if (members[3].includes('_')) state = 'degraded';
+    }
+    if (recovery && recovery[1] !== 'check') {
+      state = state === 'degraded' ? 'rebuilding' : state;
+      detail += `, ${recovery[1]} ${recovery[2]}`;
+    }
+    out.push({ device, kind: 'raid', state, detail });
+  }
+  return out;
+}
+
+export class Monitor {
+  private readonly opts: Required<Omit<MonitorOptions, 'logger'>>;
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | null = null;
+  private counters = new Map<string, Counter>();
+  private cpuMark = { usage: process.cpuUsage(), at: performance.now() };
+  private storage: StorageHealthView[] = [];
+  private storageAt = 0;
+  private last: MonitorSnapshot | null = null;
+  private sampling: Promise<MonitorSnapshot> | null = null;
+
+  constructor(opts: MonitorOptions) {
+    this.opts = {
+      intervalMs: 2000,
+      storageIntervalMs: 5 * 60_000,
+      includeLoopback: false,
+      mdstatPath: '/proc/mdstat',
+      ...opts,
+    };
+    this.log = opts.logger ?? rootLog.child({ component: 'monitor' });
+  }
+
+  start(): void {
+    if (this.timer) return;
+    void this.sample().catch((err: unknown) => this.log.warn({ err }, 'monitor sample failed'));
+    this.timer = setInterval(() => {
+      void this.sample().catch((err: unknown) => this.log.warn({ err }, 'monitor sample failed'));
+    }, this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** The last snapshot, or null before the first sample completes. */
+  latest(): MonitorSnapshot | null {
+    return this.last;
+  }
+
+  /** Takes one sample now (concurrent callers share it). */
+  sample(): Promise<MonitorSnapshot> {
+    this.sampling ??= this.takeSample().finally(() => {
+      this.sampling = null;
+    });
+    return this.sampling;
+  }
+
+  private async takeSample(): Promise<MonitorSnapshot> {
+    const [disks, network, storage] = await Promise.all([this.disks(), this.network(), this.storageHealth()]);
+    const snapshot: MonitorSnapshot = {
+      disks,
+      storage,
+      process: this.processUsage(),
+      network,
+      sampledAt: new Date().toISOString(),
+    };
+    this.checkDisk(disks[0]);
+    this.checkStorage(storage);
+    this.last = snapshot;
+    return snapshot;
+  }
+
+  private async disks(): Promise<DiskView[]> {
+    const paths = [this.opts.downloadDir, this.opts.ingestDir];
+    return Promise.all(
+      paths.map((p) =>
+        // A missing directory (unmounted RAID) must not stop the other figures: show it as 0 of 0.
+        diskUsage(p).catch((err: NodeJS.ErrnoException) => {
+          this.log.warn({ path: p, code: err.code }, `cannot read free space of ${p}: ${err.message}`);
+          return { path: p, total: 0, free: 0 };
+        }),
+      ),
+    );
+  }
+
+  private checkDisk(d: DiskView): void {
+    const min = this.opts.minFreeBytes;
+    if (d.total > 0 && d.free < min) {
+      const severity = d.free < min / 10 ? 'critical' : 'warning';
+      this.opts.alarms.raise(
+        ALARM_CODES.LOW_DISK,
+        severity,
+        `Only ${formatBytes(d.free)} free on ${d.path}; the agent keeps at least ${formatBytes(min)} free. ` +
+          'New DCPs wait until old ones are removed or storage is added.',
+      );
+    } else if (d.total > 0) {
+      this.opts.alarms.clear(ALARM_CODES.LOW_DISK);
+    }
+  }
+
+  private checkStorage(storage: StorageHealthView[]): void {
+    const bad = storage.filter((s) => s.state === 'degraded' || s.state === 'failing' || s.state === 'rebuilding');
+    if (bad.length === 0) {
+      this.opts.alarms.clear(ALARM_CODES.STORAGE_DEGRADED);
+      return;
+    }
+    const words = bad.map((s) => `${s.device} ${s.state}${s.detail ? ` (${s.detail})` : ''}`).join('; ');
+    this.opts.alarms.raise(ALARM_CODES.STORAGE_DEGRADED, 'critical', `Storage needs attention: ${words}.`);
+  }
+
+  private async network(): Promise<MonitorSnapshot['network']> {
+    const now = performance.now();
+    const stats = await si.networkStats('*');
+    const interfaces: MonitorSnapshot['network']['interfaces'] = [];
+    let rxBps = 0;
+    let txBps = 0;
+    for (const s of stats) {
+      if (!this.opts.includeLoopback && s.iface === 'lo') continue;
+      // Rates from our own previous reading, so several monitors in one process do not disturb each other.
+      const prev = this.counters.get(s.iface);
+      this.counters.set(s.iface, { rx: s.rx_bytes, tx: s.tx_bytes, at: now });
+      if (!prev || now <= prev.at) continue;
+      const secs = (now - prev.at) / 1000;
+      const rx = Math.max(0, Math.round((s.rx_bytes - prev.rx) / secs));
+      const tx = Math.max(0, Math.round((s.tx_bytes - prev.tx) / secs));
+      interfaces.push({ iface: s.iface, rxBps: rx, txBps: tx });
+      rxBps += rx;
+      txBps += tx;
+    }
+    return { rxBps, txBps, interfaces };
+  }
+
+  private processUsage(): SystemView['process'] {
+    const now = performance.now();
+    const usage = process.cpuUsage();
+    const cpuMicros = usage.user - this.cpuMark.usage.user + (usage.system - this.cpuMark.usage.system);
+    const wallMicros = (now - this.cpuMark.at) * 1000;
+    this.cpuMark = { usage, at: now };
+    // Percent of one core, as top shows it.
+    const cpuPercent = wallMicros > 0 ? Math.round((cpuMicros / wallMicros) * 1000) / 10 : 0;
+    return { cpuPercent, rssBytes: process.memoryUsage.rss() };
+  }
+
+  private async storageHealth(): Promise<StorageHealthView[]> {
+    const now = Date.now();
+    if (this.storageAt && now - this.storageAt < this.opts.storageIntervalMs) return this.storage;
+    this.storageAt = now;
+    const found: StorageHealthView[] = [];
+    try {
+      found.push(...parseMdstat(await fs.readFile(this.opts.mdstatPath, 'utf8')));
+    } catch {
+      // No md driver loaded or no arrays: hardware RAID or plain disks; nothing to read here.
+    }
+    try {
+      for (const d of await si.diskLayout()) {
+        const smart = (d.smartStatus ?? '').toLowerCase();
+        const state: StorageHealthView['state'] = smart === 'ok' ? 'ok' : smart.includes('fail') ? 'failing' : 'unknown';
+        found.push({ device: d.device || d.name, kind: 'disk', state, detail: `${d.name} ${formatBytes(d.size)}`.trim() });
+      }
+    } catch (err) {
+      this.log.debug({ err }, 'drive list not available');
+    }
+    if (found.length === 0) {
+      found.push({ device: 'storage', kind: 'disk', state: 'unknown', detail: 'this system does not report RAID or drive health' });
+    }
+    this.storage = found;
+    return found;
+  }
+}
+
+/** Sizes the way a person reads them: 1.5 GB, 820 MB (decimal, as drives are sold). */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
