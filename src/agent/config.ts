@@ -1,0 +1,189 @@
+// The cinema agent's configuration: one schema, checked once at start. Every refusal names the
+// field, so a technician editing /etc/cineswarm/agent.json knows exactly what to fix.
+import fs from 'node:fs/promises';
+import cronParser from 'cron-parser';
+
+export interface GroupCredentials {
+  id: string;
+  password: string;
+}
+
+export interface BandwidthRule {
+  cron: string;
+  /** 0 = unlimited */
+  downloadKiBps: number;
+  /** 0 = unlimited */
+  uploadKiBps: number;
+}
+
+export interface AgentConfig {
+  id: string;
+  server: string;
+  groups: GroupCredentials[];
+  dataDir: string;
+  downloadDir: string;
+  ingestDir: string;
+  listen: { host: string; port: number };
+  poll: { intervalSeconds: number; jitterSeconds: number; maxBackoffSeconds: number };
+  web?: { host: string; port: number; password?: string };
+  snmp?: { agentx: string };
+  bandwidth: BandwidthRule[];
+  minFreeBytes: number;
+  /** how often resume data of active torrents is saved (a power cut loses at most this much work) */
+  resumeSaveSeconds: number;
+  /** how often progress is reported to the server while downloading */
+  reportIntervalSeconds: number;
+  /** libtorrent knobs for test rigs on loopback; not needed in a cinema */
+  engine: { allowMultipleConnectionsPerIp: boolean; enableUtp: boolean };
+}
+
+export class ConfigError extends Error {
+  readonly code = 'BAD_CONFIG';
+  constructor(message: string) {
+    super(`config: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const GROUP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(o: Obj, key: string, field: string, fallback?: string): string {
+  const v = o[key] ?? fallback;
+  if (typeof v !== 'string' || v.trim() === '') throw new ConfigError(`${field} must be a non-empty string`);
+  return v;
+}
+
+function num(o: Obj, key: string, field: string, opts: { fallback?: number; min?: number; positive?: boolean; integer?: boolean; max?: number }): number {
+  const v = o[key] ?? opts.fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(`${field} must be a number`);
+  if (opts.positive && v <= 0) throw new ConfigError(`${field} must be a positive number`);
+  if (opts.min !== undefined && v < opts.min) throw new ConfigError(`${field} must be ${opts.min} or more`);
+  if (opts.max !== undefined && v > opts.max) throw new ConfigError(`${field} must be ${opts.max} or less`);
+  if (opts.integer && !Number.isInteger(v)) throw new ConfigError(`${field} must be a whole number`);
+  return v;
+}
+
+function bool(o: Obj, key: string, field: string, fallback: boolean): boolean {
+  const v = o[key] ?? fallback;
+  if (typeof v !== 'boolean') throw new ConfigError(`${field} must be true or false`);
+  return v;
+}
+
+function section(o: Obj, key: string, required: boolean): Obj | undefined {
+  const v = o[key];
+  if (v === undefined && !required) return undefined;
+  if (!isObj(v)) throw new ConfigError(`${key} must be an object`);
+  return v;
+}
+
+const KNOWN_KEYS = new Set(['id', 'server', 'groups', 'dataDir', 'downloadDir', 'ingestDir', 'listen', 'poll', 'web', 'snmp', 'bandwidth', 'minFreeBytes', 'resumeSaveSeconds', 'reportIntervalSeconds', 'engine']);
+
+/** Checks a parsed JSON value against the schema; returns a complete config with defaults filled. */
+export function validateConfig(raw: unknown): AgentConfig {
+  if (!isObj(raw)) throw new ConfigError('the file must hold a JSON object');
+  for (const key of Object.keys(raw)) {
+    if (!KNOWN_KEYS.has(key)) throw new ConfigError(`${key} is not a known setting (typo?)`);
+  }
+  const id = str(raw, 'id', 'id');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) throw new ConfigError('id may hold only letters, digits, dot, dash and underscore (1-64 characters)');
+  const server = str(raw, 'server', 'server');
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new ConfigError(`server must be a URL like http://seed.example.com:8600 (got "${server}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('server must be an http:// or https:// URL');
+
+  if (!Array.isArray(raw.groups)) throw new ConfigError('groups must be a list of {id, password}');
+  const seen = new Set<string>();
+  const groups = raw.groups.map((g, i): GroupCredentials => {
+    if (!isObj(g)) throw new ConfigError(`groups[${i}] must be an object {id, password}`);
+    const gid = str(g, 'id', `groups[${i}].id`);
+    if (!GROUP_ID.test(gid)) throw new ConfigError(`groups[${i}].id "${gid}" is not a valid group id`);
+    if (seen.has(gid)) throw new ConfigError(`groups[${i}].id "${gid}" is listed twice`);
+    seen.add(gid);
+    return { id: gid, password: str(g, 'password', `groups[${i}].password`) };
+  });
+
+  const listenObj = section(raw, 'listen', false) ?? {};
+  const listen = {
+    host: str(listenObj, 'host', 'listen.host', '0.0.0.0'),
+    port: num(listenObj, 'port', 'listen.port', { fallback: 6881, min: 0, max: 65535, integer: true }),
+  };
+  const pollObj = section(raw, 'poll', false) ?? {};
+  const poll = {
+    intervalSeconds: num(pollObj, 'intervalSeconds', 'poll.intervalSeconds', { fallback: 60, positive: true }),
+    jitterSeconds: num(pollObj, 'jitterSeconds', 'poll.jitterSeconds', { fallback: 30, min: 0 }),
+    maxBackoffSeconds: num(pollObj, 'maxBackoffSeconds', 'poll.maxBackoffSeconds', { fallback: 900, positive: true }),
+  };
+  const webObj = section(raw, 'web', false);
+  const web = webObj && {
+    host: str(webObj, 'host', 'web.host', '0.0.0.0'),
+    port: num(webObj, 'port', 'web.port', { fallback: 8680, min: 0, max: 65535, integer: true }),
+    password: webObj.password === undefined ? undefined : str(webObj, 'password', 'web.password'),
+  };
+  const snmpObj = section(raw, 'snmp', false);
+  const snmp = snmpObj && { agentx: str(snmpObj, 'agentx', 'snmp.agentx') };
+
+  const bwRaw = raw.bandwidth ?? [];
+  if (!Array.isArray(bwRaw)) throw new ConfigError('bandwidth must be a list of {cron, downloadKiBps, uploadKiBps}');
+  const bandwidth = bwRaw.map((r, i): BandwidthRule => {
+    if (!isObj(r)) throw new ConfigError(`bandwidth[${i}] must be an object {cron, downloadKiBps, uploadKiBps}`);
+    const cron = str(r, 'cron', `bandwidth[${i}].cron`);
+    try {
+      cronParser.parseExpression(cron);
+    } catch {
+      throw new ConfigError(`bandwidth[${i}].cron "${cron}" is not a cron expression like "0 9 * * *"`);
+    }
+    return {
+      cron,
+      downloadKiBps: num(r, 'downloadKiBps', `bandwidth[${i}].downloadKiBps`, { fallback: 0, min: 0 }),
+      uploadKiBps: num(r, 'uploadKiBps', `bandwidth[${i}].uploadKiBps`, { fallback: 0, min: 0 }),
+    };
+  });
+  const engineObj = section(raw, 'engine', false) ?? {};
+  return {
+    id,
+    server: server.replace(/\/+$/, ''),
+    groups,
+    dataDir: str(raw, 'dataDir', 'dataDir'),
+    downloadDir: str(raw, 'downloadDir', 'downloadDir'),
+    ingestDir: str(raw, 'ingestDir', 'ingestDir'),
+    listen,
+    poll,
+    web,
+    snmp,
+    bandwidth,
+    minFreeBytes: num(raw, 'minFreeBytes', 'minFreeBytes', { fallback: 10 * 1024 ** 3, min: 0 }),
+    resumeSaveSeconds: num(raw, 'resumeSaveSeconds', 'resumeSaveSeconds', { fallback: 30, positive: true }),
+    reportIntervalSeconds: num(raw, 'reportIntervalSeconds', 'reportIntervalSeconds', { fallback: 30, positive: true }),
+    engine: {
+      allowMultipleConnectionsPerIp: bool(engineObj, 'allowMultipleConnectionsPerIp', 'engine.allowMultipleConnectionsPerIp', false),
+      enableUtp: bool(engineObj, 'enableUtp', 'engine.enableUtp', false),
+    },
+  };
+}
+
+/** Reads and validates the config file; errors say which file and which field. */
+export async function loadConfig(file: string): Promise<AgentConfig> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === 'ENOENT' ? `file ${file} does not exist` : `cannot read ${file} (${code ?? String(err)})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  return validateConfig(parsed);
+}
