@@ -1,0 +1,28 @@
+// Entry points registered by addon.cc, one group per wrapped libtorrent concept, and small helpers they share.
+#pragma once
+
+#include <napi.h>
+#include <libtorrent/sha1_hash.hpp>
+#include <libtorrent/info_hash.hpp>
+#include <string>
+
+namespace cs {
+
+// Per-instance data (the addon is context aware): constructors of the wrapped classes.
+struct AddonData {
+  Napi::FunctionReference sessionCtor;
+  Napi::FunctionReference torrentCtor;
+};
+
+std::string Hex(const lt::sha1_hash& h);
+// The 20-byte hash that names a torrent: v1 when present, else the truncated v2 hash (as libtorrent does).
+std::string InfoHashHex(const lt::info_hash_t& ih);
+
+Napi::Value HashFiles(const Napi::CallbackInfo& info);
+Napi::Value CreateTorrent(const Napi::CallbackInfo& info);
+Napi::Value ParseTorrent(const Napi::CallbackInfo& info);
+
+void InitSession(Napi::Env env, Napi::Object exports, AddonData* data);
+void InitTorrentHandle(Napi::Env env, Napi::Object exports, AddonData* data);
+
+}  // namespace cs

@@ -1,0 +1,337 @@
+// Session: lt::session with a settings pack, torrents in and out, statusAll, and alert delivery.
+// Alerts: libtorrent's notify callback (network thread) queues one drain on the JS thread through
+// the ThreadSafeFunction; the drain pops every alert and hands JS one array of plain objects.
+#include "session.h"
+
+#include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/alert_types.hpp>
+#include <libtorrent/read_resume_data.hpp>
+#include <libtorrent/session_params.hpp>
+#include <libtorrent/torrent_info.hpp>
+#include <libtorrent/write_resume_data.hpp>
+
+#include <vector>
+
+#include "errors.h"
+#include "torrent_handle.h"
+
+namespace cs {
+
+std::shared_ptr<lt::torrent_info> TorrentInfoFromBuffer(Napi::Env env, Napi::Value v);
+
+lt::settings_pack SettingsFromObject(Napi::Env env, Napi::Object obj) {
+  lt::settings_pack pack;
+  Napi::Array keys = obj.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); ++i) {
+    std::string name = keys.Get(i).As<Napi::String>().Utf8Value();
+    Napi::Value v = obj.Get(name);
+    int idx = lt::setting_by_name(name);
+    if (idx < 0) throw MakeError(env, "INVALID_ARGUMENT", "unknown libtorrent setting '" + name + "'");
+    switch (idx & lt::settings_pack::type_mask) {
+      case lt::settings_pack::string_type_base:
+        if (!v.IsString()) throw MakeError(env, "INVALID_ARGUMENT", "setting '" + name + "' takes a string");
+        pack.set_str(idx, v.As<Napi::String>().Utf8Value());
+        break;
+      case lt::settings_pack::int_type_base:
+        if (v.IsBoolean()) pack.set_int(idx, v.As<Napi::Boolean>().Value() ? 1 : 0);
+        else if (v.IsNumber()) pack.set_int(idx, v.As<Napi::Number>().Int32Value());
+        else throw MakeError(env, "INVALID_ARGUMENT", "setting '" + name + "' takes a number");
+        break;
+      case lt::settings_pack::bool_type_base:
+        if (v.IsBoolean()) pack.set_bool(idx, v.As<Napi::Boolean>().Value());
+        else if (v.IsNumber()) pack.set_bool(idx, v.As<Napi::Number>().Int32Value() != 0);
+        else throw MakeError(env, "INVALID_ARGUMENT", "setting '" + name + "' takes true or false");
+        break;
+    }
+  }
+  return pack;
+}
+
+namespace {
+
+std::string Endpoint(const lt::tcp::endpoint& ep) {
+  std::string a = ep.address().to_string();
+  if (ep.address().is_v6()) a = "[" + a + "]";
+  return a + ":" + std::to_string(ep.port());
+}
+
+void SetError(Napi::Object& o, const lt::error_code& ec) {
+  if (!ec) return;
+  o.Set("errorCode", CodeFor(ec));
+  o.Set("error", ec.message());
+}
+
+Napi::Object AlertToObject(Napi::Env env, lt::alert* a) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("type", a->what());
+  o.Set("message", a->message());
+  if (auto* ta = dynamic_cast<lt::torrent_alert*>(a)) {
+    if (ta->handle.is_valid()) o.Set("infoHash", InfoHashHex(ta->handle.info_hashes()));
+  }
+  if (auto* pa = dynamic_cast<lt::peer_alert*>(a)) o.Set("peer", Endpoint(pa->endpoint));
+  if (auto* tr = dynamic_cast<lt::tracker_alert*>(a)) o.Set("url", tr->tracker_url());
+
+  switch (a->type()) {
+    case lt::hash_failed_alert::alert_type:
+      o.Set("pieceIndex", static_cast<int>(static_cast<lt::hash_failed_alert*>(a)->piece_index));
+      break;
+    case lt::state_changed_alert::alert_type: {
+      auto* s = static_cast<lt::state_changed_alert*>(a);
+      o.Set("state", StateName(s->state));
+      o.Set("previousState", StateName(s->prev_state));
+      break;
+    }
+    case lt::save_resume_data_alert::alert_type: {
+      auto* s = static_cast<lt::save_resume_data_alert*>(a);
+      std::vector<char> buf = lt::write_resume_data_buf(s->params);
+      o.Set("resumeData", Napi::Buffer<char>::Copy(env, buf.data(), buf.size()));
+      break;
+    }
+    case lt::save_resume_data_failed_alert::alert_type:
+      SetError(o, static_cast<lt::save_resume_data_failed_alert*>(a)->error);
+      break;
+    case lt::file_error_alert::alert_type: {
+      auto* f = static_cast<lt::file_error_alert*>(a);
+      SetError(o, f->error);
+      o.Set("file", f->filename());
+      break;
+    }
+    case lt::torrent_error_alert::alert_type: {
+      auto* f = static_cast<lt::torrent_error_alert*>(a);
+      SetError(o, f->error);
+      o.Set("file", f->filename());
+      break;
+    }
+    case lt::tracker_error_alert::alert_type: {
+      auto* t = static_cast<lt::tracker_error_alert*>(a);
+      SetError(o, t->error);
+      if (*t->failure_reason()) o.Set("error", t->failure_reason());
+      break;
+    }
+    case lt::tracker_warning_alert::alert_type:
+      o.Set("error", static_cast<lt::tracker_warning_alert*>(a)->warning_message());
+      break;
+    case lt::tracker_reply_alert::alert_type:
+      o.Set("numPeers", static_cast<lt::tracker_reply_alert*>(a)->num_peers);
+      break;
+    case lt::torrent_removed_alert::alert_type:
+      o.Set("infoHash", InfoHashHex(static_cast<lt::torrent_removed_alert*>(a)->info_hashes));
+      break;
+    case lt::torrent_deleted_alert::alert_type:
+      o.Set("infoHash", InfoHashHex(static_cast<lt::torrent_deleted_alert*>(a)->info_hashes));
+      break;
+    case lt::torrent_delete_failed_alert::alert_type: {
+      auto* d = static_cast<lt::torrent_delete_failed_alert*>(a);
+      o.Set("infoHash", InfoHashHex(d->info_hashes));
+      SetError(o, d->error);
+      break;
+    }
+    case lt::listen_failed_alert::alert_type: {
+      auto* l = static_cast<lt::listen_failed_alert*>(a);
+      SetError(o, l->error);
+      o.Set("port", l->port);
+      break;
+    }
+    case lt::listen_succeeded_alert::alert_type: {
+      auto* l = static_cast<lt::listen_succeeded_alert*>(a);
+      o.Set("port", l->port);
+      o.Set("address", l->address.to_string());
+      break;
+    }
+    case lt::peer_error_alert::alert_type:
+      SetError(o, static_cast<lt::peer_error_alert*>(a)->error);
+      break;
+    case lt::performance_alert::alert_type:
+      o.Set("warningCode", static_cast<int>(static_cast<lt::performance_alert*>(a)->warning_code));
+      break;
+    default:
+      break;
+  }
+  return o;
+}
+
+// Runs on the JS thread: pop everything libtorrent has queued and give it to JS in one call.
+void Drain(Napi::Env env, Napi::Function jsCallback, const std::shared_ptr<SessionState>& state) {
+  if (state->closed || !state->ses) return;
+  state->drainQueued = false;  // before popping, so alerts posted meanwhile queue a new drain
+  std::vector<lt::alert*> alerts;
+  state->ses->pop_alerts(&alerts);
+  if (alerts.empty()) return;
+  Napi::HandleScope scope(env);
+  Napi::Array arr = Napi::Array::New(env, alerts.size());
+  for (size_t i = 0; i < alerts.size(); ++i) arr.Set(static_cast<uint32_t>(i), AlertToObject(env, alerts[i]));
+  jsCallback.Call({arr});
+}
+
+void QueueDrain(const std::shared_ptr<SessionState>& state) {
+  if (state->drainQueued.exchange(true)) return;
+  std::shared_ptr<SessionState> s = state;
+  state->tsfn.NonBlockingCall([s](Napi::Env env, Napi::Function fn) { Drain(env, fn, s); });
+}
+
+// Shuts the libtorrent session down on a worker thread: abort() waits for trackers and disk.
+class CloseWorker : public Napi::AsyncWorker {
+ public:
+  CloseWorker(Napi::Env env, std::unique_ptr<lt::session> ses)
+      : Napi::AsyncWorker(env, "cineswarm.close"), ses_(std::move(ses)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    lt::session_proxy proxy = ses_->abort();
+    ses_.reset();
+  }  // proxy's destructor blocks until the session has fully stopped
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  std::unique_ptr<lt::session> ses_;
+  Napi::Promise::Deferred deferred_;
+};
+
+}  // namespace
+
+Napi::Function Session::Define(Napi::Env env) {
+  return DefineClass(env, "Session", {
+    InstanceMethod<&Session::ListenPort>("listenPort"),
+    InstanceMethod<&Session::ApplySettings>("applySettings"),
+    InstanceMethod<&Session::AddTorrent>("addTorrent"),
+    InstanceMethod<&Session::RemoveTorrent>("removeTorrent"),
+    InstanceMethod<&Session::StatusAll>("statusAll"),
+    InstanceMethod<&Session::Close>("close"),
+  });
+}
+
+// new Session(settings: {name: value}, onAlerts: (alerts: object[]) => void)
+Session::Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(info), state_(std::make_shared<SessionState>()) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
+    throw MakeError(env, "INVALID_ARGUMENT", "Session expects (settings, onAlerts)");
+  lt::session_params params(SettingsFromObject(env, info[0].As<Napi::Object>()));
+  try {
+    state_->ses = std::make_unique<lt::session>(std::move(params));
+  } catch (const lt::system_error& e) {
+    ThrowFor(env, e.code(), "starting the BitTorrent session");
+  }
+  state_->tsfn = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "cineswarm.alerts", 0, 1);
+  std::shared_ptr<SessionState> s = state_;
+  state_->ses->set_alert_notify([s] { QueueDrain(s); });
+  QueueDrain(state_);  // alerts posted before the notify function was installed
+}
+
+Session::~Session() {
+  // Without close() the session is left to die with the process: destroying it here would
+  // block the JS thread until trackers and disk threads finish.
+  if (state_ && state_->ses) {
+    state_->ses->set_alert_notify([] {});
+    (void)state_->ses.release();
+  }
+}
+
+lt::session& Session::Live(Napi::Env env) {
+  if (state_->closed || !state_->ses) throw MakeError(env, "SESSION_CLOSED", "the BitTorrent session is closed");
+  return *state_->ses;
+}
+
+Napi::Value Session::ListenPort(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), Live(info.Env()).listen_port());
+}
+
+void Session::ApplySettings(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw MakeError(env, "INVALID_ARGUMENT", "applySettings expects an object");
+  Live(env).apply_settings(SettingsFromObject(env, info[0].As<Napi::Object>()));
+}
+
+// addTorrent({torrent?: Buffer, resumeData?: Buffer, savePath, paused, seedMode, downloadLimit, uploadLimit})
+Napi::Value Session::AddTorrent(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  lt::session& ses = Live(env);
+  if (info.Length() < 1 || !info[0].IsObject()) throw MakeError(env, "INVALID_ARGUMENT", "addTorrent expects an options object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  lt::add_torrent_params atp;
+  Napi::Value rd = o.Get("resumeData");
+  if (rd.IsBuffer()) {
+    auto buf = rd.As<Napi::Buffer<char>>();
+    lt::error_code ec;
+    atp = lt::read_resume_data(lt::span<char const>(buf.Data(), static_cast<std::ptrdiff_t>(buf.Length())), ec);
+    if (ec) throw MakeError(env, "BAD_RESUME_DATA", "the saved resume data cannot be read: " + ec.message());
+  }
+  Napi::Value tv = o.Get("torrent");
+  if (!tv.IsUndefined()) {
+    auto ti = TorrentInfoFromBuffer(env, tv);
+    if (atp.ti && atp.ti->info_hashes() != ti->info_hashes())
+      throw MakeError(env, "BAD_RESUME_DATA", "the resume data belongs to a different torrent");
+    atp.ti = ti;
+  }
+  if (!atp.ti) throw MakeError(env, "INVALID_ARGUMENT", "addTorrent needs .torrent bytes or resume data holding them");
+  Napi::Value sp = o.Get("savePath");
+  if (!sp.IsString()) throw MakeError(env, "INVALID_ARGUMENT", "addTorrent needs a savePath");
+  atp.save_path = sp.As<Napi::String>().Utf8Value();
+  // Torrents are never auto-managed: the caller decides what runs, libtorrent's queue must not.
+  atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
+  if (o.Get("paused").ToBoolean()) atp.flags |= lt::torrent_flags::paused;
+  if (o.Get("seedMode").ToBoolean()) atp.flags |= lt::torrent_flags::seed_mode;
+  Napi::Value dl = o.Get("downloadLimit"), ul = o.Get("uploadLimit");
+  if (dl.IsNumber() && dl.As<Napi::Number>().Int32Value() > 0) atp.download_limit = dl.As<Napi::Number>().Int32Value();
+  if (ul.IsNumber() && ul.As<Napi::Number>().Int32Value() > 0) atp.upload_limit = ul.As<Napi::Number>().Int32Value();
+  lt::error_code ec;
+  lt::torrent_handle h = ses.add_torrent(std::move(atp), ec);
+  if (ec) {
+    if (ec == lt::errors::duplicate_torrent) throw MakeError(env, "DUPLICATE_TORRENT", "this torrent is already in the session");
+    ThrowFor(env, ec, "adding the torrent");
+  }
+  return TorrentHandle::Wrap(env, state_, h);
+}
+
+// removeTorrent(handle, deleteFiles): completion arrives as torrent_removed / torrent_deleted alerts.
+void Session::RemoveTorrent(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  lt::session& ses = Live(env);
+  if (info.Length() < 1 || !info[0].IsObject()) throw MakeError(env, "INVALID_ARGUMENT", "removeTorrent expects a torrent");
+  TorrentHandle* th = TorrentHandle::Unwrap(info[0].As<Napi::Object>());
+  lt::remove_flags_t flags{};
+  if (info.Length() > 1 && info[1].ToBoolean()) flags = lt::session::delete_files;
+  ses.remove_torrent(th->handle(), flags);
+}
+
+Napi::Value Session::StatusAll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<lt::torrent_status> all = Live(env).get_torrent_status(
+      [](const lt::torrent_status&) { return true; },
+      lt::torrent_handle::query_name | lt::torrent_handle::query_save_path | lt::torrent_handle::query_torrent_file);
+  Napi::Array arr = Napi::Array::New(env, all.size());
+  for (size_t i = 0; i < all.size(); ++i) arr.Set(static_cast<uint32_t>(i), StatusToObject(env, all[i]));
+  return arr;
+}
+
+Napi::Value Session::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (state_->closed || !state_->ses) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Resolve(env.Undefined());
+    return d.Promise();
+  }
+  state_->closed = true;
+  // After this returns libtorrent will not call the notify function again, so the
+  // ThreadSafeFunction can be released and no longer holds the event loop open.
+  state_->ses->set_alert_notify([] {});
+  state_->tsfn.Release();
+  auto* w = new CloseWorker(env, std::move(state_->ses));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+void InitSession(Napi::Env env, Napi::Object exports, AddonData* data) {
+  Napi::Function ctor = Session::Define(env);
+  data->sessionCtor = Napi::Persistent(ctor);
+  exports.Set("Session", ctor);
+}
+
+void InitTorrentHandle(Napi::Env env, Napi::Object exports, AddonData* data) {
+  Napi::Function ctor = TorrentHandle::Define(env);
+  data->torrentCtor = Napi::Persistent(ctor);
+  exports.Set("TorrentHandle", ctor);
+}
+
+}  // namespace cs

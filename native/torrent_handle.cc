@@ -1,0 +1,163 @@
+// TorrentHandle: one torrent in a session, 1:1 with lt::torrent_handle.
+#include "torrent_handle.h"
+
+#include <libtorrent/address.hpp>
+#include <libtorrent/error_code.hpp>
+#include <libtorrent/socket.hpp>
+
+#include "errors.h"
+
+namespace cs {
+
+const char* StateName(lt::torrent_status::state_t s) {
+  switch (s) {
+    case lt::torrent_status::checking_files: return "checking_files";
+    case lt::torrent_status::downloading_metadata: return "downloading_metadata";
+    case lt::torrent_status::downloading: return "downloading";
+    case lt::torrent_status::finished: return "finished";
+    case lt::torrent_status::seeding: return "seeding";
+    case lt::torrent_status::checking_resume_data: return "checking_resume_data";
+    default: return "unknown";
+  }
+}
+
+static Napi::Number Num(Napi::Env env, std::int64_t v) { return Napi::Number::New(env, static_cast<double>(v)); }
+
+Napi::Object StatusToObject(Napi::Env env, const lt::torrent_status& st) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("infoHash", InfoHashHex(st.info_hashes));
+  o.Set("name", st.name);
+  o.Set("savePath", st.save_path);
+  o.Set("state", StateName(st.state));
+  o.Set("paused", Napi::Boolean::New(env, bool(st.flags & lt::torrent_flags::paused)));
+  o.Set("progress", Napi::Number::New(env, st.progress));
+  o.Set("totalWanted", Num(env, st.total_wanted));
+  o.Set("totalWantedDone", Num(env, st.total_wanted_done));
+  o.Set("totalDownload", Num(env, st.total_download));
+  o.Set("totalPayloadDownload", Num(env, st.total_payload_download));
+  o.Set("totalPayloadUpload", Num(env, st.total_payload_upload));
+  o.Set("allTimeDownload", Num(env, st.all_time_download));
+  o.Set("allTimeUpload", Num(env, st.all_time_upload));
+  o.Set("downloadRate", Num(env, st.download_payload_rate));
+  o.Set("uploadRate", Num(env, st.upload_payload_rate));
+  o.Set("numPeers", Num(env, st.num_peers));
+  o.Set("numSeeds", Num(env, st.num_seeds));
+  o.Set("numPieces", Num(env, st.num_pieces));
+  o.Set("isSeeding", Napi::Boolean::New(env, st.is_seeding));
+  o.Set("isFinished", Napi::Boolean::New(env, st.is_finished));
+  if (st.errc) {
+    o.Set("errorCode", CodeFor(st.errc));
+    std::string msg = st.errc.message();
+    if (st.error_file >= lt::file_index_t{0}) {
+      if (auto ti = st.torrent_file.lock()) msg += ": " + ti->files().file_path(st.error_file);
+    }
+    o.Set("error", msg);
+  } else {
+    o.Set("errorCode", env.Null());
+    o.Set("error", env.Null());
+  }
+  return o;
+}
+
+Napi::Function TorrentHandle::Define(Napi::Env env) {
+  return DefineClass(env, "TorrentHandle", {
+    InstanceMethod<&TorrentHandle::Status>("status"),
+    InstanceMethod<&TorrentHandle::Pause>("pause"),
+    InstanceMethod<&TorrentHandle::Resume>("resume"),
+    InstanceMethod<&TorrentHandle::ForceRecheck>("forceRecheck"),
+    InstanceMethod<&TorrentHandle::ConnectPeer>("connectPeer"),
+    InstanceMethod<&TorrentHandle::SetDownloadLimit>("setDownloadLimit"),
+    InstanceMethod<&TorrentHandle::SetUploadLimit>("setUploadLimit"),
+    InstanceMethod<&TorrentHandle::SaveResumeData>("saveResumeData"),
+    InstanceMethod<&TorrentHandle::PieceStates>("pieceStates"),
+  });
+}
+
+TorrentHandle::TorrentHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TorrentHandle>(info) {}
+
+Napi::Object TorrentHandle::Wrap(Napi::Env env, std::shared_ptr<SessionState> state, const lt::torrent_handle& h) {
+  Napi::Object obj = env.GetInstanceData<AddonData>()->torrentCtor.New({});
+  TorrentHandle* self = Unwrap(obj);
+  self->state_ = std::move(state);
+  self->h_ = h;
+  return obj;
+}
+
+template <typename F>
+auto TorrentHandle::Guard(Napi::Env env, F&& f) -> decltype(f(std::declval<lt::torrent_handle&>())) {
+  if (!state_ || state_->closed) throw MakeError(env, "SESSION_CLOSED", "the BitTorrent session is closed");
+  try {
+    return f(h_);
+  } catch (const lt::system_error& e) {
+    if (e.code() == lt::errors::invalid_torrent_handle)
+      throw MakeError(env, "TORRENT_REMOVED", "this torrent is no longer in the session");
+    ThrowFor(env, e.code(), "torrent");
+  }
+}
+
+Napi::Value TorrentHandle::Status(const Napi::CallbackInfo& info) {
+  auto st = Guard(info.Env(), [](lt::torrent_handle& h) {
+    return h.status(lt::torrent_handle::query_name | lt::torrent_handle::query_save_path | lt::torrent_handle::query_torrent_file);
+  });
+  return StatusToObject(info.Env(), st);
+}
+
+void TorrentHandle::Pause(const Napi::CallbackInfo& info) {
+  Guard(info.Env(), [](lt::torrent_handle& h) {
+    h.unset_flags(lt::torrent_flags::auto_managed);
+    h.pause(lt::torrent_handle::graceful_pause);
+  });
+}
+
+void TorrentHandle::Resume(const Napi::CallbackInfo& info) {
+  Guard(info.Env(), [](lt::torrent_handle& h) { h.resume(); });
+}
+
+void TorrentHandle::ForceRecheck(const Napi::CallbackInfo& info) {
+  Guard(info.Env(), [](lt::torrent_handle& h) { h.force_recheck(); });
+}
+
+void TorrentHandle::ConnectPeer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber())
+    throw MakeError(env, "INVALID_ARGUMENT", "connectPeer expects (host, port)");
+  lt::error_code ec;
+  lt::address addr = lt::make_address(info[0].As<Napi::String>().Utf8Value(), ec);
+  int port = info[1].As<Napi::Number>().Int32Value();
+  if (ec || port <= 0 || port > 65535) throw MakeError(env, "INVALID_ARGUMENT", "connectPeer needs an IP address and a port 1-65535");
+  lt::tcp::endpoint ep(addr, static_cast<std::uint16_t>(port));
+  Guard(env, [&](lt::torrent_handle& h) { h.connect_peer(ep); });
+}
+
+static int LimitArg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw MakeError(info.Env(), "INVALID_ARGUMENT", "a rate limit in bytes per second is required");
+  double v = info[0].As<Napi::Number>().DoubleValue();
+  if (!(v >= 0) || v > 2147483647.0) throw MakeError(info.Env(), "INVALID_ARGUMENT", "rate limits are 0 (unlimited) to 2 GB/s");
+  // libtorrent treats -1 as unlimited for per-torrent limits; 0 means the same to our callers.
+  return v == 0 ? -1 : static_cast<int>(v);
+}
+
+void TorrentHandle::SetDownloadLimit(const Napi::CallbackInfo& info) {
+  int v = LimitArg(info);
+  Guard(info.Env(), [v](lt::torrent_handle& h) { h.set_download_limit(v); });
+}
+
+void TorrentHandle::SetUploadLimit(const Napi::CallbackInfo& info) {
+  int v = LimitArg(info);
+  Guard(info.Env(), [v](lt::torrent_handle& h) { h.set_upload_limit(v); });
+}
+
+// The data arrives as a save_resume_data (or save_resume_data_failed) alert.
+void TorrentHandle::SaveResumeData(const Napi::CallbackInfo& info) {
+  Guard(info.Env(), [](lt::torrent_handle& h) { h.save_resume_data(lt::torrent_handle::save_info_dict); });
+}
+
+Napi::Value TorrentHandle::PieceStates(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto st = Guard(env, [](lt::torrent_handle& h) { return h.status(lt::torrent_handle::query_pieces); });
+  Napi::Array arr = Napi::Array::New(env, static_cast<size_t>(st.pieces.size()));
+  for (int i = 0; i < st.pieces.size(); ++i) arr.Set(static_cast<uint32_t>(i), Napi::Boolean::New(env, st.pieces.get_bit(lt::piece_index_t{i})));
+  return arr;
+}
+
+}  // namespace cs

@@ -1,0 +1,16 @@
+// The engine: cineswarm's typed face of the native libtorrent core (see the engine API contract).
+export { EngineError } from './errors.js';
+export { Session } from './session.js';
+export { Torrent } from './torrent.js';
+export { createTorrent, hashFiles, parseTorrent, libtorrentVersion } from './files.js';
+export type {
+  AddTorrentOptions,
+  CreateTorrentOptions,
+  EngineAlert,
+  FileHash,
+  HashFilesOptions,
+  SessionSettings,
+  TorrentInfo,
+  TorrentState,
+  TorrentStatus,
+} from './types.js';

@@ -1,0 +1,48 @@
+// Maps cineswarm's SessionSettings to libtorrent settings_pack names. Private swarms by default:
+// no DHT, LSD, UPnP or NAT-PMP, and TCP only (uTP on loopback and LANs is many times slower).
+import type { SettingsPack } from './addon.js';
+import { EngineError } from './errors.js';
+import type { SessionSettings } from './types.js';
+
+// error | peer | storage | tracker | status | performance_warning (libtorrent alert_category bits)
+const ALERT_MASK = (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 6) | (1 << 9);
+
+const DEFAULTS: SettingsPack = {
+  enable_dht: false,
+  enable_lsd: false,
+  enable_upnp: false,
+  enable_natpmp: false,
+  enable_outgoing_utp: false,
+  enable_incoming_utp: false,
+  allow_multiple_connections_per_ip: false,
+  alert_mask: ALERT_MASK,
+  alert_queue_size: 10000,
+  user_agent: 'cineswarm/0.1',
+  peer_fingerprint: '-CS0100-',
+};
+
+function rate(name: string, v: number): number {
+  if (!Number.isFinite(v) || v < 0 || v > 2 ** 31 - 1) throw new EngineError('INVALID_ARGUMENT', `${name} must be 0 (unlimited) or a positive number of bytes per second`);
+  return Math.round(v);
+}
+
+/** With `withDefaults`, the full pack for a new session; without, only what `s` mentions (runtime changes). */
+export function toSettingsPack(s: SessionSettings, withDefaults: boolean): SettingsPack {
+  const p: SettingsPack = withDefaults ? { ...DEFAULTS } : {};
+  if (s.listenInterfaces !== undefined) p.listen_interfaces = s.listenInterfaces;
+  if (s.downloadRateLimit !== undefined) p.download_rate_limit = rate('downloadRateLimit', s.downloadRateLimit);
+  if (s.uploadRateLimit !== undefined) p.upload_rate_limit = rate('uploadRateLimit', s.uploadRateLimit);
+  if (s.enableDht !== undefined) p.enable_dht = s.enableDht;
+  if (s.enableLsd !== undefined) p.enable_lsd = s.enableLsd;
+  if (s.enableUpnp !== undefined) p.enable_upnp = s.enableUpnp;
+  if (s.enableNatpmp !== undefined) p.enable_natpmp = s.enableNatpmp;
+  if (s.enableUtp !== undefined) {
+    p.enable_outgoing_utp = s.enableUtp;
+    p.enable_incoming_utp = s.enableUtp;
+  }
+  if (s.allowMultipleConnectionsPerIp !== undefined) p.allow_multiple_connections_per_ip = s.allowMultipleConnectionsPerIp;
+  if (s.userAgent !== undefined) p.user_agent = s.userAgent;
+  if (s.peerFingerprint !== undefined) p.peer_fingerprint = s.peerFingerprint;
+  if (s.raw) Object.assign(p, s.raw);
+  return p;
+}

@@ -1,0 +1,112 @@
+// Public types of the engine (see the engine API contract): settings, options, status and alerts.
+export interface SessionSettings {
+  listenInterfaces?: string;
+  downloadRateLimit?: number;
+  uploadRateLimit?: number;
+  enableDht?: boolean;
+  enableLsd?: boolean;
+  enableUpnp?: boolean;
+  enableNatpmp?: boolean;
+  enableUtp?: boolean;
+  allowMultipleConnectionsPerIp?: boolean;
+  userAgent?: string;
+  peerFingerprint?: string;
+  raw?: Record<string, string | number | boolean>;
+}
+
+export interface AddTorrentOptions {
+  torrent: Buffer | string;
+  savePath: string;
+  resumeData?: Buffer;
+  paused?: boolean;
+  seedMode?: boolean;
+  downloadLimit?: number;
+  uploadLimit?: number;
+}
+
+export type TorrentState =
+  | 'checking_files'
+  | 'downloading_metadata'
+  | 'downloading'
+  | 'finished'
+  | 'seeding'
+  | 'checking_resume_data'
+  | 'unknown';
+
+export interface TorrentStatus {
+  infoHash: string;
+  name: string;
+  savePath: string;
+  state: TorrentState;
+  paused: boolean;
+  progress: number;
+  totalWanted: number;
+  totalWantedDone: number;
+  totalDownload: number;
+  totalPayloadDownload: number;
+  totalPayloadUpload: number;
+  allTimeDownload: number;
+  allTimeUpload: number;
+  downloadRate: number;
+  uploadRate: number;
+  numPeers: number;
+  numSeeds: number;
+  numPieces: number;
+  isSeeding: boolean;
+  isFinished: boolean;
+  errorCode: string | null;
+  error: string | null;
+}
+
+export interface TorrentInfo {
+  infoHash: string;
+  name: string;
+  totalSize: number;
+  pieceLength: number;
+  numPieces: number;
+  private: boolean;
+  trackers: string[];
+  /** Paths relative to the save path (multi-file torrents start with the torrent's name). */
+  files: { path: string; size: number }[];
+}
+
+export interface EngineAlert {
+  type: string;
+  infoHash?: string;
+  message: string;
+  errorCode?: string;
+  error?: string;
+  pieceIndex?: number;
+  resumeData?: Buffer;
+  state?: TorrentState;
+  previousState?: TorrentState;
+  peer?: string;
+  url?: string;
+  numPeers?: number;
+  /** file_error / torrent_error: the file concerned. */
+  file?: string;
+  /** listen_succeeded / listen_failed. */
+  port?: number;
+}
+
+export interface FileHash {
+  path: string;
+  size: number;
+  sha1Hex: string;
+  sha1Base64: string;
+}
+
+export interface CreateTorrentOptions {
+  pieceSize?: number;
+  private?: boolean;
+  trackers?: string[];
+  source?: string;
+  comment?: string;
+  creator?: string;
+  onProgress?: (piecesDone: number, piecesTotal: number) => void;
+}
+
+export interface HashFilesOptions {
+  concurrency?: number;
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+}

@@ -1,0 +1,117 @@
+// hashFiles, createTorrent and parseTorrent against independent references (node:crypto, bencode).
+import test from 'ava';
+import bencode from 'bencode';
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createTorrent, EngineError, hashFiles, libtorrentVersion, parseTorrent } from '../../src/engine/index.js';
+import { tempDir } from '../helpers/tmp.js';
+
+async function sha1(file: string): Promise<Buffer> {
+  return crypto.createHash('sha1').update(await fs.readFile(file)).digest();
+}
+
+test('libtorrentVersion names a 2.0 release', (t) => {
+  t.regex(libtorrentVersion, /^2\.0\.\d+/);
+});
+
+test('hashFiles gives the SHA-1 of each file, in order, with progress', async (t) => {
+  const dir = await tempDir(t);
+  const sizes = [0, 1, 8 * 1024 * 1024 + 17, 3 * 1024 * 1024];
+  const files: string[] = [];
+  for (const [i, size] of sizes.entries()) {
+    const f = path.join(dir, `f${i}.bin`);
+    await fs.writeFile(f, crypto.randomBytes(size));
+    files.push(f);
+  }
+  let lastDone = 0;
+  let lastTotal = 0;
+  const res = await hashFiles(files, {
+    concurrency: 2,
+    onProgress: (done, total) => {
+      lastDone = done;
+      lastTotal = total;
+    },
+  });
+  t.is(res.length, files.length);
+  for (const [i, r] of res.entries()) {
+    const want = await sha1(files[i]!);
+    t.is(r.path, files[i]!);
+    t.is(r.size, sizes[i]!);
+    t.is(r.sha1Hex, want.toString('hex'));
+    t.is(r.sha1Base64, want.toString('base64'));
+  }
+  t.true(lastDone <= lastTotal);
+  t.deepEqual(await hashFiles([]), []);
+});
+
+test('hashFiles rejects a missing file with NOT_FOUND and a directory with IS_A_DIRECTORY', async (t) => {
+  const dir = await tempDir(t);
+  const e1 = await t.throwsAsync(hashFiles([path.join(dir, 'missing.mxf')]), { instanceOf: EngineError });
+  t.is(e1?.code, 'NOT_FOUND');
+  t.true(e1!.message.includes('missing.mxf'));
+  const e2 = await t.throwsAsync(hashFiles([dir]), { instanceOf: EngineError });
+  t.is(e2?.code, 'IS_A_DIRECTORY');
+  await t.throwsAsync(hashFiles([dir], { concurrency: 0 }), { instanceOf: EngineError, code: 'INVALID_ARGUMENT' });
+});
+
+test('createTorrent makes a private v1 torrent of a folder that parseTorrent and bencode both read', async (t) => {
+  const root = await tempDir(t);
+  const dir = path.join(root, 'MyDCP_FTR');
+  await fs.mkdir(path.join(dir, 'sub'), { recursive: true });
+  const a = crypto.randomBytes(300_000);
+  const b = crypto.randomBytes(70_000);
+  await fs.writeFile(path.join(dir, 'a.mxf'), a);
+  await fs.writeFile(path.join(dir, 'sub', 'b.xml'), b);
+  let progressCalls = 0;
+  const bytes = await createTorrent(dir, {
+    pieceSize: 16384,
+    trackers: ['http://127.0.0.1:1/announce/abc'],
+    comment: 'test',
+    source: 'cineswarm-test',
+    onProgress: () => progressCalls++,
+  });
+  t.true(progressCalls > 0);
+  const info = parseTorrent(bytes);
+  t.is(info.name, 'MyDCP_FTR');
+  t.true(info.private);
+  t.is(info.pieceLength, 16384);
+  t.is(info.totalSize, a.length + b.length);
+  t.is(info.numPieces, Math.ceil((a.length + b.length) / 16384));
+  t.deepEqual(info.trackers, ['http://127.0.0.1:1/announce/abc']);
+  t.deepEqual(
+    info.files.map((f) => [f.path, f.size]).sort(),
+    [
+      ['MyDCP_FTR/a.mxf', a.length],
+      ['MyDCP_FTR/sub/b.xml', b.length],
+    ],
+  );
+  // The info hash is the SHA-1 of the bencoded info dict, computed independently here.
+  const decoded = bencode.decode(bytes) as { info: Record<string, unknown> };
+  t.is(Buffer.from(decoded.info.source as Uint8Array).toString(), 'cineswarm-test');
+  const infoHash = crypto.createHash('sha1').update(bencode.encode(decoded.info)).digest('hex');
+  t.is(info.infoHash, infoHash);
+  // And the piece hashes really are the SHA-1 of the content in file order.
+  const files = info.files.map((f) => path.join(root, f.path));
+  const content = Buffer.concat(await Promise.all(files.map((f) => fs.readFile(f))));
+  const pieces = Buffer.from(decoded.info.pieces as Uint8Array);
+  t.is(pieces.subarray(0, 20).toString('hex'), crypto.createHash('sha1').update(content.subarray(0, 16384)).digest('hex'));
+});
+
+test('createTorrent rejects a missing folder, an empty folder and a bad piece size with codes', async (t) => {
+  const root = await tempDir(t);
+  const e1 = await t.throwsAsync(createTorrent(path.join(root, 'nope')), { instanceOf: EngineError });
+  t.is(e1?.code, 'NOT_FOUND');
+  await fs.mkdir(path.join(root, 'empty'));
+  const e2 = await t.throwsAsync(createTorrent(path.join(root, 'empty')), { instanceOf: EngineError });
+  t.is(e2?.code, 'EMPTY');
+  const e3 = await t.throwsAsync(createTorrent(root, { pieceSize: 1000 }), { instanceOf: EngineError });
+  t.is(e3?.code, 'INVALID_ARGUMENT');
+});
+
+test('parseTorrent rejects garbage with BAD_TORRENT', (t) => {
+  for (const junk of [Buffer.from('garbage'), Buffer.alloc(0), Buffer.from('d4:infod4:name1:xee')]) {
+    const e = t.throws(() => parseTorrent(junk), { instanceOf: EngineError });
+    t.is(e?.code, 'BAD_TORRENT');
+  }
+});
