@@ -1,0 +1,95 @@
+// `cineswarm status [--agent URL] [--json]`: one agent's state, as its web page shows it.
+import { parseArgs } from 'node:util';
+import type { AgentStatus } from '../agent/status-types.js';
+
+const HELP = `usage: cineswarm status [--agent URL] [--json]
+
+Shows one agent's state (torrents, groups, disk) from its local API.
+
+  --agent URL   the agent's web address (default http://127.0.0.1:8680)
+  --password PW the agent's web password, when it has one
+  --json        print the raw JSON of GET /api/status`;
+
+function bytes(n: number): string {
+  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < u.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(i ? 1 : 0)} ${u[i]}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+}
+
+export function renderStatus(s: AgentStatus): string {
+  const out: string[] = [];
+  out.push(`agent ${s.id}  version ${s.version}  up ${Math.round(s.uptime)} s`);
+  out.push(`disk ${s.disk.path}: ${bytes(s.disk.free)} free of ${bytes(s.disk.total)}   network in ${bytes(s.network.rxBps)}/s out ${bytes(s.network.txBps)}/s`);
+  out.push('');
+  const rows = [['NAME', 'GROUP', 'STATE', 'PROGRESS', 'DOWN/s', 'UP/s', 'PEERS', 'ETA', 'NOTE']];
+  for (const t of s.torrents) {
+    rows.push([
+      t.name,
+      t.group,
+      t.state,
+      `${(t.progress * 100).toFixed(1)}%`,
+      bytes(t.downloadBps),
+      bytes(t.uploadBps),
+      String(t.peers),
+      t.etaSeconds === null ? '-' : `${t.etaSeconds}s`,
+      t.message ?? (t.verify.failed.length ? t.verify.failed.map((f) => f.path).join(', ') : ''),
+    ]);
+  }
+  out.push(rows.length > 1 ? table(rows) : 'no torrents');
+  if (s.groups?.length) {
+    out.push('');
+    out.push(table([['GROUP', 'STATE', 'NOTE'], ...s.groups.map((g) => [g.id, g.state, g.message ?? ''])]));
+  }
+  if (s.conflicts?.length) {
+    out.push('');
+    out.push('conflicts (same name, different content; not downloaded):');
+    for (const c of s.conflicts) out.push(`  ${c.name} in group ${c.group}: offered ${c.offeredInfoHash}, have ${c.knownInfoHash}`);
+  }
+  if (s.alarms?.length) {
+    out.push('');
+    for (const a of s.alarms) out.push(`ALARM ${a.severity} ${a.code}: ${a.message}`);
+  }
+  return out.join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values: { agent?: string; json?: boolean; help?: boolean; password?: string };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { agent: { type: 'string' }, password: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
+  } catch (err) {
+    process.stderr.write(`cineswarm status: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  const base = (values.agent ?? 'http://127.0.0.1:8680').replace(/\/+$/, '');
+  const headers: Record<string, string> = {};
+  if (values.password) headers.authorization = 'Basic ' + Buffer.from(`admin:${values.password}`).toString('base64');
+  let res: Response;
+  try {
+    res = await fetch(`${base}/api/status`, { headers, signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    process.stderr.write(`cineswarm status: cannot reach the agent at ${base} (${cause})\n`);
+    return 1;
+  }
+  if (!res.ok) {
+    process.stderr.write(`cineswarm status: the agent at ${base} answered ${res.status}${res.status === 401 ? ' (give --password)' : ''}\n`);
+    return 1;
+  }
+  const status = (await res.json()) as AgentStatus;
+  process.stdout.write((values.json ? JSON.stringify(status, null, 2) : renderStatus(status)) + '\n');
+  return 0;
+}

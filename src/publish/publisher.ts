@@ -1,0 +1,147 @@
+// The initiating peer: verifies a DCP, hashes it into a private torrent, creates the group when
+// asked, uploads the torrent and, when seeding, serves it to the group as its initiator.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { Session, createTorrent, parseTorrent, type SessionSettings, type Torrent } from '../engine/index.js';
+import { verifyDcp } from '../dcp/index.js';
+import { ServerClient, ServerError, type GroupAuth } from '../agent/server-client.js';
+import { log as rootLog } from '../util/log.js';
+
+export type PublishErrorCode = 'BROKEN_DCP' | 'GROUP_TAKEN' | 'NAME_TAKEN' | 'UNAUTHORIZED' | 'NO_SUCH_GROUP' | 'UNREACHABLE' | 'REFUSED';
+
+export class PublishError extends Error {
+  constructor(
+    readonly code: PublishErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PublishError';
+  }
+}
+
+export interface PublishOptions {
+  dcpDir: string;
+  server: string;
+  group: string;
+  password: string;
+  create?: boolean;
+  /** peer id the publisher reports and announces under */
+  peerId?: string;
+  /** keeps the created .torrent here, so a later seeding run needs no re-hash */
+  dataDir?: string;
+  pieceSize?: number;
+  onHashProgress?: (done: number, total: number) => void;
+  log?: Logger;
+}
+
+export interface Published {
+  name: string;
+  infoHash: string;
+  size: number;
+  torrent: Buffer;
+}
+
+function mapServerError(err: unknown, g: GroupAuth, name: string): never {
+  if (!(err instanceof ServerError)) throw err;
+  switch (err.code) {
+    case 'UNAUTHORIZED':
+      throw new PublishError('UNAUTHORIZED', `the server refused the password for group ${g.id}`);
+    case 'NOT_FOUND':
+      throw new PublishError('NO_SUCH_GROUP', `group ${g.id} does not exist on the server; add --create to create it`);
+    case 'CONFLICT':
+      throw new PublishError('NAME_TAKEN', `a DCP named ${name} is already published in group ${g.id}; it was not replaced`);
+    case 'UNREACHABLE':
+      throw new PublishError('UNREACHABLE', err.message);
+    default:
+      throw new PublishError('REFUSED', err.message);
+  }
+}
+
+/** Verify → torrent → (group) → upload. Nothing is uploaded for a broken DCP. */
+export async function publishDcp(o: PublishOptions): Promise<Published> {
+  const log = o.log ?? rootLog.child({ component: 'publish' });
+  const dir = path.resolve(o.dcpDir);
+  const report = await verifyDcp(dir);
+  if (!report.ok) {
+    const bad = report.failures.map((f) => `${f.path}: ${f.reason}`).join('; ');
+    throw new PublishError('BROKEN_DCP', `refusing to publish ${path.basename(dir)}: the DCP does not verify (${bad})`);
+  }
+  log.info({ dir, bytes: report.bytesHashed, title: report.title }, 'DCP verified');
+  const base = o.server.replace(/\/+$/, '');
+  // The server rewrites the announce URL per peer (passkey); this one only has to be well formed.
+  const torrent = await createTorrent(dir, { private: true, trackers: [`${base}/announce`], creator: 'cineswarm', pieceSize: o.pieceSize, onProgress: o.onHashProgress });
+  const info = parseTorrent(torrent);
+  const g: GroupAuth = { id: o.group, password: o.password };
+  const client = new ServerClient(base);
+  if (o.create) {
+    try {
+      await client.createGroup(g);
+      log.info({ group: g.id }, 'group created');
+    } catch (err) {
+      if (err instanceof ServerError && err.code === 'CONFLICT') {
+        throw new PublishError('GROUP_TAKEN', `group id ${g.id} is already taken; choose another id or drop --create if it is yours`);
+      }
+      if (err instanceof ServerError && err.code === 'BAD_REQUEST') throw new PublishError('REFUSED', err.message);
+      mapServerError(err, g, info.name);
+    }
+  }
+  let up: { name: string; infoHash: string; size: number };
+  try {
+    up = await client.uploadTorrent(g, torrent);
+  } catch (err) {
+    mapServerError(err, g, info.name);
+  }
+  if (o.dataDir) {
+    await fs.mkdir(o.dataDir, { recursive: true });
+    await fs.writeFile(path.join(o.dataDir, `${info.infoHash}.torrent`), torrent);
+  }
+  log.info({ name: up.name, infoHash: up.infoHash, group: g.id }, 'torrent uploaded');
+  return { name: up.name, infoHash: info.infoHash, size: info.totalSize, torrent };
+}
+
+export interface SeedOptions {
+  server: string;
+  group: string;
+  password: string;
+  name: string;
+  dcpDir: string;
+  peerId: string;
+  session?: SessionSettings;
+  log?: Logger;
+}
+
+export interface Seeder {
+  session: Session;
+  torrent: Torrent;
+  infoHash: string;
+  stop(): Promise<void>;
+}
+
+/** Seeds the published DCP from where it lies, with the torrent personalised for the initiator. */
+export async function startSeeding(o: SeedOptions): Promise<Seeder> {
+  const log = o.log ?? rootLog.child({ component: 'publish' });
+  const g: GroupAuth = { id: o.group, password: o.password };
+  const client = new ServerClient(o.server.replace(/\/+$/, ''));
+  const bytes = await client.fetchTorrent(g, o.name, o.peerId).catch((err: unknown) => mapServerError(err, g, o.name));
+  const session = new Session({ listenInterfaces: '0.0.0.0:6881', ...o.session });
+  const torrent = session.addTorrent({ torrent: bytes, savePath: path.dirname(path.resolve(o.dcpDir)), seedMode: true });
+  const report = (): Promise<void> =>
+    client.report(g, { peer: o.peerId, infoHash: torrent.infoHash, state: 'seeding', progress: 1, message: 'initiator' }).catch((err: unknown) => {
+      log.warn({ err: (err as Error).message }, 'could not report to the server; will retry');
+    });
+  await report();
+  // Re-report now and then so the group status keeps showing the initiator after a server restart.
+  const timer = setInterval(() => void report(), 60_000);
+  timer.unref();
+  log.info({ name: o.name, infoHash: torrent.infoHash, port: session.listenPort }, 'seeding');
+  return {
+    session,
+    torrent,
+    infoHash: torrent.infoHash,
+    async stop() {
+      clearInterval(timer);
+      await session.close();
+    },
+  };
+}
