@@ -33,7 +33,7 @@ node-deps: check-node node_modules/.installed
 deps: apt node-deps
 
 build: deps
-	npx node-gyp build
+	npm run --silent build:native
 	npx tsc -p tsconfig.build.json
 
 test: build
