@@ -1,0 +1,125 @@
+// `cineswarm firmware`: make a signing key, build a signed firmware bundle, and publish a
+// bundle on the central server so agents can fetch it.
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { packBundle, stageApp } from '../firmware/bundle.js';
+import { generateKeyFiles } from '../firmware/sign.js';
+
+const HELP = `usage: cineswarm firmware keygen DIR
+       cineswarm firmware build --key FILE [--version V] [--out DIR] [--repo DIR] [--no-node-modules]
+       cineswarm firmware publish BUNDLE --server URL (--token TOKEN | --token-file FILE)
+
+keygen    writes a new Ed25519 key pair into DIR (firmware-ed25519.pem, private, mode 0600;
+          firmware-ed25519.pub.pem, public). Never commit the private key.
+build     stages the compiled JavaScript (dist/), the native addon (build/Release/*.node),
+          production node_modules and rootfs/, writes manifest.json (version, createdAt,
+          SHA-256 of every file), packs OUT/cineswarm-<version>.tar.gz and signs it into
+          OUT/cineswarm-<version>.tar.gz.sig. --version defaults to package.json's version;
+          --out defaults to dist/image. The public key is shipped as the appliance's trusted key.
+publish   uploads a bundle and its signature (BUNDLE.sig) to the central server, which
+          then offers it to agents at GET /api/firmware/latest. Uploading needs the
+          server's admin token: the content of DATA/firmware-admin-token on the server.`;
+
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+async function keygen(positionals: string[]): Promise<number> {
+  if (positionals.length !== 1) {
+    process.stderr.write('cineswarm firmware keygen: give the directory for the key pair\n');
+    return 2;
+  }
+  try {
+    const files = await generateKeyFiles(positionals[0]!);
+    process.stdout.write(`private key: ${files.privateKey}\npublic key:  ${files.publicKey}\n`);
+    return 0;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`cineswarm firmware keygen: ${e.code === 'EEXIST' ? `a key pair already exists in ${positionals[0]}; not overwritten` : e.message}\n`);
+    return 1;
+  }
+}
+
+async function build(argv: string[]): Promise<number> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      key: { type: 'string' },
+      version: { type: 'string' },
+      out: { type: 'string' },
+      repo: { type: 'string', default: PACKAGE_ROOT },
+      'no-node-modules': { type: 'boolean', default: false },
+    },
+  });
+  if (!v.key) {
+    process.stderr.write('cineswarm firmware build: --key FILE (the Ed25519 private key) is required\n');
+    return 2;
+  }
+  const repo = path.resolve(v.repo!);
+  const privateKeyPem = await fs.readFile(v.key);
+  const publicKeyPem = createPublicKey(createPrivateKey(privateKeyPem)).export({ type: 'spki', format: 'pem' });
+  const version = v.version ?? (JSON.parse(await fs.readFile(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+  const outDir = path.resolve(v.out ?? path.join(repo, 'dist', 'image'));
+  await fs.mkdir(outDir, { recursive: true });
+  const stageDir = await fs.mkdtemp(path.join(outDir, '.stage-'));
+  try {
+    await stageApp({ repoRoot: repo, stageDir, nodeModules: v['no-node-modules'] ? 'none' : 'production' });
+    const built = await packBundle({ stageDir, version, privateKeyPem, publicKeyPem, outDir });
+    process.stdout.write(`${built.archive}\n${built.signature}\n${Object.keys(built.manifest.files).length} files, version ${version}\n`);
+    return 0;
+  } finally {
+    await fs.rm(stageDir, { recursive: true, force: true });
+  }
+}
+
+async function publish(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { server: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, signature: { type: 'string' } },
+  });
+  if (positionals.length !== 1 || !v.server) {
+    process.stderr.write('cineswarm firmware publish: give BUNDLE and --server URL\n');
+    return 2;
+  }
+  const token = v.token ?? (v['token-file'] ? (await fs.readFile(v['token-file'], 'utf8')).trim() : undefined);
+  if (!token) {
+    process.stderr.write("cineswarm firmware publish: --token or --token-file is required (the server's DATA/firmware-admin-token)\n");
+    return 2;
+  }
+  const bundle = positionals[0]!;
+  const body = await fs.readFile(bundle);
+  const signature = (await fs.readFile(v.signature ?? `${bundle}.sig`, 'utf8')).trim();
+  const res = await fetch(new URL('/api/firmware', v.server), {
+    method: 'POST',
+    headers: { 'content-type': 'application/gzip', authorization: `Bearer ${token}`, 'x-cineswarm-signature': signature },
+    body,
+  });
+  const reply = (await res.json().catch(() => ({}))) as { version?: string; message?: string; error?: string };
+  if (res.status !== 201) {
+    process.stderr.write(`cineswarm firmware publish: the server refused the bundle (${res.status} ${reply.error ?? ''}): ${reply.message ?? res.statusText}\n`);
+    return 1;
+  }
+  process.stdout.write(`published firmware ${reply.version} on ${v.server}\n`);
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h') {
+    process.stdout.write(HELP + '\n');
+    return sub ? 0 : 2;
+  }
+  try {
+    if (sub === 'keygen') return await keygen(rest);
+    if (sub === 'build') return await build(rest);
+    if (sub === 'publish') return await publish(rest);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    process.stderr.write(`cineswarm firmware ${sub}: ${e.message}${e.code ? ` [${e.code}]` : ''}\n`);
+    return 1;
+  }
+  process.stderr.write(`cineswarm firmware: unknown sub-command '${sub}'\n${HELP}\n`);
+  return 2;
+}

@@ -1,0 +1,65 @@
+// The firmware archive format: a gzip-compressed POSIX tar built and read with GNU tar
+// (part of every Debian system), with a fixed member order so builds are reproducible.
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { FirmwareError } from './errors.js';
+
+const execFileP = promisify(execFile);
+
+/** Packs `files` (posix paths relative to `dir`, in the given order) into `out`. Owner,
+ * group and mtime are fixed so the same tree always gives the same bytes. */
+export async function packTar(dir: string, files: string[], out: string, mtime: Date): Promise<void> {
+  const args = [
+    '--create', '--file', out, '--directory', dir,
+    '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+    '--owner=0', '--group=0', '--numeric-owner', `--mtime=@${Math.floor(mtime.getTime() / 1000)}`,
+    '--use-compress-program=gzip -n -6', '--no-recursion', '--null', '--files-from=-',
+  ];
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('tar', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar could not write ${out}: ${stderr.trim()}`))));
+    child.stdin.end(files.map((f) => f + '\0').join(''));
+  });
+}
+
+/** Reads one member of an archive whose signature has already been checked. */
+export async function readMember(archive: string, member: string): Promise<string> {
+  try {
+    const { stdout } = await execFileP('tar', ['--extract', '--gzip', '--to-stdout', '--file', archive, member], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (err) {
+    throw new FirmwareError('BAD_MANIFEST', `the bundle has no readable ${member}: ${tarMessage(err)}`);
+  }
+}
+
+/** Extracts a signature-checked archive into `dest` (which must exist and be empty). */
+export async function extractArchive(archive: string, dest: string): Promise<void> {
+  try {
+    await execFileP('tar', ['--extract', '--gzip', '--file', archive, '--directory', dest, '--no-same-owner', '--no-overwrite-dir'], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (err) {
+    throw new FirmwareError('BAD_MANIFEST', `the bundle could not be unpacked: ${tarMessage(err)}`);
+  }
+}
+
+/** True when gzip and tar can read the archive to its end. Only used to tell a cut-short
+ * download apart from a forged one after the signature already failed: nothing is written. */
+export async function archiveReadsToEnd(archive: string): Promise<boolean> {
+  try {
+    await execFileP('tar', ['--list', '--gzip', '--file', archive], { maxBuffer: 64 * 1024 * 1024 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function tarMessage(err: unknown): string {
+  const e = err as { stderr?: string; message?: string };
+  return (e.stderr || e.message || String(err)).trim().split('\n')[0] ?? '';
+}

@@ -1,0 +1,27 @@
+// Errors of the firmware update path: each refusal carries a stable `code` and a message
+// that a projectionist or field engineer can act on.
+
+export type FirmwareErrorCode =
+  | 'BUNDLE_NOT_FOUND'
+  | 'SIGNATURE_MISSING'
+  | 'PUBLIC_KEY_MISSING'
+  | 'BAD_PUBLIC_KEY'
+  | 'BAD_SIGNATURE'
+  | 'BUNDLE_TRUNCATED'
+  | 'BAD_MANIFEST'
+  | 'MANIFEST_MISMATCH'
+  | 'NOT_NEWER'
+  | 'VERSION_REJECTED'
+  | 'UPDATE_IN_PROGRESS'
+  | 'HEALTH_CHECK_FAILED'
+  | 'RESTART_FAILED'
+  | 'BAD_STAGE';
+
+export class FirmwareError extends Error {
+  readonly code: FirmwareErrorCode;
+  constructor(code: FirmwareErrorCode, message: string) {
+    super(message);
+    this.name = 'FirmwareError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,173 @@
+// Installs a signed firmware bundle under a root directory: verify, unpack into an inactive
+// slot, switch `current` atomically, restart, and roll back by itself if the new agent is not
+// healthy in time. Every refusal happens before anything under the root is written.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import semver from 'semver';
+import { log, type Logger } from '../util/log.js';
+import { archiveReadsToEnd, extractArchive, readMember } from './archive.js';
+import { TRUSTED_KEY_PATH } from './bundle.js';
+import { FirmwareError } from './errors.js';
+import { MANIFEST_NAME, parseManifest, verifyTree, type Manifest } from './manifest.js';
+import { loadPublicKey, verifyBytes } from './sign.js';
+import {
+  currentVersion, layout, layRootfs, pruneReleases, readState, releaseDir, switchCurrent, writeState, type Layout,
+} from './slots.js';
+
+export interface InstallOptions {
+  bundle: string;
+  /** Detached signature; default `<bundle>.sig`. */
+  signature?: string;
+  /** Trusted public key (PEM); default the one installed under the root. */
+  publicKey?: string;
+  root: string;
+  /** Restarts the agent so it runs from `current`; absent: no restart and no health check. */
+  restart?: () => Promise<void>;
+  /** Resolves true once the agent of `version` reports healthy, false at its deadline. */
+  healthy?: (version: string) => Promise<boolean>;
+  /** Install even a version that was rolled back before. */
+  force?: boolean;
+  logger?: Logger;
+}
+
+export interface InstallResult {
+  outcome: 'installed' | 'rolled-back';
+  version: string;
+  previous: string | null;
+  message: string;
+}
+
+export interface VerifiedBundle {
+  manifest: Manifest;
+}
+
+async function readInput(file: string, code: 'BUNDLE_NOT_FOUND' | 'SIGNATURE_MISSING' | 'PUBLIC_KEY_MISSING', what: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(file);
+  } catch {
+    throw new FirmwareError(code, `${what} not found: ${file}`);
+  }
+}
+
+/** Checks the signature over the archive bytes, then reads its manifest. Writes nothing. */
+export async function verifyBundle(bundle: string, signatureFile: string, publicKeyFile: string): Promise<VerifiedBundle> {
+  const data = await readInput(bundle, 'BUNDLE_NOT_FOUND', 'firmware bundle');
+  const sig = (await readInput(signatureFile, 'SIGNATURE_MISSING', 'signature file')).toString('utf8');
+  const key = loadPublicKey(await readInput(publicKeyFile, 'PUBLIC_KEY_MISSING', 'trusted firmware public key'));
+  if (!verifyBytes(data, sig, key)) {
+    if (!(await archiveReadsToEnd(bundle))) {
+      throw new FirmwareError('BUNDLE_TRUNCATED', `firmware bundle ${path.basename(bundle)} is incomplete (${data.length} bytes, the archive ends early): the download or copy was cut short; fetch it again`);
+    }
+    throw new FirmwareError('BAD_SIGNATURE', `firmware bundle ${path.basename(bundle)} is not signed by the trusted key (or was altered after signing): refused`);
+  }
+  return { manifest: parseManifest(await readMember(bundle, MANIFEST_NAME)) };
+}
+
+async function takeLock(l: Layout): Promise<() => Promise<void>> {
+  await fs.mkdir(l.base, { recursive: true });
+  try {
+    await fs.writeFile(l.lock, String(process.pid), { flag: 'wx' });
+  } catch {
+    const pid = Number(await fs.readFile(l.lock, 'utf8').catch(() => ''));
+    let alive = false;
+    try {
+      if (pid > 0) alive = process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (alive) throw new FirmwareError('UPDATE_IN_PROGRESS', `another update (process ${pid}) is running; try again when it has finished`);
+    await fs.writeFile(l.lock, String(process.pid));
+  }
+  return () => fs.rm(l.lock, { force: true });
+}
+
+/** Unpacks into a hidden staging directory, proves every file against the manifest, then renames
+ * it to releases/<version>: a half-unpacked release never carries a version name. */
+async function unpackRelease(l: Layout, bundle: string, manifest: Manifest): Promise<string> {
+  await fs.mkdir(l.releases, { recursive: true });
+  const staging = path.join(l.releases, `.incoming-${manifest.version}-${randomBytes(4).toString('hex')}`);
+  await fs.mkdir(staging);
+  try {
+    await extractArchive(bundle, staging);
+    await verifyTree(staging, manifest);
+    const dir = releaseDir(l, manifest.version);
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rename(staging, dir);
+    return dir;
+  } catch (err) {
+    await fs.rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export async function installBundle(opts: InstallOptions): Promise<InstallResult> {
+  const logger = (opts.logger ?? log).child({ component: 'firmware-install' });
+  const root = path.resolve(opts.root);
+  const l = layout(root);
+  const { manifest } = await verifyBundle(
+    opts.bundle,
+    opts.signature ?? `${opts.bundle}.sig`,
+    opts.publicKey ?? path.join(root, TRUSTED_KEY_PATH),
+  );
+  const version = manifest.version;
+  const previous = await currentVersion(l);
+  if (previous && !semver.gt(version, previous)) {
+    throw new FirmwareError('NOT_NEWER', `firmware ${version} is not newer than the installed ${previous}: refused (a downgrade or reinstall is never applied automatically)`);
+  }
+  const state = await readState(l);
+  const rejected = state.rejected[version];
+  if (rejected && !opts.force) {
+    throw new FirmwareError('VERSION_REJECTED', `firmware ${version} was rolled back on ${rejected.at} (${rejected.reason}); refused unless forced`);
+  }
+
+  const unlock = await takeLock(l);
+  try {
+    const newDir = await unpackRelease(l, opts.bundle, manifest);
+    const oldDir = previous ? releaseDir(l, previous) : null;
+    await layRootfs(l, newDir, oldDir);
+    await switchCurrent(l, version);
+    await writeState(l, { current: version, previous, rejected: state.rejected });
+    logger.info({ version, previous }, 'firmware installed, current slot switched');
+
+    if (!opts.restart) {
+      await pruneReleases(l, [version, previous]);
+      return { outcome: 'installed', version, previous, message: `firmware ${version} installed (not restarted)` };
+    }
+    let reason: string | null = null;
+    try {
+      await opts.restart();
+      if (opts.healthy && !(await opts.healthy(version))) reason = 'the agent did not report healthy in time';
+    } catch (err) {
+      reason = `restart failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    if (!reason) {
+      await pruneReleases(l, [version, previous]);
+      return { outcome: 'installed', version, previous, message: `firmware ${version} installed and healthy` };
+    }
+    if (!previous || !oldDir) {
+      throw new FirmwareError('HEALTH_CHECK_FAILED', `firmware ${version} installed on a bare system but ${reason}; no earlier version to go back to`);
+    }
+    logger.error({ version, previous, reason }, 'new firmware unhealthy, rolling back');
+    await switchCurrent(l, previous);
+    await layRootfs(l, oldDir, newDir);
+    const at = new Date().toISOString();
+    await writeState(l, { current: previous, previous: state.previous, rejected: { ...state.rejected, [version]: { at, reason } } });
+    let back = 'restarted';
+    try {
+      await opts.restart();
+      if (opts.healthy && !(await opts.healthy(previous))) back = 'restarted, but it does not report healthy either';
+    } catch (err) {
+      back = `not restarted (${err instanceof Error ? err.message : String(err)})`;
+    }
+    await pruneReleases(l, [previous, state.previous]);
+    return {
+      outcome: 'rolled-back',
+      version,
+      previous,
+      message: `firmware ${version} was rolled back: ${reason}; version ${previous} is back in place and ${back}`,
+    };
+  } finally {
+    await unlock();
+  }
+}
