@@ -112,7 +112,7 @@ export class Agent implements AgentControl {
   private queueReport(e: HistoryEntry): void {
     const st = this.downloads?.status(e.infoHash);
     const progress = e.state === 'ready' || e.state === 'seeding' ? 1 : (st?.progress ?? 0);
-    const body = { peer: this.config.id, infoHash: e.infoHash, state: e.state, progress, ...(e.message ? { message: e.message } : {}) };
+    const body = { peer: this.config.id, infoHash: e.infoHash, state: e.state, progress, ...(e.message ? { message: e.message.slice(0, 1900) } : {}) };
     for (const gid of [e.group, ...(this.offers.get(e.name) ?? [])]) {
       if (this.config.groups.some((g) => g.id === gid)) this.reports.push(this.group(gid), body);
     }

@@ -1,0 +1,171 @@
+// Test rig for end-to-end runs on 127.0.0.1: a real central server on port 0, agents (in this
+// process or as child processes) with their own temp directories, and a seeding publisher.
+import type { ExecutionContext } from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { pino } from 'pino';
+import { buildServer } from '../../src/server/app.js';
+import { Agent } from '../../src/agent/agent.js';
+import { validateConfig, type AgentConfig } from '../../src/agent/config.js';
+import { publishDcp, startSeeding, type Seeder } from '../../src/publish/publisher.js';
+import type { SessionSettings } from '../../src/engine/index.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+export const quiet = pino({ level: process.env.CINESWARM_TEST_LOG ?? 'silent' });
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(t: ExecutionContext, dataDir: string, port = 0): Promise<RunningServer> {
+  const app = await buildServer({ dataDir, logger: false, announceIntervalSeconds: 5 });
+  await app.listen({ host: '127.0.0.1', port });
+  const addr = app.server.address();
+  const actual = typeof addr === 'object' && addr ? addr.port : port;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await app.close();
+  };
+  t.teardown(close);
+  return { url: `http://127.0.0.1:${actual}`, port: actual, dataDir, close };
+}
+
+export interface AgentSpec {
+  id: string;
+  server: string;
+  groups: { id: string; password: string }[];
+  root: string;
+  minFreeBytes?: number;
+  pollSeconds?: number;
+}
+
+export function agentConfig(s: AgentSpec): AgentConfig {
+  return validateConfig({
+    id: s.id,
+    server: s.server,
+    groups: s.groups,
+    dataDir: path.join(s.root, s.id, 'data'),
+    downloadDir: path.join(s.root, s.id, 'incoming'),
+    ingestDir: path.join(s.root, s.id, 'ingest'),
+    listen: { host: '127.0.0.1', port: 0 },
+    poll: { intervalSeconds: s.pollSeconds ?? 1, jitterSeconds: 0.5, maxBackoffSeconds: 4 },
+    minFreeBytes: s.minFreeBytes ?? 0,
+    resumeSaveSeconds: 1,
+    reportIntervalSeconds: 1,
+    engine: { allowMultipleConnectionsPerIp: true },
+  });
+}
+
+export async function startAgent(t: ExecutionContext, cfg: AgentConfig): Promise<Agent> {
+  const agent = new Agent(cfg, quiet.child({ agent: cfg.id }));
+  await agent.start();
+  t.teardown(() => agent.stop());
+  return agent;
+}
+
+export interface PublishedSeed {
+  name: string;
+  infoHash: string;
+  size: number;
+  torrent: Buffer;
+  seeder: Seeder;
+}
+
+/** Publishes dcpDir to a group and seeds it from this process. */
+export async function publishAndSeed(
+  t: ExecutionContext,
+  o: { server: string; group: string; password: string; dcpDir: string; create?: boolean; peerId?: string; session?: SessionSettings },
+): Promise<PublishedSeed> {
+  const pub = await publishDcp({ dcpDir: o.dcpDir, server: o.server, group: o.group, password: o.password, create: o.create ?? true, log: quiet });
+  const seeder = await startSeeding({
+    server: o.server,
+    group: o.group,
+    password: o.password,
+    name: pub.name,
+    dcpDir: o.dcpDir,
+    peerId: o.peerId ?? `publisher-${o.group}`,
+    session: { listenInterfaces: '127.0.0.1:0', allowMultipleConnectionsPerIp: true, ...o.session },
+    log: quiet,
+  });
+  t.teardown(() => seeder.stop());
+  return { name: pub.name, infoHash: pub.infoHash, size: pub.size, torrent: pub.torrent, seeder };
+}
+
+/** Polls `probe` until it returns a value (not undefined/false) or the time is up. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 120_000, everyMs = 250): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Every file below dir, relative path → bytes (small test DCPs only). */
+export async function readTree(dir: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  const walk = async (rel: string) => {
+    for (const e of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const r = path.join(rel, e.name);
+      if (e.isDirectory()) await walk(r);
+      else out.set(r, await fs.readFile(path.join(dir, r)));
+    }
+  };
+  await walk('');
+  return out;
+}
+
+/** Names in ingestDir, hidden ones included: a partial placement would show up here. */
+export async function ingestListing(dir: string): Promise<string[]> {
+  return (await fs.readdir(dir).catch(() => [] as string[])).sort();
+}
+
+export async function groupStatus(server: string, group: string, password: string): Promise<unknown> {
+  const res = await fetch(`${server}/api/groups/${group}/status`, { headers: { authorization: 'Basic ' + Buffer.from(`${group}:${password}`).toString('base64') } });
+  if (!res.ok) throw new Error(`group status ${res.status}`);
+  return res.json();
+}
+
+export interface AgentProcess {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
+
+/** Runs `cineswarm agent --config F` as a child process; its pino JSON lines are collected. */
+export function spawnAgent(t: ExecutionContext, configFile: string): AgentProcess {
+  const child = spawn(process.execPath, ['--import=tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'agent', '--config', configFile], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, CINESWARM_LOG_JSON: '1', CINESWARM_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let buf = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    buf += c.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop() ?? '';
+    for (const p of parts) {
+      try {
+        lines.push(JSON.parse(p) as Record<string, unknown>);
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (stderr.trim()) t.log(`agent stderr: ${stderr.trim().slice(0, 2000)}`);
+  });
+  return { child, lines, exited };
+}
