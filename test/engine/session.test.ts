@@ -1,0 +1,135 @@
+// Two real libtorrent sessions on 127.0.0.1 exchanging real bytes: transfer, events, status,
+// resume data round trip, removal, and what happens after close().
+import test from 'ava';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createTorrent, EngineError, parseTorrent, type EngineAlert } from '../../src/engine/index.js';
+import { tempDir } from '../helpers/tmp.js';
+import { loopbackSession, makePayload, MINUTE, sameTree, waitEvent, waitUntil } from './helpers.js';
+
+const MiB = 1024 * 1024;
+
+test('a generated multi-file folder moves byte-identically between two sessions', async (t) => {
+  const tmp = await tempDir(t);
+  const src = await makePayload(path.join(tmp, 'seed'), 'Feature_FTR_S_EN', {
+    'ASSETMAP.xml': 2_345,
+    'PKL_1.xml': 9_876,
+    'video/j2c_0001.mxf': 90 * MiB + 12_345,
+    'audio/pcm_0001.mxf': 30 * MiB + 7,
+    'empty.txt': 0,
+  });
+  const bytes = await createTorrent(src, { pieceSize: 1 * MiB });
+  const info = parseTorrent(bytes);
+
+  const seeder = loopbackSession(t);
+  const leecher = loopbackSession(t);
+  t.true(seeder.listenPort > 0);
+  t.not(seeder.listenPort, leecher.listenPort);
+
+  const seed = seeder.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'seed') });
+  t.is(seed.infoHash, info.infoHash);
+  t.is(seed.name, 'Feature_FTR_S_EN');
+  await waitUntil('the seeder to check its files', () => seed.status().isSeeding);
+
+  const states: string[] = [];
+  leecher.on('state-changed', (a: EngineAlert) => states.push(a.state ?? ''));
+  const dl = leecher.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'dl') });
+  t.is(leecher.find(info.infoHash.toUpperCase()), dl);
+  t.deepEqual(leecher.torrents(), [dl]);
+  const finished = waitEvent(leecher, 'torrent-finished', (a) => a.infoHash === info.infoHash, 4 * MINUTE);
+  dl.connectPeer('127.0.0.1', seeder.listenPort);
+  await finished;
+
+  const [st] = leecher.statusAll();
+  t.is(st!.infoHash, info.infoHash);
+  t.is(st!.progress, 1);
+  t.is(st!.totalWantedDone, info.totalSize);
+  t.true(st!.totalPayloadDownload >= info.totalSize);
+  t.true(st!.isFinished);
+  t.is(st!.errorCode, null);
+  t.is(st!.savePath, path.join(tmp, 'dl'));
+  t.true(states.includes('downloading'));
+  t.true(dl.pieceStates().every(Boolean));
+  await sameTree(t, src, path.join(tmp, 'dl', 'Feature_FTR_S_EN'));
+
+  await leecher.removeTorrent(dl, { deleteFiles: true });
+  t.deepEqual(leecher.statusAll(), []);
+  await t.throwsAsync(fs.access(path.join(tmp, 'dl', 'Feature_FTR_S_EN', 'video', 'j2c_0001.mxf')));
+  const gone = t.throws(() => dl.status(), { instanceOf: EngineError });
+  t.is(gone?.code, 'TORRENT_REMOVED');
+});
+
+test('resume data round trip: a new session continues at ~50% without downloading again', async (t) => {
+  const tmp = await tempDir(t);
+  const src = await makePayload(path.join(tmp, 'seed'), 'Trailer', { 'a.mxf': 24 * MiB, 'b.mxf': 8 * MiB + 3 });
+  const bytes = await createTorrent(src, { pieceSize: 256 * 1024 });
+  const info = parseTorrent(bytes);
+  const seeder = loopbackSession(t);
+  // A slow seeder, so the download can be stopped half-way.
+  const seed = seeder.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'seed'), uploadLimit: 2 * MiB });
+  await waitUntil('the seeder to check its files', () => seed.status().isSeeding);
+
+  const first = loopbackSession(t);
+  const dl1 = first.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'dl') });
+  dl1.connectPeer('127.0.0.1', seeder.listenPort);
+  const half = await waitUntil('half of the download', () => {
+    const s = dl1.status();
+    t.false(s.isFinished, 'the download finished before it could be stopped half-way');
+    return s.progress >= 0.45 && s;
+  });
+  dl1.pause();
+  const resume = await dl1.saveResumeData();
+  const doneAtSave = dl1.status().totalWantedDone;
+  t.true(doneAtSave >= half.totalWantedDone);
+  t.true(doneAtSave < info.totalSize);
+  await first.close();
+
+  const second = loopbackSession(t);
+  const dl2 = second.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'dl'), resumeData: resume });
+  const resumed = await waitUntil('the resume data to be checked', () => {
+    const s = dl2.status();
+    return s.state === 'downloading' && s;
+  });
+  t.true(resumed.totalWantedDone >= doneAtSave, 'pieces already on disk are kept');
+  seed.setUploadLimit(0);
+  const finished = waitEvent(second, 'torrent-finished', (a) => a.infoHash === info.infoHash);
+  dl2.connectPeer('127.0.0.1', seeder.listenPort);
+  await finished;
+  const st = dl2.status();
+  t.is(st.totalWantedDone, info.totalSize);
+  // Only the missing part travelled again (plus protocol overhead and at most a few partial pieces).
+  t.true(st.totalPayloadDownload <= info.totalSize - doneAtSave + 8 * info.pieceLength, `downloaded ${st.totalPayloadDownload} of ${info.totalSize} again`);
+  t.true(st.totalPayloadDownload < 0.75 * info.totalSize);
+  await sameTree(t, src, path.join(tmp, 'dl', 'Trailer'));
+});
+
+test('resume data is refused when it belongs to another torrent or is garbage', async (t) => {
+  const tmp = await tempDir(t);
+  const a = await createTorrent(await makePayload(tmp, 'A', { 'x.mxf': 3 * MiB }));
+  const b = await createTorrent(await makePayload(tmp, 'B', { 'y.mxf': 1 * MiB }));
+  const s = loopbackSession(t);
+  const ta = s.addTorrent({ torrent: a, savePath: tmp, paused: true });
+  t.true(ta.status().paused);
+  const rd = await ta.saveResumeData();
+  await s.removeTorrent(ta);
+  t.deepEqual(s.torrents(), []);
+  t.is(t.throws(() => s.addTorrent({ torrent: b, savePath: tmp, resumeData: rd }), { instanceOf: EngineError })?.code, 'BAD_RESUME_DATA');
+  t.is(t.throws(() => s.addTorrent({ torrent: a, savePath: tmp, resumeData: Buffer.from('nonsense') }), { instanceOf: EngineError })?.code, 'BAD_RESUME_DATA');
+  // The good pair still works, and the files it describes are recognised as complete.
+  const again = s.addTorrent({ torrent: a, savePath: tmp, resumeData: rd });
+  await waitUntil('the re-added torrent to seed', () => again.status().isSeeding);
+});
+
+test('a closed session refuses work with SESSION_CLOSED and close() is idempotent', async (t) => {
+  const tmp = await tempDir(t);
+  const src = await makePayload(tmp, 'Closing', { 'x.bin': 100_000 });
+  const bytes = await createTorrent(src);
+  const s = loopbackSession(t);
+  const tor = s.addTorrent({ torrent: bytes, savePath: tmp });
+  await Promise.all([s.close(), s.close()]);
+  await s.close();
+  t.is(t.throws(() => s.statusAll(), { instanceOf: EngineError })?.code, 'SESSION_CLOSED');
+  t.is(t.throws(() => tor.pause(), { instanceOf: EngineError })?.code, 'SESSION_CLOSED');
+  t.is(t.throws(() => s.addTorrent({ torrent: bytes, savePath: tmp }), { instanceOf: EngineError })?.code, 'SESSION_CLOSED');
+  t.deepEqual(s.torrents(), []);
+});
