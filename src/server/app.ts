@@ -1,0 +1,123 @@
+// buildServer: the central seed server as a fastify instance (groups, torrents, reports,
+// tracker, cleanup job), not yet listening, so tests inject requests and the CLI listens.
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import schedule from 'node-schedule';
+import { pino, type Logger } from 'pino';
+import { log } from '../util/log.js';
+import { GroupAuthenticator } from './auth.js';
+import { TorrentCatalog } from './catalog.js';
+import { runCleanup } from './cleanup.js';
+import type { ServerContext } from './context.js';
+import { DirGroupStore } from './dir-store.js';
+import { errorBodySchema, makeErrorHandler } from './errors.js';
+import type { GroupStore } from './group-store.js';
+import { KeyedLock } from './keyed-lock.js';
+import { loadOrCreateSecret } from './passkey.js';
+import { groupRoutes } from './routes/groups.js';
+import { reportRoutes } from './routes/reports.js';
+import { torrentRoutes } from './routes/torrents.js';
+import { trackerRoutes } from './routes/tracker.js';
+import { Swarms } from './swarms.js';
+
+export interface ServerOptions {
+  /** DATA dir of DESIGN.md */
+  dataDir: string;
+  /** passkey HMAC secret; default: read/create DATA/server-secret (0600) */
+  secret?: string;
+  /** base of announce URLs, e.g. http://seed.example:8600; default: from the request's Host header */
+  publicUrl?: string;
+  /** cleanup of old torrents (default 30) */
+  retentionDays?: number;
+  /** node-schedule rule for the cleanup job (default hourly) */
+  cleanupCron?: string;
+  /** tracker interval (default 60); peers expire after two intervals without an announce */
+  announceIntervalSeconds?: number;
+  logger?: Logger | boolean;
+  /** another GroupStore backend; default: the directory backend under dataDir */
+  store?: GroupStore;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    cineswarm: ServerContext;
+  }
+}
+
+function pickLogger(opt: ServerOptions['logger']): Logger {
+  if (opt === false) return pino({ level: 'silent' });
+  if (opt === undefined || opt === true) return log.child({ component: 'server' });
+  return opt;
+}
+
+export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const logger = pickLogger(opts.logger);
+  const retentionDays = opts.retentionDays ?? 30;
+  const interval = opts.announceIntervalSeconds ?? 60;
+  if (!(retentionDays > 0)) throw new Error('retentionDays must be a positive number of days');
+  if (!(Number.isInteger(interval) && interval > 0)) throw new Error('announceIntervalSeconds must be a positive whole number');
+  if (opts.publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(opts.publicUrl)) {
+    throw new Error(`publicUrl must be an http(s) URL such as http://seed.example:8600, not '${opts.publicUrl}'`);
+  }
+
+  let store = opts.store;
+  if (!store) {
+    const dir = new DirGroupStore(opts.dataDir);
+    await dir.init();
+    store = dir;
+  }
+  const secret = opts.secret ?? (await loadOrCreateSecret(opts.dataDir));
+  const catalog = new TorrentCatalog(store, logger);
+  const swarms = new Swarms(2 * interval * 1000);
+  const reportLocks = new KeyedLock();
+  const inFlight = new Set<string>();
+  const ctx: ServerContext = {
+    store,
+    auth: new GroupAuthenticator(store),
+    catalog,
+    swarms,
+    secret,
+    publicUrl: opts.publicUrl,
+    announceIntervalSeconds: interval,
+    retentionDays,
+    inFlight,
+    reportLocks,
+    logger,
+    runCleanup: (now?: Date) => runCleanup({ store, catalog, swarms, reportLocks, inFlight, retentionDays, logger }, now),
+  };
+
+  // Polls arrive by the thousand; per-request logs would drown everything else.
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    // A number where a group id is expected is a client bug to report, not to paper over.
+    ajv: { customOptions: { coerceTypes: false } },
+  });
+  app.decorate('cineswarm', ctx);
+  app.setErrorHandler(makeErrorHandler(logger));
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: 'NOT_FOUND', message: `no such endpoint: ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  app.get(
+    '/healthz',
+    { schema: { response: { 200: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } }, 404: errorBodySchema } } },
+    async () => ({ status: 'ok' }),
+  );
+  await app.register(groupRoutes, { ctx });
+  await app.register(torrentRoutes, { ctx });
+  await app.register(reportRoutes, { ctx });
+  await app.register(trackerRoutes, { ctx });
+
+  const job = schedule.scheduleJob(opts.cleanupCron ?? '17 * * * *', () => {
+    ctx.runCleanup().catch((err: unknown) => logger.error({ err }, 'cleanup failed'));
+  });
+  if (!job) throw new Error(`cleanupCron '${opts.cleanupCron}' is not a valid schedule`);
+  const sweeper = setInterval(() => swarms.sweep(), interval * 1000);
+  sweeper.unref();
+  app.addHook('onClose', async () => {
+    job.cancel();
+    clearInterval(sweeper);
+  });
+  // pino's Logger is a FastifyBaseLogger; the generic only differs in name.
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,32 @@
+// What every route plugin of the server shares: storage, caches, tracker state and settings.
+import type { Logger } from 'pino';
+import type { GroupAuthenticator } from './auth.js';
+import type { TorrentCatalog } from './catalog.js';
+import type { CleanupResult } from './cleanup.js';
+import type { GroupStore } from './group-store.js';
+import type { KeyedLock } from './keyed-lock.js';
+import type { Swarms } from './swarms.js';
+
+export interface ServerContext {
+  store: GroupStore;
+  auth: GroupAuthenticator;
+  catalog: TorrentCatalog;
+  swarms: Swarms;
+  /** HMAC key of the tracker passkeys */
+  secret: string;
+  /** base of announce URLs; from the request's Host header when unset */
+  publicUrl?: string;
+  announceIntervalSeconds: number;
+  retentionDays: number;
+  /** `<group>/<name>` of torrents being uploaded right now; cleanup leaves them alone */
+  inFlight: Set<string>;
+  /** per `<group>/<peer>`: report files are read-modify-write */
+  reportLocks: KeyedLock;
+  logger: Logger;
+  /** Runs one cleanup pass now (the schedule calls the same). */
+  runCleanup(now?: Date): Promise<CleanupResult>;
+}
+
+export function inFlightKey(group: string, name: string): string {
+  return `${group}/${name}`;
+}

@@ -1,0 +1,226 @@
+// The directory backend of GroupStore: DATA/groups/<id>/{group.json, torrents/<name>.torrent,
+// reports/<peer>.json}. Every write is temp + fsync + rename (or link), so a crash never leaves
+// a half-written file or a half-created group where a reader can see it.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { GroupExistsError, GroupNotFoundError, ServerError, TorrentExistsError } from './errors.js';
+import type { GroupRecord, GroupStore, PeerReport, StoredTorrent } from './group-store.js';
+import { isGroupId, isPeerId, isTorrentName } from './names.js';
+
+// Temp names start with '.', which no valid id or name can, so they never collide with content.
+const STAGING_PREFIX = '.staging-';
+const TMP_PREFIX = '.tmp-';
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException)?.code;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fs.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeDurable(file: string, data: Buffer | string, mtime?: Date): Promise<void> {
+  const fh = await fs.open(file, 'wx', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  if (mtime) await fs.utimes(file, mtime, mtime);
+}
+
+function tmpName(): string {
+  return TMP_PREFIX + randomBytes(8).toString('hex');
+}
+
+export class DirGroupStore implements GroupStore {
+  private readonly root: string;
+
+  constructor(dataDir: string) {
+    this.root = path.join(dataDir, 'groups');
+  }
+
+  /** Creates DATA/groups and sweeps what a crash may have left half-done. */
+  async init(): Promise<void> {
+    await fs.mkdir(this.root, { recursive: true });
+    for (const entry of await fs.readdir(this.root)) {
+      if (entry.startsWith(STAGING_PREFIX)) await fs.rm(path.join(this.root, entry), { recursive: true, force: true });
+    }
+  }
+
+  private groupDir(id: string): string {
+    if (!isGroupId(id)) throw new ServerError('BAD_GROUP_ID', `'${id}' is not a valid group id`);
+    return path.join(this.root, id);
+  }
+
+  private torrentFile(group: string, name: string): string {
+    if (!isTorrentName(name)) throw new ServerError('BAD_REQUEST', `'${name}' is not a valid torrent name`);
+    return path.join(this.groupDir(group), 'torrents', `${name}.torrent`);
+  }
+
+  private reportFile(group: string, peer: string): string {
+    if (!isPeerId(peer)) throw new ServerError('BAD_PEER', `'${peer}' is not a valid peer id`);
+    return path.join(this.groupDir(group), 'reports', `${peer}.json`);
+  }
+
+  async createGroup(group: GroupRecord): Promise<void> {
+    const target = this.groupDir(group.id);
+    // The group is assembled out of sight and appears by one rename; a second rename onto
+    // the now non-empty directory fails, which makes concurrent creates of one id safe.
+    const staging = path.join(this.root, STAGING_PREFIX + randomBytes(8).toString('hex'));
+    await fs.mkdir(staging);
+    try {
+      await fs.mkdir(path.join(staging, 'torrents'));
+      await fs.mkdir(path.join(staging, 'reports'));
+      await writeDurable(path.join(staging, 'group.json'), JSON.stringify(group, null, 2) + '\n');
+      await fsyncDir(staging);
+      try {
+        await fs.rename(staging, target);
+      } catch (err) {
+        const code = errno(err);
+        if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') throw new GroupExistsError(group.id);
+        throw err;
+      }
+    } catch (err) {
+      await fs.rm(staging, { recursive: true, force: true });
+      throw err;
+    }
+    await fsyncDir(this.root);
+  }
+
+  async getGroup(id: string): Promise<GroupRecord | undefined> {
+    if (!isGroupId(id)) return undefined;
+    let text: string;
+    try {
+      text = await fs.readFile(path.join(this.root, id, 'group.json'), 'utf8');
+    } catch (err) {
+      if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return undefined;
+      throw err;
+    }
+    const rec = JSON.parse(text) as Partial<GroupRecord>;
+    if (rec.id !== id || typeof rec.passwordHash !== 'string' || typeof rec.createdAt !== 'string') {
+      throw new Error(`group.json of group '${id}' is damaged`);
+    }
+    return { id: rec.id, passwordHash: rec.passwordHash, createdAt: rec.createdAt };
+  }
+
+  async listGroups(): Promise<string[]> {
+    const entries = await fs.readdir(this.root);
+    return entries.filter((e) => isGroupId(e)).sort();
+  }
+
+  async addTorrent(group: string, name: string, bytes: Buffer, createdAt?: Date): Promise<void> {
+    const final = this.torrentFile(group, name);
+    const dir = path.dirname(final);
+    const tmp = path.join(dir, tmpName());
+    try {
+      await writeDurable(tmp, bytes, createdAt);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') throw new GroupNotFoundError(group);
+      throw err;
+    }
+    try {
+      // link() refuses an existing target, so the first complete upload of a name wins.
+      await fs.link(tmp, final);
+    } catch (err) {
+      if (errno(err) === 'EEXIST') throw new TorrentExistsError(group, name);
+      throw err;
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+    await fsyncDir(dir);
+  }
+
+  async listTorrents(group: string): Promise<StoredTorrent[]> {
+    const dir = path.join(this.groupDir(group), 'torrents');
+    let entries: string[];
+    try {
+      entries = await fs.readdir(dir);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') throw new GroupNotFoundError(group);
+      throw err;
+    }
+    const out: StoredTorrent[] = [];
+    for (const e of entries) {
+      if (!e.endsWith('.torrent')) continue;
+      const name = e.slice(0, -'.torrent'.length);
+      if (!isTorrentName(name)) continue;
+      try {
+        const st = await fs.stat(path.join(dir, e));
+        out.push({ name, createdAt: st.mtime });
+      } catch (err) {
+        if (errno(err) !== 'ENOENT') throw err; // removed meanwhile
+      }
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async readTorrent(group: string, name: string): Promise<Buffer | undefined> {
+    try {
+      return await fs.readFile(this.torrentFile(group, name));
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async removeTorrent(group: string, name: string): Promise<boolean> {
+    const file = this.torrentFile(group, name);
+    try {
+      await fs.unlink(file);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return false;
+      throw err;
+    }
+    await fsyncDir(path.dirname(file));
+    return true;
+  }
+
+  async writeReport(group: string, report: PeerReport): Promise<void> {
+    const final = this.reportFile(group, report.peer);
+    const tmp = path.join(path.dirname(final), tmpName());
+    try {
+      await writeDurable(tmp, JSON.stringify(report, null, 2) + '\n');
+      await fs.rename(tmp, final);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      if (errno(err) === 'ENOENT') throw new GroupNotFoundError(group);
+      throw err;
+    }
+    await fsyncDir(path.dirname(final));
+  }
+
+  async readReport(group: string, peer: string): Promise<PeerReport | undefined> {
+    try {
+      return JSON.parse(await fs.readFile(this.reportFile(group, peer), 'utf8')) as PeerReport;
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async listReports(group: string): Promise<PeerReport[]> {
+    const dir = path.join(this.groupDir(group), 'reports');
+    let entries: string[];
+    try {
+      entries = await fs.readdir(dir);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') throw new GroupNotFoundError(group);
+      throw err;
+    }
+    const out: PeerReport[] = [];
+    for (const e of entries.sort()) {
+      if (!e.endsWith('.json') || !isPeerId(e.slice(0, -5))) continue;
+      const r = await this.readReport(group, e.slice(0, -5));
+      if (r) out.push(r);
+    }
+    return out;
+  }
+}

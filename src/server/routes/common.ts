@@ -1,0 +1,29 @@
+// Pieces the group routes share: the group-auth hook and the schemas of path parameters.
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { ServerContext } from '../context.js';
+import { errorBodySchema } from '../errors.js';
+import { GROUP_ID_PATTERN } from '../names.js';
+
+export const groupParamsSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: GROUP_ID_PATTERN } },
+} as const;
+
+export const refusals = {
+  400: errorBodySchema,
+  401: errorBodySchema,
+  404: errorBodySchema,
+  409: errorBodySchema,
+} as const;
+
+/**
+ * Runs before the body is read, so a stranger cannot make the server buffer an upload:
+ * 404 for an unknown group, 401 without its password.
+ */
+export function groupAuth(ctx: ServerContext): onRequestAsyncHookHandler {
+  return async function authenticateGroup(request: FastifyRequest) {
+    const { id } = request.params as { id: string };
+    await ctx.auth.authenticate(id, request.headers.authorization);
+  };
+}

@@ -1,0 +1,103 @@
+// The tracker's memory: who is in which swarm. A swarm is keyed by (group, info hash), so the
+// same torrent shared by two groups makes two swarms that never see each other.
+
+export interface SwarmPeer {
+  peerId: Buffer;
+  ip: string;
+  port: number;
+  left: number;
+  expiresAt: number;
+}
+
+export interface AnnounceInput {
+  peerId: Buffer;
+  ip: string;
+  port: number;
+  left: number;
+  event: 'started' | 'stopped' | 'completed' | 'empty';
+  numwant: number;
+}
+
+export interface SwarmCounts {
+  complete: number;
+  incomplete: number;
+  downloaded: number;
+}
+
+interface Swarm {
+  peers: Map<string, SwarmPeer>;
+  downloaded: number;
+}
+
+export function swarmKey(group: string, trackerHashHex: string): string {
+  return `${group}\0${trackerHashHex}`;
+}
+
+export class Swarms {
+  private readonly swarms = new Map<string, Swarm>();
+
+  constructor(private readonly peerLifetimeMs: number) {}
+
+  /** Records the announce and picks up to numwant other peers of the same swarm. */
+  announce(key: string, a: AnnounceInput, now = Date.now()): { peers: SwarmPeer[]; counts: SwarmCounts } {
+    let swarm = this.swarms.get(key);
+    if (!swarm) {
+      swarm = { peers: new Map(), downloaded: 0 };
+      this.swarms.set(key, swarm);
+    }
+    const id = a.peerId.toString('hex');
+    if (a.event === 'stopped') {
+      swarm.peers.delete(id);
+      return { peers: [], counts: this.counts(swarm, now) };
+    }
+    if (a.event === 'completed' && swarm.peers.get(id)?.left !== 0) swarm.downloaded++;
+    swarm.peers.set(id, { peerId: a.peerId, ip: a.ip, port: a.port, left: a.left, expiresAt: now + this.peerLifetimeMs });
+    const candidates: SwarmPeer[] = [];
+    for (const [pid, p] of swarm.peers) {
+      if (p.expiresAt <= now) {
+        swarm.peers.delete(pid);
+        continue;
+      }
+      if (pid === id || (p.ip === a.ip && p.port === a.port)) continue;
+      // Seeds have nothing to gain from each other.
+      if (a.left === 0 && p.left === 0) continue;
+      candidates.push(p);
+    }
+    // Partial Fisher-Yates: a random subset, so large swarms spread the load.
+    const n = Math.min(a.numwant, candidates.length);
+    for (let i = 0; i < n; i++) {
+      const j = i + Math.floor(Math.random() * (candidates.length - i));
+      [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
+    }
+    return { peers: candidates.slice(0, n), counts: this.counts(swarm, now) };
+  }
+
+  scrape(key: string, now = Date.now()): SwarmCounts {
+    const swarm = this.swarms.get(key);
+    return swarm ? this.counts(swarm, now) : { complete: 0, incomplete: 0, downloaded: 0 };
+  }
+
+  /** Forgets a swarm whose torrent was removed. */
+  drop(key: string): void {
+    this.swarms.delete(key);
+  }
+
+  /** Removes peers that stopped announcing, and swarms left empty. */
+  sweep(now = Date.now()): void {
+    for (const [key, swarm] of this.swarms) {
+      for (const [pid, p] of swarm.peers) if (p.expiresAt <= now) swarm.peers.delete(pid);
+      if (swarm.peers.size === 0 && swarm.downloaded === 0) this.swarms.delete(key);
+    }
+  }
+
+  private counts(swarm: Swarm, now: number): SwarmCounts {
+    let complete = 0;
+    let incomplete = 0;
+    for (const p of swarm.peers.values()) {
+      if (p.expiresAt <= now) continue;
+      if (p.left === 0) complete++;
+      else incomplete++;
+    }
+    return { complete, incomplete, downloaded: swarm.downloaded };
+  }
+}
