@@ -1,0 +1,105 @@
+// A group's torrents: upload (validated, private only), the pollable list with ETag/304, and
+// the download personalised with the peer's tracker passkey.
+import type { FastifyPluginAsync } from 'fastify';
+import { etagMatches } from '../catalog.js';
+import { inFlightKey, type ServerContext } from '../context.js';
+import { BadTorrentError, ServerError, TorrentNotFoundError } from '../errors.js';
+import { GROUP_ID_PATTERN, isTorrentName, PEER_ID_PATTERN, TORRENT_NAME_PATTERN } from '../names.js';
+import { makePasskey } from '../passkey.js';
+import { personalise, readTorrent } from '../torrent-file.js';
+import { groupAuth, groupParamsSchema, refusals } from './common.js';
+
+const MAX_TORRENT_BYTES = 32 * 1024 * 1024;
+
+const summarySchema = {
+  type: 'object',
+  required: ['name', 'infoHash', 'size'],
+  properties: {
+    name: { type: 'string' },
+    infoHash: { type: 'string' },
+    size: { type: 'integer' },
+    createdAt: { type: 'string' },
+  },
+} as const;
+
+export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
+  const onRequest = groupAuth(ctx);
+  for (const type of ['application/x-bittorrent', 'application/octet-stream']) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_TORRENT_BYTES }, (_req, body, done) => done(null, body));
+  }
+
+  app.post<{ Params: { id: string } }>(
+    '/api/groups/:id/torrents',
+    {
+      onRequest,
+      bodyLimit: MAX_TORRENT_BYTES,
+      schema: { params: groupParamsSchema, response: { 201: summarySchema, ...refusals } },
+    },
+    async (request, reply) => {
+      const group = request.params.id;
+      const body: unknown = request.body;
+      if (body !== undefined && body !== null && !Buffer.isBuffer(body)) {
+        throw new ServerError('BAD_TORRENT', 'send the .torrent file itself as the body, with content type application/x-bittorrent');
+      }
+      if (!body || body.length === 0) throw new BadTorrentError('the upload is empty');
+      const info = readTorrent(body);
+      const key = inFlightKey(group, info.name);
+      ctx.inFlight.add(key);
+      try {
+        await ctx.store.addTorrent(group, info.name, body);
+      } finally {
+        ctx.inFlight.delete(key);
+        ctx.catalog.invalidate(group);
+      }
+      ctx.logger.info({ group, name: info.name, infoHash: info.infoHash, size: info.size }, 'torrent added');
+      return reply.code(201).send({ name: info.name, infoHash: info.infoHash, size: info.size });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/groups/:id/torrents',
+    {
+      onRequest,
+      schema: { params: groupParamsSchema, response: { 200: { type: 'array', items: summarySchema }, ...refusals } },
+    },
+    async (request, reply) => {
+      const view = await ctx.catalog.list(request.params.id);
+      reply.header('etag', view.etag).header('cache-control', 'no-cache');
+      if (etagMatches(request.headers['if-none-match'], view.etag)) return reply.code(304).send();
+      // Already serialised once per change of the list; fastify sends a JSON string as is.
+      return reply.type('application/json; charset=utf-8').send(view.json);
+    },
+  );
+
+  app.get<{ Params: { id: string; name: string }; Querystring: { peer: string } }>(
+    '/api/groups/:id/torrents/:name',
+    {
+      onRequest,
+      schema: {
+        params: {
+          type: 'object',
+          required: ['id', 'name'],
+          properties: { id: { type: 'string', pattern: GROUP_ID_PATTERN }, name: { type: 'string', pattern: TORRENT_NAME_PATTERN } },
+        },
+        querystring: {
+          type: 'object',
+          required: ['peer'],
+          properties: { peer: { type: 'string', pattern: PEER_ID_PATTERN } },
+        },
+        response: { 200: { description: 'the .torrent file', type: 'string', format: 'binary' }, ...refusals },
+      },
+    },
+    async (request, reply) => {
+      const { id, name } = request.params;
+      if (!isTorrentName(name)) throw new TorrentNotFoundError(id, name);
+      const bytes = await ctx.store.readTorrent(id, name);
+      if (!bytes) throw new TorrentNotFoundError(id, name);
+      const base = ctx.publicUrl ?? `${request.protocol}://${request.host}`;
+      const announce = `${base.replace(/\/+$/, '')}/announce/${makePasskey(ctx.secret, id, request.query.peer)}`;
+      return reply
+        .type('application/x-bittorrent')
+        .header('content-disposition', `attachment; filename="${name}.torrent"`)
+        .send(personalise(bytes, announce));
+    },
+  );
+};
