@@ -48,3 +48,11 @@ bench: build
 
 clean:
 	rm -rf build dist node_modules
+
+# Firmware image: dist/image/cineswarm-<version>.tar.gz plus its detached Ed25519 signature (.sig).
+# The development key pair is made in .keys/ on first use (git-ignored, never committed).
+# IMAGE_VERSION=1.2.3 overrides the version from package.json.
+IMAGE_VERSION ?= $(shell node -p 'require("./package.json").version')
+image: build
+	@test -f .keys/firmware-ed25519.pem || node dist/cli/main.js firmware keygen .keys
+	node dist/cli/main.js firmware build --key .keys/firmware-ed25519.pem --version $(IMAGE_VERSION) --out dist/image
