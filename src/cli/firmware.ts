@@ -2,6 +2,7 @@
 // bundle on the central server so agents can fetch it.
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -62,7 +63,8 @@ async function build(argv: string[]): Promise<number> {
   const version = v.version ?? (JSON.parse(await fs.readFile(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
   const outDir = path.resolve(v.out ?? path.join(repo, 'dist', 'image'));
   await fs.mkdir(outDir, { recursive: true });
-  const stageDir = await fs.mkdtemp(path.join(outDir, '.stage-'));
+  // Staged outside the repository: the default output dir lies inside dist/, which is staged.
+  const stageDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cineswarm-stage-'));
   try {
     await stageApp({ repoRoot: repo, stageDir, nodeModules: v['no-node-modules'] ? 'none' : 'production' });
     const built = await packBundle({ stageDir, version, privateKeyPem, publicKeyPem, outDir });

@@ -1,0 +1,152 @@
+// Firmware distribution on the central server: admins upload signed bundles, agents ask for the
+// latest version and download it. Bundles are signed by the build machine; agents check the
+// signature themselves, so the server only stores and serves them.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import semver from 'semver';
+import { readMember } from '../../firmware/archive.js';
+import { bundleFileName } from '../../firmware/bundle.js';
+import { MANIFEST_NAME, parseManifest } from '../../firmware/manifest.js';
+
+export interface FirmwareRoutesOptions {
+  /** The server's DATA directory; bundles live in DATA/firmware/<version>/. */
+  dataDir: string;
+  /** Token for uploads; default: read or create DATA/firmware-admin-token (mode 0600). */
+  adminToken?: string;
+  /** Largest accepted bundle, in bytes (default 1 GiB). */
+  maxBundleBytes?: number;
+}
+
+export interface FirmwareInfo {
+  version: string;
+  size: number;
+  sha256: string;
+  createdAt: string;
+  bundleUrl: string;
+  signatureUrl: string;
+}
+
+const BUNDLE_TYPE = 'application/gzip';
+const INFO_FILE = 'info.json';
+
+async function loadToken(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'firmware-admin-token');
+  try {
+    return (await fs.readFile(file, 'utf8')).trim();
+  } catch {
+    await fs.mkdir(dataDir, { recursive: true });
+    const token = randomBytes(24).toString('hex');
+    await fs.writeFile(file, token + '\n', { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+    return (await fs.readFile(file, 'utf8')).trim();
+  }
+}
+
+function refuse(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
+  return reply.code(status).send({ error, message });
+}
+
+const infoSchema = {
+  type: 'object',
+  properties: {
+    version: { type: 'string' }, size: { type: 'number' }, sha256: { type: 'string' }, createdAt: { type: 'string' },
+    bundleUrl: { type: 'string' }, signatureUrl: { type: 'string' },
+  },
+};
+const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } };
+const versionParams = { type: 'object', required: ['version'], properties: { version: { type: 'string', maxLength: 64 } } };
+
+export const firmwareRoutes: FastifyPluginAsync<FirmwareRoutesOptions> = async (app, opts) => {
+  const root = path.join(opts.dataDir, 'firmware');
+  const token = opts.adminToken ?? (await loadToken(opts.dataDir));
+  const maxBytes = opts.maxBundleBytes ?? 1024 ** 3;
+
+  if (!app.hasContentTypeParser(BUNDLE_TYPE)) {
+    app.addContentTypeParser(BUNDLE_TYPE, { parseAs: 'buffer', bodyLimit: maxBytes }, (_req, body, done) => done(null, body));
+  }
+
+  async function versions(): Promise<string[]> {
+    const names = await fs.readdir(root).catch(() => [] as string[]);
+    return names.filter((n) => semver.valid(n) === n).sort(semver.rcompare);
+  }
+  async function info(version: string): Promise<FirmwareInfo | null> {
+    try {
+      return JSON.parse(await fs.readFile(path.join(root, version, INFO_FILE), 'utf8')) as FirmwareInfo;
+    } catch {
+      return null;
+    }
+  }
+  function isAdmin(req: FastifyRequest): boolean {
+    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    if (!m) return false;
+    const given = Buffer.from(m[1]!);
+    const want = Buffer.from(token);
+    return given.length === want.length && timingSafeEqual(given, want);
+  }
+
+  app.get('/api/firmware/latest', { schema: { response: { 200: infoSchema, 304: { type: 'null' }, 404: errorSchema } } }, async (req, reply) => {
+    const [latest] = await versions();
+    const i = latest ? await info(latest) : null;
+    if (!i) return refuse(reply, 404, 'NO_FIRMWARE', 'no firmware has been published on this server yet');
+    const etag = `"${i.version}"`;
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.header('etag', etag).send(i);
+  });
+
+  app.get<{ Params: { version: string } }>('/api/firmware/:version/bundle', { schema: { params: versionParams } }, async (req, reply) => {
+    const i = semver.valid(req.params.version) === req.params.version ? await info(req.params.version) : null;
+    if (!i) return refuse(reply, 404, 'FIRMWARE_NOT_FOUND', `no firmware ${req.params.version} on this server`);
+    const file = path.join(root, i.version, bundleFileName(i.version));
+    return reply.type(BUNDLE_TYPE).header('content-length', i.size).send(createReadStream(file));
+  });
+
+  app.get<{ Params: { version: string } }>('/api/firmware/:version/signature', { schema: { params: versionParams } }, async (req, reply) => {
+    const i = semver.valid(req.params.version) === req.params.version ? await info(req.params.version) : null;
+    if (!i) return refuse(reply, 404, 'FIRMWARE_NOT_FOUND', `no firmware ${req.params.version} on this server`);
+    return reply.type('text/plain').send(await fs.readFile(path.join(root, i.version, bundleFileName(i.version) + '.sig'), 'utf8'));
+  });
+
+  app.post('/api/firmware', { bodyLimit: maxBytes, schema: { response: { 201: infoSchema, '4xx': errorSchema } } }, async (req, reply) => {
+    if (!isAdmin(req)) return refuse(reply, 401, 'BAD_CREDENTIALS', 'uploading firmware needs the admin token (Authorization: Bearer <token>) from the server\'s firmware-admin-token file');
+    if (!Buffer.isBuffer(req.body)) return refuse(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', `send the bundle as ${BUNDLE_TYPE}`);
+    const signature = String(req.headers['x-cineswarm-signature'] ?? '').trim();
+    if (Buffer.from(signature, 'base64').length !== 64) {
+      return refuse(reply, 400, 'SIGNATURE_MISSING', 'the X-Cineswarm-Signature header must carry the bundle\'s base64 Ed25519 signature');
+    }
+    await fs.mkdir(root, { recursive: true });
+    const tmp = await fs.mkdtemp(path.join(root, '.upload-'));
+    try {
+      const archive = path.join(tmp, 'bundle.tar.gz');
+      await fs.writeFile(archive, req.body);
+      let version: string;
+      let createdAt: string;
+      try {
+        ({ version, createdAt } = parseManifest(await readMember(archive, MANIFEST_NAME)));
+      } catch (err) {
+        return refuse(reply, 400, 'BAD_BUNDLE', `not a cineswarm firmware bundle: ${(err as Error).message}`);
+      }
+      if (await info(version)) return refuse(reply, 409, 'FIRMWARE_EXISTS', `firmware ${version} is already published; build a new version`);
+      const i: FirmwareInfo = {
+        version, createdAt, size: req.body.length, sha256: createHash('sha256').update(req.body).digest('hex'),
+        bundleUrl: `/api/firmware/${version}/bundle`, signatureUrl: `/api/firmware/${version}/signature`,
+      };
+      await fs.rename(archive, path.join(tmp, bundleFileName(version)));
+      await fs.writeFile(path.join(tmp, bundleFileName(version) + '.sig'), signature + '\n');
+      await fs.writeFile(path.join(tmp, INFO_FILE), JSON.stringify(i, null, 2) + '\n');
+      // The version directory appears whole by one rename; a racing upload of the same version loses.
+      try {
+        await fs.rename(tmp, path.join(root, version));
+      } catch {
+        return refuse(reply, 409, 'FIRMWARE_EXISTS', `firmware ${version} is already published; build a new version`);
+      }
+      req.log.info({ version, size: i.size }, 'firmware published');
+      return reply.code(201).send(i);
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  });
+};
+
+export default firmwareRoutes;
