@@ -30,9 +30,9 @@ for (const flavour of ['smpte', 'interop'] as const) {
     for (const a of pkl.assets) {
       const entry = am.assets.find((e) => e.id === a.id)!;
       const file = path.join(dir, entry.path!);
-      t.is(fs.statSync(file).size, a.size);
+      t.is(a.size, fs.statSync(file).size);
       t.is(entry.length, a.size);
-      t.is(opensslSha1(file), a.hash, `openssl agrees on ${entry.path}`);
+      t.is(a.hash, opensslSha1(file), `openssl agrees on ${entry.path}`);
     }
     const cpl = parseCpl(fs.readFileSync(g.cplPath), 'CPL');
     t.is(cpl.title, 'A & B <test>');
