@@ -34,6 +34,8 @@ export class Downloads {
   private readonly live = new Map<string, Live>();
   private readonly starting = new Set<string>();
   private lastStatus = new Map<string, TorrentStatus>();
+  /** pieces that failed their hash check, per info hash (status and logs) */
+  readonly hashFailures = new Map<string, number>();
   private verifyChain: Promise<unknown> = Promise.resolve();
   minFreeBytes: number;
 
@@ -54,7 +56,14 @@ export class Downloads {
       if (entry) void this.saveResume(entry.infoHash);
       void this.tick();
     });
-    session.on('hash-failed', (a: EngineAlert) => this.log.warn({ infoHash: a.infoHash, piece: a.pieceIndex }, 'a piece failed its hash check; it will be fetched again from another peer'));
+    session.on('hash-failed', (a: EngineAlert) => {
+      if (a.infoHash) this.hashFailures.set(a.infoHash, (this.hashFailures.get(a.infoHash) ?? 0) + 1);
+      this.log.warn({ infoHash: a.infoHash, piece: a.pieceIndex }, 'a piece failed its hash check; it will be fetched again from another peer');
+    });
+    session.on('state-changed', (a: EngineAlert) => {
+      // A full hash check of existing data means resume data was missing or refused: worth a line.
+      if (a.state === 'checking_files') this.log.info({ infoHash: a.infoHash, previousState: a.previousState }, 'checking files on disk against the torrent');
+    });
     session.on('file-error', (a: EngineAlert) => this.log.error({ infoHash: a.infoHash, error: a.error }, 'disk error while writing a download'));
   }
 
@@ -200,6 +209,9 @@ export class Downloads {
       }
       entry = await this.setState(entry, { state: 'ready', completedAt: entry.completedAt ?? new Date().toISOString(), message: `in ${path.join(this.cfg.ingestDir, name)}` });
       l.verifyAttempts = 0;
+      const st = l.torrent.status();
+      // Bytes fetched by this run: after a crash and resume, this is what had to be re-fetched.
+      this.log.info({ name, size: entry.sizeBytes, downloadedThisRun: st.totalPayloadDownload, hashFailures: this.hashFailures.get(entry.infoHash) ?? 0 }, `${name}: complete and ingested`);
       await this.setState(entry, { state: 'seeding' });
     };
     const p = this.verifyChain.then(run).catch(async (err: unknown) => {

@@ -66,7 +66,8 @@ export async function run(argv: string[]): Promise<number> {
       name: pub.name,
       dcpDir: positionals[0],
       peerId,
-      session: { listenInterfaces: v.listen ?? '0.0.0.0:6881', uploadRateLimit: Math.round(uploadKiBps * 1024) },
+      session: { listenInterfaces: v.listen ?? '0.0.0.0:6881' },
+      uploadLimit: Math.round(uploadKiBps * 1024),
     });
     process.stdout.write(`seeding on port ${seeder.session.listenPort}; press Ctrl-C to stop\n`);
     await new Promise<void>((resolve) => {

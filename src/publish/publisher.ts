@@ -108,6 +108,8 @@ export interface SeedOptions {
   dcpDir: string;
   peerId: string;
   session?: SessionSettings;
+  /** bytes/s for this torrent, 0 = unlimited; per torrent because libtorrent exempts LAN peers from session limits */
+  uploadLimit?: number;
   log?: Logger;
 }
 
@@ -125,7 +127,7 @@ export async function startSeeding(o: SeedOptions): Promise<Seeder> {
   const client = new ServerClient(o.server.replace(/\/+$/, ''));
   const bytes = await client.fetchTorrent(g, o.name, o.peerId).catch((err: unknown) => mapServerError(err, g, o.name));
   const session = new Session({ listenInterfaces: '0.0.0.0:6881', ...o.session });
-  const torrent = session.addTorrent({ torrent: bytes, savePath: path.dirname(path.resolve(o.dcpDir)), seedMode: true });
+  const torrent = session.addTorrent({ torrent: bytes, savePath: path.dirname(path.resolve(o.dcpDir)), seedMode: true, uploadLimit: o.uploadLimit ?? 0 });
   const report = (): Promise<void> =>
     client.report(g, { peer: o.peerId, infoHash: torrent.infoHash, state: 'seeding', progress: 1, message: 'initiator' }).catch((err: unknown) => {
       log.warn({ err: (err as Error).message }, 'could not report to the server; will retry');

@@ -80,7 +80,7 @@ export interface PublishedSeed {
 /** Publishes dcpDir to a group and seeds it from this process. */
 export async function publishAndSeed(
   t: ExecutionContext,
-  o: { server: string; group: string; password: string; dcpDir: string; create?: boolean; peerId?: string; session?: SessionSettings },
+  o: { server: string; group: string; password: string; dcpDir: string; create?: boolean; peerId?: string; session?: SessionSettings; uploadLimit?: number },
 ): Promise<PublishedSeed> {
   const pub = await publishDcp({ dcpDir: o.dcpDir, server: o.server, group: o.group, password: o.password, create: o.create ?? true, log: quiet });
   const seeder = await startSeeding({
@@ -91,6 +91,7 @@ export async function publishAndSeed(
     dcpDir: o.dcpDir,
     peerId: o.peerId ?? `publisher-${o.group}`,
     session: { listenInterfaces: '127.0.0.1:0', allowMultipleConnectionsPerIp: true, ...o.session },
+    uploadLimit: o.uploadLimit,
     log: quiet,
   });
   t.teardown(() => seeder.stop());
