@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import si from 'systeminformation';
 import { log as rootLog, type Logger } from '../util/log.js';
 import { ALARM_CODES, type AlarmBook } from './alarms.js';
-import type { DiskView, StorageHealthView, SystemView } from './status-types.js';
+import type { AgentStatus, DiskView, StorageHealthView, SystemView } from './status-types.js';
 
 export interface MonitorOptions {
   downloadDir: string;
@@ -238,4 +238,17 @@ export function formatBytes(n: number): string {
     i++;
   }
   return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+
+/**
+ * Folds the monitor's view into an agent status: disk and network figures measured on the
+ * machine replace the agent's own estimates, and the alarm book becomes the alarm list.
+ */
+export function withMonitor(status: AgentStatus, snap: MonitorSnapshot | null, alarms: AlarmBook): AgentStatus {
+  const out: AgentStatus = { ...status, alarms: alarms.list() };
+  if (!snap) return out;
+  out.disk = snap.disks[0];
+  out.network = { rxBps: snap.network.rxBps, txBps: snap.network.txBps };
+  out.system = { disks: snap.disks, storage: snap.storage, process: snap.process };
+  return out;
 }

@@ -1,0 +1,214 @@
+// The agent's local HTTP face: GET /api/status (DESIGN.md "Agent local API"), GET /metrics,
+// the status page under /, and the operator actions behind the web password.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import { log as rootLog, type Logger } from '../../util/log.js';
+import type { AgentControl, AgentStatus } from '../status-types.js';
+import { CSRF_HEADER, SESSION_COOKIE, WebAuth, type LoginLimit, type WebSession } from './auth.js';
+import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
+import { actionReplySchema, errorSchema, infoHashParams, loginBodySchema, sessionSchema, statusSchema } from './schemas.js';
+
+export interface AgentApiOptions {
+  getStatus: () => AgentStatus | Promise<AgentStatus>;
+  /** absent: the page shows status only */
+  control?: AgentControl;
+  /** web.password of the config; absent or empty: the page is read-only */
+  password?: string;
+  logger?: Logger;
+  /** wrong passwords per client address before 429; default 5 per minute */
+  loginLimit?: LoginLimit;
+  sessionTtlMs?: number;
+  /** how often the page refreshes; default 1000 ms */
+  pollIntervalMs?: number;
+  /** where index.html, app.js, app.css live; default: public/ beside this module's source */
+  publicDir?: string;
+}
+
+type Action = 'pause' | 'resume' | 'reverify';
+
+const STATIC_FILES: Record<string, string> = {
+  '/': 'index.html',
+  '/app.js': 'app.js',
+  '/app.css': 'app.css',
+  '/favicon.svg': 'favicon.svg',
+};
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+// The page loads nothing from elsewhere, so everything but our own origin is refused.
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/** public/ beside the source; a compiled build (dist/agent/web) falls back to the source tree. */
+function findPublicDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [path.join(here, 'public'), path.resolve(here, '..', '..', '..', 'src', 'agent', 'web', 'public')];
+  return candidates.find((d) => fs.existsSync(path.join(d, 'index.html'))) ?? candidates[0];
+}
+
+function loadStatic(dir: string): Map<string, { body: Buffer; type: string }> {
+  const files = new Map<string, { body: Buffer; type: string }>();
+  for (const [url, name] of Object.entries(STATIC_FILES)) {
+    const file = path.join(dir, name);
+    files.set(url, { body: fs.readFileSync(file), type: CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream' });
+  }
+  return files;
+}
+
+function refuse(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
+  return reply.code(status).send({ error, message });
+}
+
+const ACTION_WORDS: Record<Action, string> = {
+  pause: 'Paused',
+  resume: 'Resumed',
+  reverify: 'Checking the DCP again',
+};
+
+export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {
+  const logger = opts.logger ?? rootLog.child({ component: 'web' });
+  // Requests are not logged one by one: the page polls every second.
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  const auth = new WebAuth(opts.password, opts.loginLimit, opts.sessionTtlMs);
+  const files = loadStatic(opts.publicDir ?? findPublicDir());
+  const pollIntervalMs = opts.pollIntervalMs ?? 1000;
+  const cookieBase = { path: '/', httpOnly: true, sameSite: 'strict' as const };
+
+  void app.register(fastifyCookie);
+  void app.register(fastifyFormbody);
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    return payload;
+  });
+
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number; validation?: unknown }, _req, reply) => {
+    if (err.validation) return refuse(reply, 400, 'BAD_REQUEST', err.message);
+    if (err.statusCode && err.statusCode < 500) return refuse(reply, err.statusCode, err.code ?? 'BAD_REQUEST', err.message);
+    if (err.code === 'NOT_FOUND') return refuse(reply, 404, 'NOT_FOUND', err.message);
+    if (err.code) return refuse(reply, 409, err.code, err.message);
+    logger.error({ err }, 'web request failed');
+    return refuse(reply, 500, 'INTERNAL', 'The agent could not do that; see its log.');
+  });
+
+  for (const url of Object.keys(STATIC_FILES)) {
+    app.get(url, async (_req, reply) => {
+      const f = files.get(url)!;
+      reply.header('content-type', f.type).header('cache-control', 'no-cache');
+      if (url === '/') reply.header('content-security-policy', CSP);
+      return reply.send(f.body);
+    });
+  }
+
+  app.get('/api/status', { schema: { response: { 200: statusSchema } } }, async (_req, reply) => {
+    reply.header('cache-control', 'no-store');
+    return opts.getStatus();
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const status = await opts.getStatus();
+    return reply.header('content-type', METRICS_CONTENT_TYPE).send(renderMetrics(status));
+  });
+
+  const sessionOf = (req: FastifyRequest): WebSession | undefined => auth.session(req.cookies[SESSION_COOKIE]);
+
+  app.get('/api/session', { schema: { response: { 200: sessionSchema } } }, async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    const s = auth.passwordSet ? sessionOf(req) : undefined;
+    return {
+      passwordSet: auth.passwordSet,
+      loggedIn: Boolean(s),
+      actionsAvailable: auth.passwordSet && Boolean(opts.control),
+      pollIntervalMs,
+      ...(s ? { csrfToken: s.csrfToken } : {}),
+    };
+  });
+
+  app.post<{ Body: { password: string } }>(
+    '/api/login',
+    { schema: { body: loginBodySchema, response: { 200: sessionSchema, '4xx': errorSchema } } },
+    async (req, reply) => {
+      if (!auth.passwordSet) return refuse(reply, 403, 'READ_ONLY', readOnlyMessage);
+      const result = auth.login(req.body.password, req.ip);
+      if (!result.ok && result.reason === 'rate-limited') {
+        logger.warn({ address: req.ip }, 'web login refused: too many wrong passwords from this address');
+        reply.header('retry-after', String(result.retryAfterSeconds));
+        return refuse(reply, 429, 'TOO_MANY_TRIES', `Too many wrong passwords. Wait ${result.retryAfterSeconds} seconds and try again.`);
+      }
+      if (!result.ok) {
+        logger.warn({ address: req.ip }, 'web login refused: wrong password');
+        return refuse(reply, 401, 'WRONG_PASSWORD', 'Wrong password.');
+      }
+      logger.info({ address: req.ip }, 'web login');
+      reply.setCookie(SESSION_COOKIE, result.session.id, cookieBase);
+      return { passwordSet: true, loggedIn: true, actionsAvailable: Boolean(opts.control), csrfToken: result.session.csrfToken, pollIntervalMs };
+    },
+  );
+
+  app.post('/api/logout', async (req, reply) => {
+    auth.logout(req.cookies[SESSION_COOKIE]);
+    reply.clearCookie(SESSION_COOKIE, cookieBase);
+    return reply.code(204).send();
+  });
+
+  /** Lets an action through only with a password set, a live session and its CSRF token. */
+  const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<AgentControl | undefined> => {
+    if (!auth.passwordSet) {
+      refuse(reply, 403, 'READ_ONLY', readOnlyMessage);
+      return undefined;
+    }
+    const s = sessionOf(req);
+    if (!s) {
+      refuse(reply, 401, 'LOGIN_REQUIRED', 'Log in with the web password first.');
+      return undefined;
+    }
+    const presented = req.headers[CSRF_HEADER];
+    if (!WebAuth.csrfMatches(s, typeof presented === 'string' ? presented : undefined)) {
+      refuse(reply, 403, 'CSRF', 'This request did not come from the status page. Reload the page and try again.');
+      return undefined;
+    }
+    if (!opts.control) {
+      refuse(reply, 503, 'NOT_AVAILABLE', 'Actions are not available on this agent.');
+      return undefined;
+    }
+    return opts.control;
+  };
+
+  app.post<{ Params: { infoHash: string; action: Action } }>(
+    '/api/torrents/:infoHash/:action',
+    { schema: { params: infoHashParams, response: { 200: actionReplySchema, '4xx': errorSchema, '5xx': errorSchema } } },
+    async (req, reply) => {
+      const control = await guard(req, reply);
+      if (!control) return reply;
+      const infoHash = req.params.infoHash.toLowerCase();
+      const { action } = req.params;
+      await control[action](infoHash);
+      logger.info({ infoHash, action, address: req.ip }, `web action: ${action} ${infoHash}`);
+      return { done: action, message: `${ACTION_WORDS[action]}.` };
+    },
+  );
+
+  app.post('/api/poll-now', { schema: { response: { 200: actionReplySchema, '4xx': errorSchema, '5xx': errorSchema } } }, async (req, reply) => {
+    const control = await guard(req, reply);
+    if (!control) return reply;
+    await control.pollNow();
+    logger.info({ address: req.ip }, 'web action: poll now');
+    return { done: 'poll-now', message: 'Asked the server for new DCPs.' };
+  });
+
+  return app;
+}
+
+const readOnlyMessage = 'This page is read-only: no web password is set in the agent config (web.password). Set one to allow actions.';

@@ -1,0 +1,116 @@
+// JSON schemas of the agent's local API (DESIGN.md "Agent local API" plus the status page's extras).
+// Replies are serialized through these, so a field missing here would silently vanish from the API.
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const nnum = { type: 'number' } as const;
+
+const torrentState = { type: 'string', enum: ['queued', 'checking', 'downloading', 'verifying', 'ready', 'seeding', 'failed', 'paused'] } as const;
+
+const torrent = {
+  type: 'object',
+  required: ['name', 'group', 'infoHash', 'state', 'progress', 'downloadBps', 'uploadBps', 'peers', 'etaSeconds', 'verify'],
+  properties: {
+    name: str,
+    group: str,
+    infoHash: str,
+    state: torrentState,
+    progress: nnum,
+    sizeBytes: nnum,
+    downloadBps: nnum,
+    uploadBps: nnum,
+    peers: int,
+    etaSeconds: { type: ['number', 'null'] },
+    verify: {
+      type: 'object',
+      required: ['state', 'failed'],
+      properties: {
+        state: { type: 'string', enum: ['none', 'pending', 'running', 'passed', 'failed'] },
+        failed: { type: 'array', items: { type: 'object', properties: { path: str, reason: str } } },
+      },
+    },
+    message: str,
+  },
+} as const;
+
+const disk = { type: 'object', required: ['path', 'total', 'free'], properties: { path: str, total: nnum, free: nnum } } as const;
+
+export const statusSchema = {
+  type: 'object',
+  required: ['id', 'version', 'uptime', 'disk', 'network', 'torrents'],
+  properties: {
+    id: str,
+    version: str,
+    uptime: nnum,
+    disk,
+    network: { type: 'object', required: ['rxBps', 'txBps'], properties: { rxBps: nnum, txBps: nnum } },
+    torrents: { type: 'array', items: torrent },
+    groups: {
+      type: 'array',
+      items: { type: 'object', properties: { id: str, state: str, message: str, lastPollAt: str } },
+    },
+    alarms: {
+      type: 'array',
+      items: { type: 'object', properties: { code: str, severity: str, message: str, since: str } },
+    },
+    history: {
+      type: 'array',
+      items: { type: 'object', properties: { name: str, infoHash: str, group: str, addedAt: str, completedAt: str, state: str } },
+    },
+    conflicts: {
+      type: 'array',
+      items: { type: 'object', properties: { name: str, group: str, knownInfoHash: str, offeredInfoHash: str, seenAt: str } },
+    },
+    lastPollAt: { type: ['string', 'null'] },
+    system: {
+      type: 'object',
+      properties: {
+        disks: { type: 'array', items: disk },
+        storage: {
+          type: 'array',
+          items: { type: 'object', properties: { device: str, kind: str, state: str, detail: str } },
+        },
+        process: { type: 'object', properties: { cpuPercent: nnum, rssBytes: nnum } },
+      },
+    },
+  },
+} as const;
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: { error: str, message: str },
+} as const;
+
+export const sessionSchema = {
+  type: 'object',
+  required: ['passwordSet', 'loggedIn', 'actionsAvailable'],
+  properties: {
+    passwordSet: { type: 'boolean' },
+    loggedIn: { type: 'boolean' },
+    actionsAvailable: { type: 'boolean' },
+    csrfToken: str,
+    pollIntervalMs: int,
+  },
+} as const;
+
+export const loginBodySchema = {
+  type: 'object',
+  required: ['password'],
+  properties: { password: { type: 'string', minLength: 1, maxLength: 1024 } },
+} as const;
+
+export const infoHashParams = {
+  type: 'object',
+  required: ['infoHash', 'action'],
+  properties: {
+    infoHash: { type: 'string', pattern: '^[0-9a-fA-F]{40}$' },
+    action: { type: 'string', enum: ['pause', 'resume', 'reverify'] },
+  },
+} as const;
+
+export const actionReplySchema = {
+  type: 'object',
+  required: ['done', 'message'],
+  properties: { done: str, message: str },
+} as const;
