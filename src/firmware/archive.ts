@@ -48,14 +48,15 @@ export async function extractArchive(archive: string, dest: string): Promise<voi
   }
 }
 
-/** True when gzip and tar can read the archive to its end. Only used to tell a cut-short
- * download apart from a forged one after the signature already failed: nothing is written. */
-export async function archiveReadsToEnd(archive: string): Promise<boolean> {
+/** True when gzip or tar report that the archive stops before its end. Only used to tell a
+ * cut-short download apart from a forged or damaged one after the signature already failed;
+ * listing writes nothing. */
+export async function archiveEndsEarly(archive: string): Promise<boolean> {
   try {
     await execFileP('tar', ['--list', '--gzip', '--file', archive], { maxBuffer: 64 * 1024 * 1024 });
-    return true;
-  } catch {
     return false;
+  } catch (err) {
+    return /unexpected end of (file|archive)|unexpected eof/i.test(String((err as { stderr?: string }).stderr ?? ''));
   }
 }
 

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
 import { log, type Logger } from '../util/log.js';
-import { archiveReadsToEnd, extractArchive, readMember } from './archive.js';
+import { archiveEndsEarly, extractArchive, readMember } from './archive.js';
 import { TRUSTED_KEY_PATH } from './bundle.js';
 import { FirmwareError } from './errors.js';
 import { MANIFEST_NAME, parseManifest, verifyTree, type Manifest } from './manifest.js';
@@ -56,7 +56,7 @@ export async function verifyBundle(bundle: string, signatureFile: string, public
   const sig = (await readInput(signatureFile, 'SIGNATURE_MISSING', 'signature file')).toString('utf8');
   const key = loadPublicKey(await readInput(publicKeyFile, 'PUBLIC_KEY_MISSING', 'trusted firmware public key'));
   if (!verifyBytes(data, sig, key)) {
-    if (!(await archiveReadsToEnd(bundle))) {
+    if (await archiveEndsEarly(bundle)) {
       throw new FirmwareError('BUNDLE_TRUNCATED', `firmware bundle ${path.basename(bundle)} is incomplete (${data.length} bytes, the archive ends early): the download or copy was cut short; fetch it again`);
     }
     throw new FirmwareError('BAD_SIGNATURE', `firmware bundle ${path.basename(bundle)} is not signed by the trusted key (or was altered after signing): refused`);

@@ -1,0 +1,156 @@
+// Shared pieces of the firmware tests: signing keys, small release payloads, an agent process
+// started from the root's `current` slot (what systemd does), and snapshots of a root tree.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { REPO_ROOT } from '../helpers/paths.js';
+import { packBundle, type BuiltBundle } from '../../src/firmware/bundle.js';
+import { generateKeyFiles } from '../../src/firmware/sign.js';
+
+export interface TestKeys {
+  privateKeyPem: string;
+  publicKeyPem: string;
+  publicKeyFile: string;
+}
+
+export async function makeKeys(dir: string): Promise<TestKeys> {
+  const files = await generateKeyFiles(dir);
+  return {
+    privateKeyPem: await fs.readFile(files.privateKey, 'utf8'),
+    publicKeyPem: await fs.readFile(files.publicKey, 'utf8'),
+    publicKeyFile: files.publicKey,
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const LAUNCHER = '#!/bin/sh\nexec node "$(dirname "$0")/cineswarm.js" "$@"\n';
+
+// A small release whose `agent` command serves the status API with its own version, as the
+// real agent does; 'exits' is a release whose agent dies at start (a broken build).
+const HEALTHY_AGENT = `// Release payload for the updater tests: the agent status API, reporting this release's version.
+import fs from 'node:fs';
+import http from 'node:http';
+const argv = process.argv.slice(2);
+const cfg = JSON.parse(fs.readFileSync(argv[argv.indexOf('--config') + 1], 'utf8'));
+const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+http.createServer((req, res) => {
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ id: cfg.id, version: pkg.version, uptime: process.uptime(), torrents: [] }));
+}).listen(cfg.web.port, '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
+`;
+const BROKEN_AGENT = `// Release payload for the updater tests: an agent that fails at start.
+process.stderr.write('agent: cannot start\\n');
+process.exit(1);
+`;
+
+/** Stages a small release (launcher, agent payload, the repository's real rootfs) and packs it. */
+export async function buildTestBundle(opts: {
+  workDir: string;
+  version: string;
+  keys: TestKeys;
+  agent?: 'healthy' | 'exits';
+  outDir?: string;
+}): Promise<BuiltBundle> {
+  const stage = await fs.mkdtemp(path.join(opts.workDir, `stage-${opts.version}-`));
+  await fs.mkdir(path.join(stage, 'bin'));
+  await fs.writeFile(path.join(stage, 'bin', 'cineswarm'), LAUNCHER, { mode: 0o755 });
+  await fs.writeFile(path.join(stage, 'bin', 'cineswarm.js'), opts.agent === 'exits' ? BROKEN_AGENT : HEALTHY_AGENT);
+  await fs.writeFile(path.join(stage, 'package.json'), JSON.stringify({ name: 'cineswarm', type: 'module', private: true }));
+  await fs.cp(path.join(REPO_ROOT, 'rootfs'), path.join(stage, 'rootfs'), { recursive: true });
+  return packBundle({
+    stageDir: stage,
+    version: opts.version,
+    privateKeyPem: opts.keys.privateKeyPem,
+    publicKeyPem: opts.keys.publicKeyPem,
+    outDir: opts.outDir ?? path.join(opts.workDir, 'out'),
+  });
+}
+
+/** Writes the site config the agent reads, before the first install (a conffile is then kept). */
+export async function writeSiteConfig(root: string, port: number, extra: Record<string, unknown> = {}): Promise<string> {
+  const file = path.join(root, 'etc', 'cineswarm', 'agent.json');
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, JSON.stringify({ id: 'site-test-srv1', web: { host: '127.0.0.1', port }, ...extra }, null, 2));
+  return file;
+}
+
+/** Starts `ROOT/opt/cineswarm/current/bin/cineswarm agent`, resolving `current` at each start
+ * the way systemd does, and stops it by PID. */
+export class SlotAgent {
+  child: ChildProcess | null = null;
+  starts = 0;
+  output = '';
+  constructor(
+    readonly root: string,
+    readonly config: string,
+    readonly args: string[] = ['agent', '--config'],
+    readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    const bin = path.join(this.root, 'opt', 'cineswarm', 'current', 'bin', 'cineswarm');
+    const child = spawn(bin, [...this.args, this.config], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env });
+    child.stdout!.on('data', (c: Buffer) => (this.output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (this.output += c.toString()));
+    this.child = child;
+    this.starts += 1;
+  }
+}
+
+/** Every path under `root` with its type, mode and content hash or link target. */
+export async function snapshotTree(root: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  async function walk(rel: string): Promise<void> {
+    for (const e of await fs.readdir(path.join(root, rel), { withFileTypes: true })) {
+      const r = path.join(rel, e.name);
+      const abs = path.join(root, r);
+      const st = await fs.lstat(abs);
+      const mode = (st.mode & 0o7777).toString(8);
+      if (e.isSymbolicLink()) out[r] = `link ${await fs.readlink(abs)}`;
+      else if (e.isDirectory()) {
+        out[r] = `dir ${mode}`;
+        await walk(r);
+      } else out[r] = `file ${mode} ${createHash('sha256').update(await fs.readFile(abs)).digest('hex')}`;
+    }
+  }
+  await walk('');
+  return out;
+}
+
+export async function readlinkCurrent(root: string): Promise<string> {
+  return fs.readlink(path.join(root, 'opt', 'cineswarm', 'current'));
+}
+
+export async function statusVersion(port: number): Promise<string | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/api/status`, { signal: AbortSignal.timeout(3000) });
+    return ((await res.json()) as { version?: string }).version ?? null;
+  } catch {
+    return null;
+  }
+}
