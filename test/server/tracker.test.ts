@@ -1,0 +1,170 @@
+// The group-scoped tracker through raw announces and scrapes: peers only of the same
+// (group, info hash) swarm, bencoded refusals, events, expiry and BEP 48 scrape.
+import test from 'ava';
+import bencode from 'bencode';
+import { makePasskey } from '../../src/server/passkey.js';
+import { basic, createGroup, makeTorrent, snapshot, startServer, uploadTorrent } from './helpers.js';
+import { announce, announceUrl, decodeAnnounce, decodeScrape, escapeBytes, peerId } from './tracker-client.js';
+
+const FEATURE = makeTorrent({ name: 'Feature', content: Buffer.alloc(30000, 4) });
+const OTHER = makeTorrent({ name: 'OnlyInA', content: Buffer.alloc(30000, 8) });
+
+async function setup(t: Parameters<typeof startServer>[0], opts = {}) {
+  const s = await startServer(t, opts);
+  await createGroup(s.app, 'A', 'pa');
+  await createGroup(s.app, 'B', 'pb');
+  const featureHash = Buffer.from((await uploadTorrent(s.app, 'A', 'pa', FEATURE)).json<{ infoHash: string }>().infoHash, 'hex');
+  await uploadTorrent(s.app, 'B', 'pb', FEATURE);
+  const otherHash = Buffer.from((await uploadTorrent(s.app, 'A', 'pa', OTHER)).json<{ infoHash: string }>().infoHash, 'hex');
+  const key = (group: string, peer: string) => makePasskey(s.app.cineswarm.secret, group, peer);
+  return { ...s, featureHash, otherHash, key };
+}
+
+test('the passkey in a downloaded torrent is accepted; peers see each other but never themselves', async (t) => {
+  const { app, featureHash } = await setup(t, { announceIntervalSeconds: 45 });
+  const dl = await app.inject({ url: '/api/groups/A/torrents/Feature?peer=seed1', headers: { authorization: basic('A', 'pa') } });
+  const announceAt = Buffer.from((bencode.decode(dl.rawPayload) as { announce: Uint8Array }).announce).toString();
+  const passkey = announceAt.split('/announce/')[1]!;
+
+  const seed = await announce(app, passkey, { infoHash: featureHash, peerId: peerId('seed1'), port: 51001, left: 0, event: 'started' });
+  t.is(seed.failure, undefined);
+  t.is(seed.interval, 45);
+  t.deepEqual(seed.peers, []);
+  t.is(seed.complete, 1);
+
+  const leech = await announce(app, passkey, { infoHash: featureHash, peerId: peerId('leech1'), port: 51002, left: 30000, event: 'started' });
+  // inject connects from 127.0.0.1
+  t.deepEqual(leech.peers, [{ ip: '127.0.0.1', port: 51001 }]);
+  t.is(leech.complete, 1);
+  t.is(leech.incomplete, 1);
+
+  const again = await announce(app, passkey, { infoHash: featureHash, peerId: peerId('seed1'), port: 51001, left: 0 });
+  t.deepEqual(again.peers, [{ ip: '127.0.0.1', port: 51002 }]);
+});
+
+test('non-compact answers carry peer id, ip and port; no_peer_id drops the id', async (t) => {
+  const { app, featureHash, key } = await setup(t);
+  await announce(app, key('A', 's1'), { infoHash: featureHash, peerId: peerId('one'), port: 6001, left: 0, ip: '127.0.0.9' });
+  const full = await announce(app, key('A', 's2'), { infoHash: featureHash, peerId: peerId('two'), port: 6002, compact: '0' });
+  t.deepEqual(full.peers, [{ ip: '127.0.0.9', port: 6001, peerId: peerId('one').toString() }]);
+  const bare = await announce(app, key('A', 's2'), { infoHash: featureHash, peerId: peerId('two'), port: 6002, compact: '0', noPeerId: true });
+  t.deepEqual(bare.peers, [{ ip: '127.0.0.9', port: 6001 }]);
+});
+
+test('IPv6 peers come in peers6 of a compact answer', async (t) => {
+  const { app, featureHash, key } = await setup(t);
+  await announce(app, key('A', 's1'), { infoHash: featureHash, peerId: peerId('v6'), port: 7001, left: 0, ip: '::1' });
+  const res = await announce(app, key('A', 's2'), { infoHash: featureHash, peerId: peerId('v4'), port: 7002, compact: '1' });
+  t.deepEqual(res.peers, []);
+  t.deepEqual(res.peers6, [{ ip: '0:0:0:0:0:0:0:1', port: 7001 }]);
+});
+
+test('one torrent in two groups makes two swarms: a peer of A never learns a peer of B', async (t) => {
+  const { app, featureHash, key } = await setup(t);
+  await announce(app, key('A', 'a1'), { infoHash: featureHash, peerId: peerId('a1'), port: 8001, left: 0 });
+  await announce(app, key('B', 'b1'), { infoHash: featureHash, peerId: peerId('b1'), port: 8101, left: 0 });
+  const a2 = await announce(app, key('A', 'a2'), { infoHash: featureHash, peerId: peerId('a2'), port: 8002 });
+  const b2 = await announce(app, key('B', 'b2'), { infoHash: featureHash, peerId: peerId('b2'), port: 8102 });
+  t.deepEqual(a2.peers.map((p) => p.port), [8001]);
+  t.deepEqual(b2.peers.map((p) => p.port), [8101]);
+  t.is(a2.complete, 1);
+  t.is(b2.complete, 1);
+});
+
+test("another group's passkey for a torrent it does not share: failure, no peers, not recorded", async (t) => {
+  const { app, otherHash, key } = await setup(t);
+  await announce(app, key('A', 'a1'), { infoHash: otherHash, peerId: peerId('a1'), port: 9001, left: 0 });
+  const intruder = await announce(app, key('B', 'b1'), { infoHash: otherHash, peerId: peerId('intruder'), port: 9666 });
+  t.is(intruder.failure, "this torrent is not shared in group 'B'");
+  t.deepEqual(intruder.peers, []);
+  const a2 = await announce(app, key('A', 'a2'), { infoHash: otherHash, peerId: peerId('a2'), port: 9002 });
+  t.deepEqual(a2.peers.map((p) => p.port), [9001]);
+});
+
+test('forged, malformed and orphaned passkeys are refused with a failure reason', async (t) => {
+  const { app, dataDir, featureHash, key } = await setup(t);
+  const good = key('A', 'a1');
+  const forged = good.slice(0, -2) + (good.endsWith('AA') ? 'BA' : 'AA');
+  const otherSecret = makePasskey('some other secret entirely', 'A', 'a1');
+  const noGroup = key('Nope', 'a1');
+  const before = await snapshot(dataDir);
+  for (const pk of [forged, otherSecret, 'garbage', 'a.b.c']) {
+    const res = await announce(app, pk, { infoHash: featureHash, peerId: peerId('x'), port: 9100 });
+    t.is(res.failure, 'unknown passkey: download the torrent again from the cineswarm server', pk);
+  }
+  t.is((await announce(app, noGroup, { infoHash: featureHash, peerId: peerId('x'), port: 9100 })).failure, "group 'Nope' does not exist on this tracker");
+  t.deepEqual(await snapshot(dataDir), before);
+  // none of them joined the swarm
+  const a = await announce(app, good, { infoHash: featureHash, peerId: peerId('a1'), port: 9001 });
+  t.deepEqual(a.peers, []);
+});
+
+test('bad announce requests get a bencoded failure reason', async (t) => {
+  const { app, featureHash, key } = await setup(t);
+  const pk = key('A', 'a1');
+  const h = escapeBytes(featureHash);
+  const id = escapeBytes(peerId('p'));
+  const cases: Array<[string, string]> = [
+    [`peer_id=${id}&port=1`, 'missing info_hash'],
+    [`info_hash=abc&peer_id=${id}&port=1`, 'info_hash must be 20 bytes'],
+    [`info_hash=${h}&port=1`, 'missing peer_id'],
+    [`info_hash=${h}&peer_id=${id}`, 'missing port'],
+    [`info_hash=${h}&peer_id=${id}&port=99999`, 'port is out of range'],
+    [`info_hash=${h}&peer_id=${id}&port=x1`, 'port is not a number'],
+    [`info_hash=${h}&peer_id=${id}&port=1&event=exploded`, "unknown event 'exploded'"],
+    [`info_hash=${escapeBytes(Buffer.alloc(20, 1))}&peer_id=${id}&port=1`, "this torrent is not shared in group 'A'"],
+  ];
+  for (const [query, reason] of cases) {
+    const res = await app.inject({ url: `/announce/${pk}?${query}` });
+    t.is(res.statusCode, 200);
+    t.deepEqual(decodeAnnounce(res.rawPayload), { failure: reason, peers: [], peers6: [] }, query);
+  }
+});
+
+test('stopped leaves the swarm, completed counts a download, peers expire without announces', async (t) => {
+  const { app, featureHash, key } = await setup(t, { announceIntervalSeconds: 30 });
+  const pk = key('A', 'x');
+  const scrape = async () => {
+    const res = await app.inject({ url: `/scrape/${pk}?info_hash=${escapeBytes(featureHash)}` });
+    return (decodeScrape(res.rawPayload) as Record<string, { complete: number; incomplete: number; downloaded: number }>)[featureHash.toString('hex')];
+  };
+  await announce(app, pk, { infoHash: featureHash, peerId: peerId('l1'), port: 1001, left: 500, event: 'started' });
+  await announce(app, pk, { infoHash: featureHash, peerId: peerId('l2'), port: 1002, left: 500, event: 'started' });
+  t.deepEqual(await scrape(), { complete: 0, incomplete: 2, downloaded: 0 });
+  await announce(app, pk, { infoHash: featureHash, peerId: peerId('l1'), port: 1001, left: 0, event: 'completed' });
+  t.deepEqual(await scrape(), { complete: 1, incomplete: 1, downloaded: 1 });
+  const stopped = await announce(app, pk, { infoHash: featureHash, peerId: peerId('l2'), port: 1002, left: 500, event: 'stopped' });
+  t.deepEqual(stopped.peers, []);
+  t.deepEqual(await scrape(), { complete: 1, incomplete: 0, downloaded: 1 });
+  // two intervals (60 s) without an announce: gone
+  app.cineswarm.swarms.sweep(Date.now() + 61_000);
+  t.deepEqual(await scrape(), { complete: 0, incomplete: 0, downloaded: 1 });
+  const fresh = await announce(app, pk, { infoHash: featureHash, peerId: peerId('l3'), port: 1003 });
+  t.deepEqual(fresh.peers, []);
+});
+
+test("scrape lists only the passkey group's torrents", async (t) => {
+  const { app, featureHash, otherHash, key } = await setup(t);
+  await announce(app, key('A', 'a'), { infoHash: featureHash, peerId: peerId('a'), port: 2001, left: 0 });
+  const all = decodeScrape((await app.inject({ url: `/scrape/${key('A', 'a')}` })).rawPayload);
+  t.deepEqual(Object.keys(all).sort(), [featureHash.toString('hex'), otherHash.toString('hex')].sort());
+  t.deepEqual((all as Record<string, unknown>)[featureHash.toString('hex')], { complete: 1, incomplete: 0, downloaded: 0 });
+  const b = decodeScrape((await app.inject({ url: `/scrape/${key('B', 'b')}` })).rawPayload);
+  // B shares Feature only, and its swarm is empty: A's seed is not counted there
+  t.deepEqual(b, { [featureHash.toString('hex')]: { complete: 0, incomplete: 0, downloaded: 0 } });
+  const asked = decodeScrape((await app.inject({ url: `/scrape/${key('B', 'b')}?info_hash=${escapeBytes(otherHash)}` })).rawPayload);
+  t.deepEqual(asked, {});
+  const forged = decodeScrape((await app.inject({ url: '/scrape/not-a-passkey' })).rawPayload);
+  t.deepEqual(forged, { failure: 'unknown passkey: download the torrent again from the cineswarm server' });
+});
+
+test('numwant bounds the answer', async (t) => {
+  const { app, featureHash, key } = await setup(t);
+  const pk = key('A', 'many');
+  for (let i = 0; i < 12; i++) await announce(app, pk, { infoHash: featureHash, peerId: peerId(`m${i}`), port: 3000 + i, left: 0 });
+  const res = await app.inject({ url: announceUrl(pk, { infoHash: featureHash, peerId: peerId('ask'), port: 3999, numwant: 5 }) });
+  const a = decodeAnnounce(res.rawPayload);
+  t.is(a.peers.length, 5);
+  t.is(new Set(a.peers.map((p) => p.port)).size, 5);
+  t.true(a.peers.every((p) => p.port >= 3000 && p.port < 3012));
+});
