@@ -13,6 +13,7 @@ import { errorBodySchema, makeErrorHandler } from './errors.js';
 import type { GroupStore } from './group-store.js';
 import { KeyedLock } from './keyed-lock.js';
 import { loadOrCreateSecret } from './passkey.js';
+import { firmwareRoutes } from './routes/firmware.js';
 import { groupRoutes } from './routes/groups.js';
 import { reportRoutes } from './routes/reports.js';
 import { torrentRoutes } from './routes/torrents.js';
@@ -107,6 +108,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(torrentRoutes, { ctx });
   await app.register(reportRoutes, { ctx });
   await app.register(trackerRoutes, { ctx });
+  await app.register(firmwareRoutes, { dataDir: opts.dataDir });
 
   const job = schedule.scheduleJob(opts.cleanupCron ?? '17 * * * *', () => {
     ctx.runCleanup().catch((err: unknown) => logger.error({ err }, 'cleanup failed'));
