@@ -1,0 +1,97 @@
+// Delivery reports and the group status: stored per peer under reports/, read back per
+// torrent and per peer; each refusal leaves DATA unchanged.
+import test from 'ava';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { basic, createGroup, makeTorrent, snapshot, startServer, uploadTorrent } from './helpers.js';
+
+const auth = { authorization: basic('grp', 'pw') };
+
+async function setup(t: Parameters<typeof startServer>[0]) {
+  const s = await startServer(t);
+  await createGroup(s.app, 'grp', 'pw');
+  const up = await uploadTorrent(s.app, 'grp', 'pw', makeTorrent({ name: 'Feature', content: Buffer.alloc(20000, 1) }));
+  const up2 = await uploadTorrent(s.app, 'grp', 'pw', makeTorrent({ name: 'Trailer', content: Buffer.alloc(2000, 2) }));
+  return { ...s, feature: up.json<{ infoHash: string }>().infoHash, trailer: up2.json<{ infoHash: string }>().infoHash };
+}
+
+const report = (app: Awaited<ReturnType<typeof setup>>['app'], payload: object, headers: Record<string, string> = auth) =>
+  app.inject({ method: 'POST', url: '/api/groups/grp/reports', headers, payload });
+
+test('reports are stored per peer and shown per torrent and per peer in the status', async (t) => {
+  const { app, dataDir, feature, trailer } = await setup(t);
+  t.is((await report(app, { peer: 'site-1', infoHash: feature, state: 'downloading', progress: 0.25 })).statusCode, 204);
+  t.is((await report(app, { peer: 'site-1', infoHash: feature.toUpperCase(), state: 'seeding', progress: 1, message: 'verified, in ingest' })).statusCode, 204);
+  t.is((await report(app, { peer: 'site-2', infoHash: feature, state: 'failed', progress: 0.5, message: 'disk full' })).statusCode, 204);
+  t.is((await report(app, { peer: 'site-2', infoHash: trailer, state: 'queued', progress: 0 })).statusCode, 204);
+
+  const onDisk = JSON.parse(await fs.readFile(path.join(dataDir, 'groups', 'grp', 'reports', 'site-1.json'), 'utf8'));
+  t.deepEqual(Object.keys(onDisk.torrents), [feature]);
+  t.like(onDisk, { peer: 'site-1', torrents: { [feature]: { state: 'seeding', progress: 1, message: 'verified, in ingest' } } });
+
+  const res = await app.inject({ url: '/api/groups/grp/status', headers: auth });
+  t.is(res.statusCode, 200);
+  const status = res.json<{ group: string; torrents: Array<{ name: string; infoHash: string; peers: Array<Record<string, unknown>> }> }>();
+  t.is(status.group, 'grp');
+  t.deepEqual(status.torrents.map((x) => x.name), ['Feature', 'Trailer']);
+  const [f, tr] = status.torrents;
+  t.is(f!.infoHash, feature);
+  t.deepEqual(
+    f!.peers.map(({ updatedAt, ...rest }) => (t.false(Number.isNaN(Date.parse(updatedAt as string))), rest)),
+    [
+      { peer: 'site-1', state: 'seeding', progress: 1, message: 'verified, in ingest' },
+      { peer: 'site-2', state: 'failed', progress: 0.5, message: 'disk full' },
+    ],
+  );
+  t.deepEqual(tr!.peers.map((p) => [p.peer, p.state]), [['site-2', 'queued']]);
+});
+
+test('concurrent reports of one peer on several torrents all survive', async (t) => {
+  const { app, feature, trailer } = await setup(t);
+  const res = await Promise.all([
+    report(app, { peer: 'p', infoHash: feature, state: 'downloading', progress: 0.1 }),
+    report(app, { peer: 'p', infoHash: trailer, state: 'downloading', progress: 0.2 }),
+    report(app, { peer: 'p', infoHash: feature, state: 'downloading', progress: 0.3 }),
+  ]);
+  t.deepEqual(res.map((r) => r.statusCode), [204, 204, 204]);
+  const status = (await app.inject({ url: '/api/groups/grp/status', headers: auth })).json<{ torrents: Array<{ peers: Array<{ progress: number }> }> }>();
+  t.deepEqual(status.torrents.map((x) => x.peers.map((p) => p.progress)), [[0.3], [0.2]]);
+});
+
+test('report refusals: 400 bad fields, 404 unknown torrent or group, 401 credentials; DATA unchanged', async (t) => {
+  const { app, dataDir, feature } = await setup(t);
+  await report(app, { peer: 'site-1', infoHash: feature, state: 'downloading', progress: 0.5 });
+  const before = await snapshot(dataDir);
+  const ok = { peer: 'site-1', infoHash: feature, state: 'seeding', progress: 1 };
+  const cases: Array<[string, object, Record<string, string>, number, string, RegExp]> = [
+    ['bad state', { ...ok, state: 'exploded' }, auth, 400, 'BAD_REQUEST', /state is one of/],
+    ['progress above 1', { ...ok, progress: 50 }, auth, 400, 'BAD_REQUEST', /progress is a number from 0 to 1/],
+    ['missing peer', { infoHash: feature, state: 'seeding', progress: 1 }, auth, 400, 'BAD_PEER', /missing 'peer'/],
+    ['path-climbing peer', { ...ok, peer: '../../group' }, auth, 400, 'BAD_PEER', /peer id starts with/],
+    ['not a hash', { ...ok, infoHash: 'xyz' }, auth, 400, 'BAD_REQUEST', /info hash in hex/],
+    ['unknown torrent', { ...ok, infoHash: 'a'.repeat(40) }, auth, 404, 'TORRENT_NOT_FOUND', /no torrent with info hash a{40}/],
+    ['no credentials', ok, {}, 401, 'AUTH_REQUIRED', /needs its password/],
+    ['wrong password', ok, { authorization: basic('grp', 'bad') }, 401, 'BAD_CREDENTIALS', /wrong group id or password/],
+  ];
+  for (const [what, payload, headers, status, code, message] of cases) {
+    const res = await report(app, payload, headers);
+    t.is(res.statusCode, status, what);
+    const body = res.json<{ error: string; message: string }>();
+    t.is(body.error, code, what);
+    t.regex(body.message, message, what);
+  }
+  const ghost = await app.inject({ method: 'POST', url: '/api/groups/ghost/reports', headers: { authorization: basic('ghost', 'pw') }, payload: ok });
+  t.is(ghost.statusCode, 404);
+  t.is(ghost.json<{ error: string }>().error, 'GROUP_NOT_FOUND');
+  t.deepEqual(await snapshot(dataDir), before);
+});
+
+test('status refusals: 401 and 404 with their bodies', async (t) => {
+  const { app } = await setup(t);
+  const noAuth = await app.inject({ url: '/api/groups/grp/status' });
+  t.is(noAuth.statusCode, 401);
+  t.deepEqual(noAuth.json(), { error: 'AUTH_REQUIRED', message: "group 'grp' needs its password: send HTTP Basic auth with the group id as user name" });
+  const ghost = await app.inject({ url: '/api/groups/ghost/status', headers: auth });
+  t.is(ghost.statusCode, 404);
+  t.deepEqual(ghost.json(), { error: 'GROUP_NOT_FOUND', message: "there is no group 'ghost' on this server; check the group id" });
+});
