@@ -37,6 +37,12 @@ export async function checkCompositions(
     if (cpl.id !== null && cpl.id !== state.asset.id) {
       ctx.error(rel, 'CPL_ID_MISMATCH', `${rel} has id ${cpl.id}, but the packing list lists it as ${state.asset.id}`);
     }
+    if (cpl.encrypted) {
+      // R16: encrypted content must come signed. Only the signature's presence is checked here, not its maths.
+      if (!cpl.signed) ctx.error(rel, 'ENCRYPTED_UNSIGNED', `${rel} plays encrypted content but carries no signature; servers refuse unsigned encrypted compositions`);
+      const pkl = state.pkl;
+      if (!pkl.pkl.signed) ctx.error(pkl.rel, 'ENCRYPTED_UNSIGNED', `${pkl.rel} lists encrypted content but carries no signature; servers refuse unsigned packing lists for encrypted content`);
+    }
     const externalHere = new Set<string>();
     for (const tf of cpl.reels.flatMap((r) => r.trackFiles)) {
       const type = typeFromCplKind(tf.kind);

@@ -77,3 +77,19 @@ test('usage errors exit 2; --help exits 0', async (t) => {
   t.is(absent.code, 2);
   t.regex(absent.stderr, /\/nonexistent\/cineswarm-dcp is not a folder/);
 });
+
+test('on a terminal, a progress line is drawn on stderr and cleared', async (t) => {
+  // `script` gives the CLI a pseudo-terminal, as an operator's shell would.
+  const g = await generateDcp(path.join(await tempDir(t), 'DCP'), { assetSizes: [3_000_000, 1_000_000] });
+  const command = `${process.execPath} --import=tsx src/cli/main.ts verify ${g.dir}`;
+  const r = await new Promise<Run>((resolve, reject) => {
+    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
+  });
+  t.is(r.code, 0, r.stdout);
+  t.regex(r.stdout, /\rchecking checksums: 100% \(4\.0 MB of 4\.0 MB\)/);
+  t.regex(r.stdout, /OK: all 3 assets/);
+});

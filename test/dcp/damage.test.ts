@@ -200,15 +200,18 @@ test('fixture copy: an asset the ASSETMAP forgets is reported as unlisted', asyn
   t.is(r.assets.find((a) => a.id === '97f0f352-5b77-48ee-a558-9df37717f4fa')?.verdict, 'unlisted');
 });
 
-test('encrypted track files need a CPL hash; with one the package passes', async (t) => {
+test('encrypted track files need a CPL hash, and encrypted packages a signature', async (t) => {
   const base = await tempDir(t);
-  const good = await generateDcp(path.join(base, 'enc'), { encrypted: true, assetSizes: [10_000, 5_000] });
-  const ok = await verifyDcp(good.dir);
-  t.true(ok.ok, ok.summary);
-  t.true(ok.cpls[0]!.encrypted);
+  // The generator cannot sign: its encrypted packages fail on the missing signatures alone.
+  const unsigned = await generateDcp(path.join(base, 'enc'), { encrypted: true, assetSizes: [10_000, 5_000] });
+  const u = await failsWith(t, unsigned.dir, 'ENCRYPTED_UNSIGNED', path.basename(unsigned.cplPath));
+  t.deepEqual(u.failures.map((f) => [f.code, f.path]), [
+    ['ENCRYPTED_UNSIGNED', path.basename(unsigned.cplPath)], ['ENCRYPTED_UNSIGNED', path.basename(unsigned.pklPath)]]);
+  t.true(u.cpls[0]!.encrypted);
+  t.true(u.assets.every((a) => a.verdict === 'ok'));
   const bad = await generateDcp(path.join(base, 'enc-nohash'), { encrypted: true, cplHashes: false, assetSizes: [10_000, 5_000] });
   const r = await failsWith(t, bad.dir, 'ENCRYPTED_WITHOUT_HASH', path.basename(bad.cplPath));
-  t.is(r.failures.length, 2);
+  t.is(r.failures.filter((f) => f.code === 'ENCRYPTED_WITHOUT_HASH').length, 2);
   // Unencrypted files may omit the CPL hash.
   const plain = await generateDcp(path.join(base, 'plain-nohash'), { cplHashes: false, assetSizes: [10_000] });
   t.true((await verifyDcp(plain.dir)).ok);
