@@ -193,6 +193,11 @@ export class Agent implements AgentControl {
     }
   }
 
+  /** Pieces of a torrent that failed their hash check since start (corrupt peers). */
+  hashFailures(infoHash: string): number {
+    return this.downloads.hashFailures.get(infoHash) ?? 0;
+  }
+
   /** Changes the free-space reserve at runtime (config reload); queued torrents re-check at once. */
   async setMinFreeBytes(n: number): Promise<void> {
     this.downloads.minFreeBytes = n;
