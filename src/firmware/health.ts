@@ -35,14 +35,14 @@ export async function waitHealthy(target: HealthTarget, timeoutMs: number, inter
   }
 }
 
-/** The agent's status URL (and credentials) read from the site's agent.json under `root`. */
+/** The agent's status URL read from the site's agent.json under `root`. /api/status is readable
+ * without logging in (the web password only guards actions), so no credentials are needed. */
 export async function agentStatusTarget(root: string, configPath: string, version: string): Promise<HealthTarget> {
   const file = path.isAbsolute(configPath) && root !== '/' && !configPath.startsWith(root) ? path.join(root, configPath) : configPath;
-  const cfg = JSON.parse(await fs.readFile(file, 'utf8')) as { web?: { host?: string; port?: number; password?: string } };
+  const cfg = JSON.parse(await fs.readFile(file, 'utf8')) as { web?: { host?: string; port?: number } };
   const port = cfg.web?.port ?? 8680;
   let host = cfg.web?.host ?? '127.0.0.1';
   if (host === '0.0.0.0' || host === '::' || host === '') host = '127.0.0.1';
   const h = host.includes(':') ? `[${host}]` : host;
-  const authorization = cfg.web?.password ? 'Basic ' + Buffer.from(`admin:${cfg.web.password}`).toString('base64') : undefined;
-  return { url: `http://${h}:${port}/api/status`, version, authorization };
+  return { url: `http://${h}:${port}/api/status`, version };
 }
