@@ -114,6 +114,10 @@ function indexAssetMap(ctx: VerifyContext, map: AssetMap): Map<string, AmItem> {
     }
     const where = resolveAssetPath(ctx.rootReal, entry.path ?? '');
     if (!where.ok) ctx.error(entry.path || entry.id, where.code, `asset ${entry.id}: ${where.reason}; it was not opened`);
+    else if (!/^[A-Za-z0-9._\-/]{1,100}$/.test(where.rel) || where.rel.split('/').length > 10) {
+      // ST 429-9 Annex A.2 path profile: some servers choke on other names.
+      ctx.warn(where.rel, 'PATH_UNUSUAL', `${where.rel}: file names longer than 100 characters, deeper than 10 folders or with characters other than letters, digits, '.', '_' and '-' may not ingest everywhere`);
+    }
     if (entry.offset !== null && entry.offset !== 0) ctx.warn(label, 'ASSETMAP_OFFSET', `the asset map gives ${label} an offset of ${entry.offset}; 0 is expected`);
     if (entry.volumeIndex !== null && entry.volumeIndex !== 1) ctx.warn(label, 'ASSETMAP_VOLUME_INDEX', `the asset map puts ${label} on volume ${entry.volumeIndex}; 1 is expected`);
     index.set(entry.id, { entry, where });

@@ -249,3 +249,36 @@ test('duplicate ids in the ASSETMAP fail', async (t) => {
   edit(g.assetMapPath, `<Id>urn:uuid:${g.assets[1]!.id}</Id>`, `<Id>urn:uuid:${g.assets[0]!.id}</Id>`);
   await failsWith(t, g.dir, 'ASSETMAP_DUPLICATE_ID', path.basename(g.assets[1]!.path));
 });
+
+test('several packing lists in one package are all read; a flagged PKL that is absent fails', async (t) => {
+  const g = await generateDcp(path.join(await tempDir(t), 'DCP'), { assetSizes: [10_000, 5_000, 7_000] });
+  // Move the last asset into a second PKL of its own, flagged in the ASSETMAP.
+  const pkl = fs.readFileSync(g.pklPath, 'utf8');
+  const moved = new RegExp(`\\s*<Asset>\\s*<Id>urn:uuid:${g.assets[2]!.id}</Id>[\\s\\S]*?</Asset>`).exec(pkl)![0];
+  fs.writeFileSync(g.pklPath, pkl.replace(moved, ''));
+  const secondId = '0b0b0b0b-1111-4222-8333-444444444444';
+  const second = path.join(g.dir, `PKL_${secondId}.xml`);
+  fs.writeFileSync(second, pkl.replace(/<Id>urn:uuid:[^<]+<\/Id>/, `<Id>urn:uuid:${secondId}</Id>`)
+    .replace(/<AssetList>[\s\S]*<\/AssetList>/, `<AssetList>${moved}\n  </AssetList>`));
+  setLength(g, g.pklPath);
+  edit(g.assetMapPath, '<AssetList>', `<AssetList>\n    <Asset><Id>urn:uuid:${secondId}</Id><PackingList>true</PackingList><ChunkList><Chunk>` +
+    `<Path>${path.basename(second)}</Path><VolumeIndex>1</VolumeIndex><Offset>0</Offset><Length>${fs.statSync(second).size}</Length></Chunk></ChunkList></Asset>`);
+  const r = await verifyDcp(g.dir);
+  t.true(r.ok, r.summary);
+  t.deepEqual(r.pkls.map((p) => [p.id, p.assets]).sort(), [[secondId, 1], [g.pklId, 3]].sort());
+  t.is(r.assets.length, 4);
+  t.is(r.assets.find((a) => a.id === g.assets[2]!.id)?.pkl, secondId);
+  fs.rmSync(second);
+  const gone = await failsWith(t, g.dir, 'PKL_MISSING', path.basename(second));
+  t.true(gone.warnings.some((w) => w.code === 'NOT_IN_PKL' && w.path === path.basename(g.assets[2]!.path)));
+});
+
+test('unusual file names only warn', async (t) => {
+  const g = await generateDcp(path.join(await tempDir(t), 'DCP'), { assetSizes: [10_000, 5_000] });
+  const odd = path.join(g.dir, 'Reel 1 (final).mxf');
+  fs.renameSync(g.assets[0]!.path, odd);
+  edit(g.assetMapPath, path.basename(g.assets[0]!.path), 'Reel 1 (final).mxf');
+  const r = await verifyDcp(g.dir);
+  t.true(r.ok, r.summary);
+  t.deepEqual(r.warnings.map((w) => [w.code, w.path]), [['PATH_UNUSUAL', 'Reel 1 (final).mxf']]);
+});
