@@ -1,0 +1,117 @@
+// `cineswarm server [--config FILE] [--host H] [--port 8600] [--data DIR]`: runs the central seed
+// server until SIGINT/SIGTERM. Exit 2 on usage or config errors, 1 when it cannot start.
+import fs from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { buildServer } from '../server/app.js';
+import { checkServerConfig, ConfigError, SERVER_DEFAULTS, type ServerConfig } from '../server/config.js';
+import { log } from '../util/log.js';
+
+const USAGE = `usage: cineswarm server [--config FILE] [--host H] [--port 8600] [--data DIR]
+
+Runs the central seed server: groups and their torrents, the group-scoped
+BitTorrent tracker, delivery reports, and the cleanup of old torrents.
+
+options:
+  --config FILE  JSON settings: host, port, dataDir, publicUrl, retentionDays,
+                 cleanupCron, announceIntervalSeconds (flags below win over it)
+  --host H       address to listen on (default ${SERVER_DEFAULTS.host})
+  --port N       port to listen on (default ${SERVER_DEFAULTS.port}; 0 picks a free one)
+  --data DIR     storage directory of groups and torrents (default ${SERVER_DEFAULTS.dataDir})
+  -h, --help     show this help`;
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`cineswarm server: ${message}\n`);
+  return code;
+}
+
+async function loadConfig(file: string | undefined): Promise<ServerConfig> {
+  if (!file) return { ...SERVER_DEFAULTS };
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read the config file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  return checkServerConfig(raw, file);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        data: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    return fail(`${(err as Error).message} (see --help)`, 2);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  let config: ServerConfig;
+  try {
+    const overrides: Record<string, unknown> = {};
+    if (values.host !== undefined) overrides.host = values.host;
+    if (values.port !== undefined) overrides.port = /^\d+$/.test(values.port) ? Number(values.port) : values.port;
+    if (values.data !== undefined) overrides.dataDir = values.data;
+    const base = await loadConfig(values.config);
+    config = checkServerConfig({ ...base, ...overrides }, 'command line');
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(err.message, 2);
+    throw err;
+  }
+
+  const logger = log.child({ component: 'server' });
+  let app;
+  try {
+    await fs.mkdir(config.dataDir, { recursive: true });
+    app = await buildServer({
+      dataDir: config.dataDir,
+      publicUrl: config.publicUrl,
+      retentionDays: config.retentionDays,
+      cleanupCron: config.cleanupCron,
+      announceIntervalSeconds: config.announceIntervalSeconds,
+      logger,
+    });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await app?.close();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') return fail(`port ${config.port} on ${config.host} is already in use`, 1);
+    if (e.code === 'EACCES') return fail(`no permission for ${e.path ?? `port ${config.port}`}`, 1);
+    return fail(e.message, 1);
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  logger.info({ url: `http://${host}:${port}`, dataDir: config.dataDir, retentionDays: config.retentionDays }, 'cineswarm server listening');
+
+  const server = app;
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'stopping');
+      server.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

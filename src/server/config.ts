@@ -1,0 +1,49 @@
+// The server's config file (JSON), checked once at start: a wrong field stops the server with
+// a message naming it. Command-line flags override the file.
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  publicUrl?: string;
+  retentionDays: number;
+  cleanupCron: string;
+  announceIntervalSeconds: number;
+}
+
+export const SERVER_DEFAULTS: ServerConfig = {
+  host: '0.0.0.0',
+  port: 8600,
+  dataDir: '/srv/cineswarm/server',
+  retentionDays: 30,
+  cleanupCron: '17 * * * *',
+  announceIntervalSeconds: 60,
+};
+
+export class ConfigError extends Error {
+  readonly code = 'BAD_CONFIG';
+}
+
+type Check = (v: unknown) => boolean;
+const FIELDS: Record<keyof ServerConfig, [Check, string]> = {
+  host: [(v) => typeof v === 'string' && v.length > 0, 'a host name or address'],
+  port: [(v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535, 'a port number from 0 to 65535'],
+  dataDir: [(v) => typeof v === 'string' && v.length > 0, 'a directory path'],
+  publicUrl: [(v) => typeof v === 'string' && /^https?:\/\/[^/]+/.test(v), 'an http(s) URL such as http://seed.example:8600'],
+  retentionDays: [(v) => typeof v === 'number' && v > 0, 'a positive number of days'],
+  cleanupCron: [(v) => typeof v === 'string' && v.trim().split(/\s+/).length >= 5, 'a cron rule such as "17 * * * *"'],
+  announceIntervalSeconds: [(v) => Number.isInteger(v) && (v as number) > 0, 'a positive whole number of seconds'],
+};
+
+/** Validates a parsed config object (all fields optional) over the defaults. */
+export function checkServerConfig(raw: unknown, source: string): ServerConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${source}: expected a JSON object`);
+  const out: ServerConfig = { ...SERVER_DEFAULTS };
+  for (const [key, value] of Object.entries(raw)) {
+    if (!(key in FIELDS)) throw new ConfigError(`${source}: unknown field '${key}' (known: ${Object.keys(FIELDS).join(', ')})`);
+    const [ok, what] = FIELDS[key as keyof ServerConfig];
+    if (!ok(value)) throw new ConfigError(`${source}: field '${key}' must be ${what}, not ${JSON.stringify(value)}`);
+    (out as unknown as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}
