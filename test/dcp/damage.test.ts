@@ -282,3 +282,20 @@ test('unusual file names only warn', async (t) => {
   t.true(r.ok, r.summary);
   t.deepEqual(r.warnings.map((w) => [w.code, w.path]), [['PATH_UNUSUAL', 'Reel 1 (final).mxf']]);
 });
+
+test('a symlinked folder or ASSETMAP leading outside is not followed', async (t) => {
+  const base = await tempDir(t);
+  const g = await generateDcp(path.join(base, 'DCP'), { assetSizes: [10_000, 5_000] });
+  const name = path.basename(g.assets[0]!.path);
+  fs.mkdirSync(path.join(base, 'outside'));
+  fs.renameSync(g.assets[0]!.path, path.join(base, 'outside', name));
+  fs.symlinkSync(path.join(base, 'outside'), path.join(g.dir, 'media'));
+  edit(g.assetMapPath, `<Path>${name}</Path>`, `<Path>media/${name}</Path>`);
+  const r = await failsWith(t, g.dir, 'PATH_ESCAPES', `media/${name}`);
+  t.is(r.assets.find((a) => a.path === `media/${name}`)?.verdict, 'escapes');
+
+  const h = await generateDcp(path.join(base, 'DCP2'), { assetSizes: [10_000] });
+  fs.renameSync(h.assetMapPath, path.join(base, 'ASSETMAP.xml'));
+  fs.symlinkSync(path.join(base, 'ASSETMAP.xml'), h.assetMapPath);
+  await failsWith(t, h.dir, 'PATH_ESCAPES', 'ASSETMAP.xml');
+});
