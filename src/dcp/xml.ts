@@ -28,7 +28,7 @@ const parser = new XMLParser({
 
 /** Parses a whole document; throws DcpError XML_EMPTY / XML_MALFORMED naming `label`. */
 export function parseXml(source: string | Buffer, label: string): XmlElement {
-  let text = typeof source === 'string' ? source : source.toString('utf8');
+  let text = typeof source === 'string' ? source : decode(source);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // UTF-8 byte order mark
   if (text.trim() === '') throw new DcpError('XML_EMPTY', `${label} is empty`, label);
   const valid = XMLValidator.validate(text);
@@ -40,6 +40,16 @@ export function parseXml(source: string | Buffer, label: string): XmlElement {
   const roots = nodes.map((n) => toElement(n, new Map())).filter((e): e is XmlElement => e !== null);
   if (roots.length !== 1) throw new DcpError('XML_MALFORMED', `${label} has no single root element`, label);
   return roots[0]!;
+}
+
+// DCP XML is UTF-8 in practice; a UTF-16 byte order mark is honoured rather than misread as garbage.
+function decode(b: Buffer): string {
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return b.subarray(2).toString('utf16le');
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) {
+    const body = Buffer.from(b.subarray(2, b.length - (b.length % 2))); // a copy: swap16 works in place
+    return body.swap16().toString('utf16le');
+  }
+  return b.toString('utf8');
 }
 
 function toElement(node: OrderedNode, scope: Map<string, string>): XmlElement | null {

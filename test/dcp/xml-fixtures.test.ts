@@ -109,3 +109,11 @@ test('compositions parse: reels, track files, encryption; markers and metadata a
   }
   refused(t, () => parseCpl(read('KDM.xml'), 'KDM.xml'), 'CPL_WRONG_ROOT', 'KDM.xml');
 });
+
+test('UTF-16 documents (with a byte order mark) read like UTF-8 ones', (t) => {
+  const utf8 = read('VOLINDEX_SMPTE.xml').toString('utf8');
+  const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(utf8, 'utf16le')]);
+  const be = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(utf8, 'utf16le').swap16()]);
+  t.is(parseVolIndex(le, 'LE').flavour, 'smpte');
+  t.is(parseVolIndex(be, 'BE').index, 1);
+});
