@@ -269,6 +269,7 @@ Napi::Value Session::AddTorrent(const Napi::CallbackInfo& info) {
   atp.save_path = sp.As<Napi::String>().Utf8Value();
   // Torrents are never auto-managed: the caller decides what runs, libtorrent's queue must not.
   atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
+  atp.flags |= lt::torrent_flags::duplicate_is_error;
   if (o.Get("paused").ToBoolean()) atp.flags |= lt::torrent_flags::paused;
   if (o.Get("seedMode").ToBoolean()) atp.flags |= lt::torrent_flags::seed_mode;
   Napi::Value dl = o.Get("downloadLimit"), ul = o.Get("uploadLimit");

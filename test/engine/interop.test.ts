@@ -1,0 +1,70 @@
+// Interop with a real third-party client (aria2c): our torrents and our seed serve aria2c, and our
+// engine downloads from an aria2c seed. Peers are handed over with connectPeer; no tracker needed.
+import test from 'ava';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createTorrent, parseTorrent } from '../../src/engine/index.js';
+import { tempDir } from '../helpers/tmp.js';
+import { aria2 } from './aria2.js';
+import { loopbackSession, makePayload, MINUTE, sameTree, waitUntil } from './helpers.js';
+
+const MiB = 1024 * 1024;
+
+test('aria2c accepts a torrent from createTorrent and downloads it from our seed', async (t) => {
+  const tmp = await tempDir(t);
+  const src = await makePayload(path.join(tmp, 'seed'), 'Interop_DCP', {
+    'ASSETMAP.xml': 1_500,
+    'reel1/picture.mxf': 20 * MiB + 333,
+    'reel1/sound.mxf': 5 * MiB,
+  });
+  const bytes = await createTorrent(src, { comment: 'interop' });
+  const torrentFile = path.join(tmp, 'interop.torrent');
+  await fs.writeFile(torrentFile, bytes);
+
+  const seeder = loopbackSession(t);
+  const seed = seeder.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'seed') });
+  await waitUntil('the seeder to check its files', () => seed.status().isSeeding);
+
+  const client = await aria2(t, torrentFile, path.join(tmp, 'aria'), ['--seed-time=0']);
+  let exitCode: number | null | undefined;
+  void client.exited.then((c) => (exitCode = c));
+  // aria2c finds no peers by itself (no tracker, no DHT): our seed dials it until it is done.
+  await waitUntil(
+    'aria2c to finish downloading',
+    () => {
+      if (exitCode === undefined) seed.connectPeer('127.0.0.1', client.port);
+      return exitCode !== undefined;
+    },
+    4 * MINUTE,
+    2000,
+  );
+  t.is(exitCode, 0, client.output());
+  await sameTree(t, src, path.join(tmp, 'aria', 'Interop_DCP'));
+  t.true(seed.status().totalPayloadUpload >= parseTorrent(bytes).totalSize);
+});
+
+test('our engine downloads from a seeding aria2c', async (t) => {
+  const tmp = await tempDir(t);
+  const src = await makePayload(path.join(tmp, 'seed'), 'From_Aria', { 'a.mxf': 16 * MiB + 1, 'b/c.xml': 4_321 });
+  const bytes = await createTorrent(src, { pieceSize: 512 * 1024 });
+  const torrentFile = path.join(tmp, 'from-aria.torrent');
+  await fs.writeFile(torrentFile, bytes);
+  // --seed-ratio=0.0 without --seed-time: aria2c checks the files, then seeds until it is killed.
+  const client = await aria2(t, torrentFile, path.join(tmp, 'seed'), ['--check-integrity=true', '--seed-ratio=0.0']);
+
+  const leecher = loopbackSession(t);
+  const dl = leecher.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'dl') });
+  await waitUntil(
+    'the download from aria2c',
+    () => {
+      const st = dl.status();
+      if (st.isFinished) return true;
+      if (st.numPeers === 0) dl.connectPeer('127.0.0.1', client.port);
+      return false;
+    },
+    4 * MINUTE,
+    1000,
+  );
+  t.is(client.proc.exitCode, null, `aria2c stopped early: ${client.output()}`);
+  await sameTree(t, src, path.join(tmp, 'dl', 'From_Aria'));
+});
