@@ -92,7 +92,8 @@ export async function writeSiteConfig(root: string, port: number, extra: Record<
 export class SlotAgent {
   child: ChildProcess | null = null;
   starts = 0;
-  output = '';
+  /** stdout and stderr of each start, in order. */
+  runs: string[] = [];
   constructor(
     readonly root: string,
     readonly config: string,
@@ -115,10 +116,24 @@ export class SlotAgent {
     await this.stop();
     const bin = path.join(this.root, 'opt', 'cineswarm', 'current', 'bin', 'cineswarm');
     const child = spawn(bin, [...this.args, this.config], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env });
-    child.stdout!.on('data', (c: Buffer) => (this.output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (this.output += c.toString()));
+    const run = this.runs.push('') - 1;
+    child.stdout!.on('data', (c: Buffer) => (this.runs[run] += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (this.runs[run] += c.toString()));
     this.child = child;
     this.starts += 1;
+  }
+
+  /** The pino JSON lines one start printed. */
+  lines(run: number): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = [];
+    for (const l of (this.runs[run] ?? '').split('\n')) {
+      try {
+        out.push(JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        // not a log line
+      }
+    }
+    return out;
   }
 }
 
