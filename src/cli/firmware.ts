@@ -18,7 +18,8 @@ keygen    writes a new Ed25519 key pair into DIR (firmware-ed25519.pem, private,
 build     stages the compiled JavaScript (dist/), the native addon (build/Release/*.node),
           production node_modules and rootfs/, writes manifest.json (version, createdAt,
           SHA-256 of every file), packs OUT/cineswarm-<version>.tar.gz and signs it into
-          OUT/cineswarm-<version>.tar.gz.sig. --version defaults to package.json's version;
+          OUT/cineswarm-<version>.tar.gz.sig, with OUT/install-image.sh for a first install
+          (install-image.sh BUNDLE PUBLIC_KEY [ROOT]). --version defaults to package.json's version;
           --out defaults to dist/image. The public key is shipped as the appliance's trusted key.
 publish   uploads a bundle and its signature (BUNDLE.sig) to the central server, which
           then offers it to agents at GET /api/firmware/latest. Uploading needs the
@@ -68,6 +69,9 @@ async function build(argv: string[]): Promise<number> {
   try {
     await stageApp({ repoRoot: repo, stageDir, nodeModules: v['no-node-modules'] ? 'none' : 'production' });
     const built = await packBundle({ stageDir, version, privateKeyPem, publicKeyPem, outDir });
+    // The first-install script travels beside the bundle: it runs before any cineswarm exists.
+    await fs.copyFile(path.join(repo, 'src', 'firmware', 'install-image.sh'), path.join(outDir, 'install-image.sh'));
+    await fs.chmod(path.join(outDir, 'install-image.sh'), 0o755);
     process.stdout.write(`${built.archive}\n${built.signature}\n${Object.keys(built.manifest.files).length} files, version ${version}\n`);
     return 0;
   } finally {

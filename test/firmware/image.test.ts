@@ -56,3 +56,28 @@ test('make image output installs under a root, runs from its slot, and updates i
   const out = await run(path.join(root, 'opt/cineswarm/current/bin/cineswarm'), ['--help']);
   t.regex(out.stdout, /usage: cineswarm <command>/);
 });
+
+test('install-image.sh lays the image onto an empty root with its account, directories and enabled units', async (t) => {
+  const { n } = await buildImages();
+  const script = path.join(REPO_ROOT, 'dist', 'image', 'install-image.sh');
+  const work = await tempDir(t, 'cineswarm-image-');
+
+  const otherKey = path.join(work, 'other.pub.pem');
+  await execFileP('sh', ['-c', `openssl genpkey -algorithm ed25519 | openssl pkey -pubout -out '${otherKey}'`]);
+  const forged = await run('sh', [script, n, otherKey, path.join(work, 'refused')]);
+  t.is(forged.code, 1);
+  t.regex(forged.stderr, /is not signed by .*other\.pub\.pem, or it is damaged: nothing installed/);
+  await t.throwsAsync(fs.access(path.join(work, 'refused')), undefined, 'nothing was created');
+
+  const root = path.join(work, 'root');
+  const r = await run('sh', [script, n, PUBLIC_KEY, root]);
+  t.is(r.code, 0, r.stderr);
+  t.is(await readlinkCurrent(root), `releases/${VERSION_N}`);
+  t.regex(await fs.readFile(path.join(root, 'etc/passwd'), 'utf8'), /^cineswarm:x:\d+:\d+:.*:\/var\/lib\/cineswarm:\/usr\/sbin\/nologin$/m);
+  for (const dir of ['var/lib/cineswarm/firmware', 'srv/cineswarm/incoming', 'srv/cineswarm/ingest']) {
+    t.true((await fs.stat(path.join(root, dir))).isDirectory(), dir);
+  }
+  const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants');
+  t.deepEqual((await fs.readdir(wants)).sort(), ['cineswarm-agent.service', 'cineswarm-update.path']);
+  t.is(await fs.readlink(path.join(wants, 'cineswarm-agent.service')), '/lib/systemd/system/cineswarm-agent.service');
+});
