@@ -159,6 +159,10 @@ export async function run(argv: string[]): Promise<number> {
     await fs.rm(request.signature, { force: true });
   }
   if (failure) {
+    const errno = (failure as NodeJS.ErrnoException).code;
+    if (errno === 'EACCES' || errno === 'EPERM' || errno === 'EROFS') {
+      failure.message = `cannot write under ${root} (${failure.message}): run as root, or give --root DIR`;
+    }
     const code = 'code' in failure ? ` [${String(failure.code)}]` : '';
     process.stderr.write(`cineswarm update: ${failure.message}${code}\n`);
     return 1;
