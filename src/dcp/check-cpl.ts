@@ -12,8 +12,9 @@ import { MAX_XML_BYTES, type AmItem } from './verify.js';
 
 export async function checkCompositions(
   ctx: VerifyContext, amIndex: Map<string, AmItem>, states: Map<string, PklAssetState>,
-): Promise<void> {
+): Promise<Map<string, string>> {
   const externals = new Map<string, AssetCheck>();
+  const inFolderOnly = new Map<string, string>(); // track-file id → CPL playing it, for ids in the ASSETMAP but no PKL
   for (const state of states.values()) {
     if (!maybeCpl(state.asset.type) || state.real === null) continue;
     const rel = state.check.path!;
@@ -60,7 +61,10 @@ export async function checkCompositions(
         }
         continue;
       }
-      if (amIndex.has(tf.id)) continue; // in the folder but in no packing list: reported by the folder scan
+      if (amIndex.has(tf.id)) { // in the folder but in no packing list: the folder scan reports it
+        if (!inFolderOnly.has(tf.id)) inFolderOnly.set(tf.id, rel);
+        continue;
+      }
       externalHere.add(tf.id);
       if (!externals.has(tf.id)) {
         const check: AssetCheck = {
@@ -78,4 +82,5 @@ export async function checkCompositions(
         `${rel} plays ${external} track file${external === 1 ? '' : 's'} that ${external === 1 ? 'is' : 'are'} not in this package; this looks like a supplemental package (VF): the original version (OV) must already be on the server`);
     }
   }
+  return inFolderOnly;
 }

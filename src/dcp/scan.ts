@@ -11,9 +11,11 @@ const SNIFF_LIMIT = 4 * 1024 * 1024;
 const MAX_DEPTH = 8;
 const MAX_ENTRIES = 20000;
 
-export async function scanFolder(ctx: VerifyContext, amIndex: Map<string, AmItem>, pkls: LoadedPkl[]): Promise<void> {
+export async function scanFolder(
+  ctx: VerifyContext, amIndex: Map<string, AmItem>, pkls: LoadedPkl[], playedBy: Map<string, string>,
+): Promise<void> {
   const inPkl = new Set(pkls.flatMap((p) => p.pkl.assets.map((a) => a.id)));
-  await checkAssetMapExtras(ctx, amIndex, inPkl);
+  await checkAssetMapExtras(ctx, amIndex, inPkl, playedBy);
   const listed = new Set<string>();
   for (const { where } of amIndex.values()) if (where.ok) listed.add(where.rel);
   const own = new Set(['ASSETMAP', 'ASSETMAP.xml', 'VOLINDEX', 'VOLINDEX.xml']);
@@ -33,7 +35,9 @@ export async function scanFolder(ctx: VerifyContext, amIndex: Map<string, AmItem
   }
 }
 
-async function checkAssetMapExtras(ctx: VerifyContext, amIndex: Map<string, AmItem>, inPkl: Set<string>): Promise<void> {
+async function checkAssetMapExtras(
+  ctx: VerifyContext, amIndex: Map<string, AmItem>, inPkl: Set<string>, playedBy: Map<string, string>,
+): Promise<void> {
   for (const { entry, where } of amIndex.values()) {
     if (entry.packingList || inPkl.has(entry.id) || !where.ok) continue;
     const rel = where.rel;
@@ -52,6 +56,15 @@ async function checkAssetMapExtras(ctx: VerifyContext, amIndex: Map<string, AmIt
         ctx.error(rel, 'PKL_NOT_FLAGGED', `${rel} is a packing list, but the asset map does not mark it as one; the assets it lists were not checked`);
         continue;
       }
+    }
+    const cpl = playedBy.get(entry.id);
+    if (cpl !== undefined) {
+      if (disk.state === 'file') {
+        ctx.warn(rel, 'TRACK_NOT_IN_PKL', `${rel} is played by ${cpl} but no packing list covers it, so its contents could not be checked`);
+      } else {
+        ctx.error(rel, 'ASSET_MISSING', `${rel} is missing: ${cpl} plays it and the asset map places it in this folder; the package is incomplete`);
+      }
+      continue;
     }
     let detail: string;
     if (disk.state !== 'file') detail = 'and it is not in the folder';

@@ -44,8 +44,8 @@ async function run(ctx: VerifyContext, opts: VerifyOptions): Promise<void> {
   const amIndex = indexAssetMap(ctx, map);
   const pkls = await loadPkls(ctx, amIndex);
   const { states, hashing } = await checkPklAssets(ctx, pkls, amIndex);
-  await checkCompositions(ctx, amIndex, states);
-  await scanFolder(ctx, amIndex, pkls);
+  const playedButUnpacked = await checkCompositions(ctx, amIndex, states);
+  await scanFolder(ctx, amIndex, pkls, playedButUnpacked);
   await hashing(opts);
 }
 

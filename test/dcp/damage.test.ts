@@ -270,7 +270,7 @@ test('several packing lists in one package are all read; a flagged PKL that is a
   t.is(r.assets.find((a) => a.id === g.assets[2]!.id)?.pkl, secondId);
   fs.rmSync(second);
   const gone = await failsWith(t, g.dir, 'PKL_MISSING', path.basename(second));
-  t.true(gone.warnings.some((w) => w.code === 'NOT_IN_PKL' && w.path === path.basename(g.assets[2]!.path)));
+  t.true(gone.warnings.some((w) => w.code === 'TRACK_NOT_IN_PKL' && w.path === path.basename(g.assets[2]!.path)));
 });
 
 test('unusual file names only warn', async (t) => {
@@ -298,4 +298,17 @@ test('a symlinked folder or ASSETMAP leading outside is not followed', async (t)
   fs.renameSync(h.assetMapPath, path.join(base, 'ASSETMAP.xml'));
   fs.symlinkSync(path.join(base, 'ASSETMAP.xml'), h.assetMapPath);
   await failsWith(t, h.dir, 'PATH_ESCAPES', 'ASSETMAP.xml');
+});
+
+test('a track file the CPL plays but no PKL covers is flagged, and failed when absent', async (t) => {
+  const g = await generateDcp(path.join(await tempDir(t), 'DCP'), { assetSizes: [10_000, 5_000] });
+  const sound = g.assets[1]!;
+  edit(g.pklPath, new RegExp(`<Asset>\\s*<Id>urn:uuid:${sound.id}</Id>[\\s\\S]*?</Asset>\\s*`), '');
+  setLength(g, g.pklPath);
+  const r = await verifyDcp(g.dir);
+  t.true(r.ok, r.summary);
+  t.deepEqual(r.warnings.map((w) => [w.code, w.path]), [['TRACK_NOT_IN_PKL', path.basename(sound.path)]]);
+  t.is(r.externalAssets, 0);
+  fs.rmSync(sound.path);
+  await failsWith(t, g.dir, 'ASSET_MISSING', path.basename(sound.path));
 });
