@@ -46,11 +46,14 @@ export class Swarms {
       this.swarms.set(key, swarm);
     }
     const id = a.peerId.toString('hex');
+    const before = swarm.peers.get(id);
+    // A finished download is a peer going from left > 0 to left = 0; some clients say so with
+    // 'completed', others (aria2c leaving right away) only with a final 'stopped' at left=0.
+    if (a.left === 0 && (before ? before.left > 0 : a.event === 'completed')) swarm.downloaded++;
     if (a.event === 'stopped') {
       swarm.peers.delete(id);
       return { peers: [], counts: this.counts(swarm, now) };
     }
-    if (a.event === 'completed' && swarm.peers.get(id)?.left !== 0) swarm.downloaded++;
     swarm.peers.set(id, { peerId: a.peerId, ip: a.ip, port: a.port, left: a.left, expiresAt: now + this.peerLifetimeMs });
     const candidates: SwarmPeer[] = [];
     for (const [pid, p] of swarm.peers) {

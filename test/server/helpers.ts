@@ -51,6 +51,11 @@ export function makeTorrent(spec: TorrentSpec): Buffer {
   return Buffer.from(bencode.encode(top));
 }
 
+/** The announce URL of a torrent file. */
+export function announceOf(torrent: Buffer): string {
+  return Buffer.from((bencode.decode(torrent) as { announce: Uint8Array }).announce).toString('utf8');
+}
+
 export function sha1Info(torrent: Buffer): string {
   const top = bencode.decode(torrent) as { info: unknown };
   return createHash('sha1').update(bencode.encode(top.info)).digest('hex');
