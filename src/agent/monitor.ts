@@ -221,7 +221,7 @@ export class Monitor {
       this.log.debug({ err }, 'drive list not available');
     }
     if (found.length === 0) {
-      found.push({ device: 'storage', kind: 'disk', state: 'unknown', detail: 'this system does not report RAID or drive health' });
+      found.push({ device: 'storage', kind: 'disk', state: 'unknown' });
     }
     this.storage = found;
     return found;

@@ -85,7 +85,7 @@ function notice(text, bad) {
 async function act(path, label) {
   try {
     const r = await api(path, { method: 'POST' });
-    notice(`${label}: ${r.message}`);
+    notice(r.message);
   } catch (e) {
     if (e.status === 401) await refreshSession();
     notice(`${label}: ${e.message}`, true);
@@ -147,7 +147,8 @@ function fillTorrent(card, t) {
   const parts = [
     `${(t.progress * 100).toFixed(1)} %`,
     t.sizeBytes ? `${bytes(t.progress * t.sizeBytes)} of ${bytes(t.sizeBytes)}` : null,
-    `↓ ${rate(t.downloadBps)}`,
+    // A rate left over from before a pause or completion would mislead; show it only while fetching.
+    ['downloading', 'checking'].includes(t.state) ? `↓ ${rate(t.downloadBps)}` : null,
     `↑ ${rate(t.uploadBps)}`,
     `${t.peers} ${t.peers === 1 ? 'peer' : 'peers'}`,
     t.state === 'downloading' ? `${duration(t.etaSeconds)} left` : null,
@@ -200,7 +201,8 @@ function drawStorage(s) {
   const health = (s.system && s.system.storage) || [];
   $('storage-health').replaceChildren(...health.map((h) => {
     const li = el('li', `health-${h.state}`);
-    li.append(el('strong', null, `${h.kind === 'raid' ? 'RAID' : 'Drive'} ${h.device}: `), el('span', null, HEALTH_WORDS[h.state] || h.state));
+    const label = h.device === 'storage' ? 'RAID and drive health' : `${h.kind === 'raid' ? 'RAID' : 'Drive'} ${h.device}`;
+    li.append(el('strong', null, `${label}: `), el('span', null, HEALTH_WORDS[h.state] || h.state));
     if (h.detail) li.append(el('small', 'muted', ` ${h.detail}`));
     return li;
   }));
@@ -239,13 +241,15 @@ function draw(s) {
 }
 
 async function refresh() {
+  let s;
   try {
-    const s = await api('/api/status');
-    $('offline').hidden = true;
-    draw(s);
+    s = await api('/api/status');
   } catch {
     $('offline').hidden = false;
+    return;
   }
+  $('offline').hidden = true;
+  draw(s);
 }
 
 function loop() {
