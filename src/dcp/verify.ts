@@ -113,7 +113,7 @@ function indexAssetMap(ctx: VerifyContext, map: AssetMap): Map<string, AmItem> {
       ctx.error(label, 'ASSETMAP_CHUNKS', `the asset map splits asset ${entry.id} into ${entry.chunkCount} chunks; exactly one is supported`);
     }
     const where = resolveAssetPath(ctx.rootReal, entry.path ?? '');
-    if (!where.ok) ctx.error(entry.path || entry.id, where.code, `asset ${entry.id}: ${where.reason}; it was not opened`);
+    if (!where.ok) ctx.error(entry.path || entry.id, where.code, `asset ${entry.id}: ${where.reason}; it was not opened, and the package must not be ingested as it is`);
     else if (!/^[A-Za-z0-9._\-/]{1,100}$/.test(where.rel) || where.rel.split('/').length > 10) {
       // ST 429-9 Annex A.2 path profile: some servers choke on other names.
       ctx.warn(where.rel, 'PATH_UNUSUAL', `${where.rel}: file names longer than 100 characters, deeper than 10 folders or with characters other than letters, digits, '.', '_' and '-' may not ingest everywhere`);
