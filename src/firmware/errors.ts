@@ -13,6 +13,7 @@ export type FirmwareErrorCode =
   | 'NOT_NEWER'
   | 'VERSION_REJECTED'
   | 'UPDATE_IN_PROGRESS'
+  | 'INSTALL_FAILED'
   | 'HEALTH_CHECK_FAILED'
   | 'RESTART_FAILED'
   | 'BAD_STAGE';

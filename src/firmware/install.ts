@@ -125,9 +125,20 @@ export async function installBundle(opts: InstallOptions): Promise<InstallResult
   try {
     const newDir = await unpackRelease(l, opts.bundle, manifest);
     const oldDir = previous ? releaseDir(l, previous) : null;
-    await layRootfs(l, newDir, oldDir);
-    await switchCurrent(l, version);
-    await writeState(l, { current: version, previous, rejected: state.rejected });
+    try {
+      await layRootfs(l, newDir, oldDir);
+      await switchCurrent(l, version);
+      await writeState(l, { current: version, previous, rejected: state.rejected });
+    } catch (err) {
+      // Disk full or a read-only file half way: put the running version's files back.
+      if (oldDir && previous) {
+        await layRootfs(l, oldDir, newDir).catch(() => undefined);
+        await switchCurrent(l, previous).catch(() => undefined);
+      }
+      await fs.rm(newDir, { recursive: true, force: true });
+      const back = previous ? `version ${previous} is still in place` : 'nothing is running from it';
+      throw new FirmwareError('INSTALL_FAILED', `installing firmware ${version} failed while laying its files (${(err as Error).message}); ${back}`);
+    }
     logger.info({ version, previous }, 'firmware installed, current slot switched');
 
     if (!opts.restart) {

@@ -51,13 +51,18 @@ export async function writeFileAtomic(file: string, data: string | Buffer, mode 
   const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
   const fh = await fs.open(tmp, 'w', mode);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.chmod(tmp, mode);
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
   }
-  await fs.chmod(tmp, mode);
-  await fs.rename(tmp, file);
 }
 
 export async function writeState(l: Layout, s: UpdateState): Promise<void> {

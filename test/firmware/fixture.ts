@@ -63,6 +63,8 @@ export async function buildTestBundle(opts: {
   keys: TestKeys;
   agent?: 'healthy' | 'exits';
   outDir?: string;
+  /** Changes the staged tree before packing (a release with different files). */
+  edit?: (stageDir: string) => Promise<void>;
 }): Promise<BuiltBundle> {
   const stage = await fs.mkdtemp(path.join(opts.workDir, `stage-${opts.version}-`));
   await fs.mkdir(path.join(stage, 'bin'));
@@ -70,6 +72,7 @@ export async function buildTestBundle(opts: {
   await fs.writeFile(path.join(stage, 'bin', 'cineswarm.js'), opts.agent === 'exits' ? BROKEN_AGENT : HEALTHY_AGENT);
   await fs.writeFile(path.join(stage, 'package.json'), JSON.stringify({ name: 'cineswarm', type: 'module', private: true }));
   await fs.cp(path.join(REPO_ROOT, 'rootfs'), path.join(stage, 'rootfs'), { recursive: true });
+  if (opts.edit) await opts.edit(stage);
   return packBundle({
     stageDir: stage,
     version: opts.version,

@@ -172,3 +172,21 @@ test('cineswarm update refuses on the command line with a one-line message and e
   t.regex(res.stderr, /^cineswarm update: firmware 0\.2\.0 is not newer than the installed 1\.0\.0.*\[NOT_NEWER\]\n$/);
   t.deepEqual(await snapshotTree(s.root), before);
 });
+
+test('an install that fails half way through laying its files puts the running version back', async (t) => {
+  const s = await installedRoot(t);
+  const unit = 'lib/systemd/system/cineswarm-agent.service';
+  const b = await buildTestBundle({
+    workDir: s.work, version: '1.1.0', keys: s.keys,
+    edit: (d) => fs.appendFile(path.join(d, 'rootfs', unit), '# 1.1.0\n'),
+  });
+  // A directory where 1.1.0 wants a file: laying usr/share/doc/... fails after lib/ was laid.
+  const doc = path.join(s.root, 'usr/share/doc/cineswarm/README.appliance');
+  await fs.rm(doc);
+  await fs.mkdir(doc);
+  const before = await snapshotTree(s.root);
+  const err = await t.throwsAsync(installBundle({ bundle: b.archive, root: s.root }), { instanceOf: FirmwareError });
+  t.is(err?.code, 'INSTALL_FAILED');
+  t.regex(err?.message ?? '', /installing firmware 1\.1\.0 failed while laying its files .*version 1\.0\.0 is still in place/);
+  t.deepEqual(await snapshotTree(s.root), before, "1.0.0's unit is back, no 1.1.0 slot is left, current is unchanged");
+});
