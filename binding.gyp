@@ -15,6 +15,7 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_CPP_EXCEPTIONS_ALL",
         "<!@(pkg-config --cflags-only-other libtorrent-rasterbar | tr ' ' '\\n' | sed -n 's/^-D//p')"
       ],
       "cflags!": ["-fno-exceptions", "-fno-rtti", "-O3"],

@@ -195,6 +195,8 @@ class HashFilesWorker : public Napi::AsyncProgressWorker<uint64_t> {
       }
     }
     for (auto& th : threads) th.join();
+    uint64_t d = done.load();
+    if (!onProgress_.IsEmpty() && err_.empty()) progress.Send(&d, 1);
   }
 
   void OnProgress(const uint64_t* data, size_t count) override {

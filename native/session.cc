@@ -227,19 +227,38 @@ Session::~Session() {
   }
 }
 
+// Any libtorrent exception from a session call becomes a coded JS error instead of ending the process.
+template <typename F>
+static auto Guarded(Napi::Env env, const char* what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const lt::system_error& e) {
+    if (e.code() == lt::errors::invalid_torrent_handle)
+      throw MakeError(env, "TORRENT_REMOVED", "this torrent is no longer in the session");
+    ThrowFor(env, e.code(), what);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw MakeError(env, "INTERNAL", std::string(what) + ": " + e.what());
+  }
+}
+
 lt::session& Session::Live(Napi::Env env) {
   if (state_->closed || !state_->ses) throw MakeError(env, "SESSION_CLOSED", "the BitTorrent session is closed");
   return *state_->ses;
 }
 
 Napi::Value Session::ListenPort(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), Live(info.Env()).listen_port());
+  lt::session& ses = Live(info.Env());
+  return Napi::Number::New(info.Env(), Guarded(info.Env(), "listen port", [&] { return ses.listen_port(); }));
 }
 
 void Session::ApplySettings(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw MakeError(env, "INVALID_ARGUMENT", "applySettings expects an object");
-  Live(env).apply_settings(SettingsFromObject(env, info[0].As<Napi::Object>()));
+  lt::session& ses = Live(env);
+  lt::settings_pack pack = SettingsFromObject(env, info[0].As<Napi::Object>());
+  Guarded(env, "applying settings", [&] { ses.apply_settings(std::move(pack)); });
 }
 
 // addTorrent({torrent?: Buffer, resumeData?: Buffer, savePath, paused, seedMode, downloadLimit, uploadLimit})
@@ -276,7 +295,7 @@ Napi::Value Session::AddTorrent(const Napi::CallbackInfo& info) {
   if (dl.IsNumber() && dl.As<Napi::Number>().Int32Value() > 0) atp.download_limit = dl.As<Napi::Number>().Int32Value();
   if (ul.IsNumber() && ul.As<Napi::Number>().Int32Value() > 0) atp.upload_limit = ul.As<Napi::Number>().Int32Value();
   lt::error_code ec;
-  lt::torrent_handle h = ses.add_torrent(std::move(atp), ec);
+  lt::torrent_handle h = Guarded(env, "adding the torrent", [&] { return ses.add_torrent(std::move(atp), ec); });
   if (ec) {
     if (ec == lt::errors::duplicate_torrent) throw MakeError(env, "DUPLICATE_TORRENT", "this torrent is already in the session");
     ThrowFor(env, ec, "adding the torrent");
@@ -290,16 +309,19 @@ void Session::RemoveTorrent(const Napi::CallbackInfo& info) {
   lt::session& ses = Live(env);
   if (info.Length() < 1 || !info[0].IsObject()) throw MakeError(env, "INVALID_ARGUMENT", "removeTorrent expects a torrent");
   TorrentHandle* th = TorrentHandle::Unwrap(info[0].As<Napi::Object>());
+  if (th == nullptr) throw MakeError(env, "INVALID_ARGUMENT", "removeTorrent expects a torrent of this session");
   lt::remove_flags_t flags{};
   if (info.Length() > 1 && info[1].ToBoolean()) flags = lt::session::delete_files;
-  ses.remove_torrent(th->handle(), flags);
+  Guarded(env, "removing the torrent", [&] { ses.remove_torrent(th->handle(), flags); });
 }
 
 Napi::Value Session::StatusAll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<lt::torrent_status> all = Live(env).get_torrent_status(
-      [](const lt::torrent_status&) { return true; },
-      lt::torrent_handle::query_name | lt::torrent_handle::query_save_path | lt::torrent_handle::query_torrent_file);
+  lt::session& ses = Live(env);
+  std::vector<lt::torrent_status> all = Guarded(env, "torrent status", [&] {
+    return ses.get_torrent_status([](const lt::torrent_status&) { return true; },
+                                  lt::torrent_handle::query_name | lt::torrent_handle::query_save_path | lt::torrent_handle::query_torrent_file);
+  });
   Napi::Array arr = Napi::Array::New(env, all.size());
   for (size_t i = 0; i < all.size(); ++i) arr.Set(static_cast<uint32_t>(i), StatusToObject(env, all[i]));
   return arr;

@@ -134,10 +134,22 @@ export class Session extends EventEmitter {
   }
 
   #onAlerts(alerts: EngineAlert[]): void {
+    // A throwing listener must not cost the rest of the batch (or a pending saveResumeData) its
+    // alerts: everything is delivered first, then the first error is rethrown as uncaught.
+    let failure: unknown;
+    let failed = false;
     for (const a of alerts) {
       this.#settle(a);
-      this.emit(EVENT_NAMES[a.type] ?? a.type.replace(/_/g, '-'), a);
-      this.emit('alert', a);
+      for (const name of [EVENT_NAMES[a.type] ?? a.type.replace(/_/g, '-'), 'alert']) {
+        try {
+          this.emit(name, a);
+        } catch (e) {
+          if (!failed) [failure, failed] = [e, true];
+        }
+      }
     }
+    if (failed) process.nextTick(() => {
+      throw failure;
+    });
   }
 }

@@ -133,3 +133,16 @@ test('a closed session refuses work with SESSION_CLOSED and close() is idempoten
   t.is(t.throws(() => s.addTorrent({ torrent: bytes, savePath: tmp }), { instanceOf: EngineError })?.code, 'SESSION_CLOSED');
   t.deepEqual(s.torrents(), []);
 });
+
+test('removing a torrent twice is refused with TORRENT_REMOVED', async (t) => {
+  const tmp = await tempDir(t);
+  const src = await makePayload(tmp, 'Twice', { 'x.bin': 200_000 });
+  const bytes = await createTorrent(src);
+  const s = loopbackSession(t);
+  const tor = s.addTorrent({ torrent: bytes, savePath: tmp });
+  await waitUntil('the torrent to seed', () => tor.status().isSeeding);
+  await s.removeTorrent(tor);
+  const e = await t.throwsAsync(s.removeTorrent(tor), { instanceOf: EngineError });
+  t.is(e?.code, 'TORRENT_REMOVED');
+  t.is(s.find(tor.infoHash), undefined);
+});
