@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/errors.cc",
         "native/session.cc",
+        "native/alerts.cc",
         "native/torrent_handle.cc",
         "native/torrent_info.cc",
         "native/create_torrent.cc",
