@@ -77,6 +77,10 @@ export class Agent implements AgentControl {
       allowMultipleConnectionsPerIp: c.engine.allowMultipleConnectionsPerIp,
       enableUtp: c.engine.enableUtp,
       userAgent: `cineswarm/${VERSION}`,
+      // Announce at the interval our own tracker asks for (libtorrent would stretch it to 5 minutes),
+      // and reconnect to known peers within seconds: after a recheck drops bad pieces, the seeds we
+      // had let go must be found again quickly.
+      raw: { min_announce_interval: 5, min_reconnect_time: 5 },
     });
     this.downloads = new Downloads(
       this.session,

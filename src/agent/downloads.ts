@@ -60,6 +60,7 @@ export class Downloads {
       if (a.infoHash) this.hashFailures.set(a.infoHash, (this.hashFailures.get(a.infoHash) ?? 0) + 1);
       this.log.warn({ infoHash: a.infoHash, piece: a.pieceIndex }, 'a piece failed its hash check; it will be fetched again from another peer');
     });
+    session.on('alert', (a: EngineAlert) => this.log.trace({ alert: a.type, infoHash: a.infoHash, peer: a.peer, numPeers: a.numPeers }, a.message));
     session.on('state-changed', (a: EngineAlert) => {
       // A full hash check of existing data means resume data was missing or refused: worth a line.
       if (a.state === 'checking_files') this.log.info({ infoHash: a.infoHash, previousState: a.previousState }, 'checking files on disk against the torrent');
@@ -197,10 +198,7 @@ export class Downloads {
           verify: { state: 'failed', failed },
           message: last ? `verification failed ${l.verifyAttempts} times: ${list}; a person must check this DCP` : `verification failed: ${list}; re-checking and fetching the bad pieces again`,
         });
-        if (!last) {
-          l.awaitingCheckSince = Date.now();
-          l.torrent.forceRecheck();
-        }
+        if (!last) await this.recheck(entry, l);
         return;
       }
       entry = await this.setState(entry, { verify: { state: 'passed', failed: [] } });
@@ -224,6 +222,23 @@ export class Downloads {
       l.verifying = false;
     });
     return this.verifyChain as Promise<void>;
+  }
+
+  /** Hash-checks every piece on disk again so the damaged ones are fetched anew. The torrent is
+   * re-added without resume data rather than force-rechecked in place: a torrent that was seeding
+   * has dropped the seeds from its peer list, and a fresh one finds them again at once. */
+  private async recheck(entry: HistoryEntry, l: Live): Promise<void> {
+    const bytes = await this.resume.loadTorrent(entry.infoHash);
+    if (!bytes) {
+      l.awaitingCheckSince = Date.now();
+      l.torrent.forceRecheck();
+      return;
+    }
+    await this.session.removeTorrent(l.torrent);
+    // The stored resume data claims every piece: a restart must not trust it any more.
+    await this.resume.remove(entry.infoHash);
+    l.torrent = this.session.addTorrent({ torrent: bytes, savePath: this.cfg.downloadDir });
+    l.awaitingCheckSince = Date.now();
   }
 
   async pause(infoHash: string): Promise<void> {

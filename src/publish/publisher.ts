@@ -126,7 +126,9 @@ export async function startSeeding(o: SeedOptions): Promise<Seeder> {
   const g: GroupAuth = { id: o.group, password: o.password };
   const client = new ServerClient(o.server.replace(/\/+$/, ''));
   const bytes = await client.fetchTorrent(g, o.name, o.peerId).catch((err: unknown) => mapServerError(err, g, o.name));
-  const session = new Session({ listenInterfaces: '0.0.0.0:6881', ...o.session });
+  // libtorrent stretches tracker intervals to at least 5 minutes by default, but our tracker forgets
+  // a peer after two of its own intervals: follow the tracker's interval so we stay listed.
+  const session = new Session({ listenInterfaces: '0.0.0.0:6881', ...o.session, raw: { min_announce_interval: 5, min_reconnect_time: 5, ...o.session?.raw } });
   const torrent = session.addTorrent({ torrent: bytes, savePath: path.dirname(path.resolve(o.dcpDir)), seedMode: true, uploadLimit: o.uploadLimit ?? 0 });
   const report = (): Promise<void> =>
     client.report(g, { peer: o.peerId, infoHash: torrent.infoHash, state: 'seeding', progress: 1, message: 'initiator' }).catch((err: unknown) => {
