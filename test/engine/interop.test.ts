@@ -1,11 +1,11 @@
-// Interop with a real third-party client (aria2c): our torrents and our seed serve aria2c, and our
-// engine downloads from an aria2c seed. Peers are handed over with connectPeer; no tracker needed.
+// Interop with real third-party clients: our torrents and our seed serve aria2c, and our engine
+// downloads from an aria2c seed and from a transmission-cli seed. Peers are handed over with connectPeer; no tracker needed.
 import test from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createTorrent, parseTorrent } from '../../src/engine/index.js';
 import { tempDir } from '../helpers/tmp.js';
-import { aria2 } from './aria2.js';
+import { aria2, transmission } from './clients.js';
 import { loopbackSession, makePayload, MINUTE, sameTree, waitUntil } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -67,4 +67,29 @@ test('our engine downloads from a seeding aria2c', async (t) => {
   );
   t.is(client.proc.exitCode, null, `aria2c stopped early: ${client.output()}`);
   await sameTree(t, src, path.join(tmp, 'dl', 'From_Aria'));
+});
+
+test('our engine downloads from a seeding transmission-cli', async (t) => {
+  const tmp = await tempDir(t);
+  const src = await makePayload(path.join(tmp, 'seed'), 'From_Transmission', { 'reel.mxf': 9 * MiB + 5, 'ASSETMAP.xml': 999 });
+  const bytes = await createTorrent(src);
+  const torrentFile = path.join(tmp, 'from-transmission.torrent');
+  await fs.writeFile(torrentFile, bytes);
+  await fs.mkdir(path.join(tmp, 'transmission-config'));
+  const client = await transmission(t, torrentFile, path.join(tmp, 'seed'), path.join(tmp, 'transmission-config'));
+
+  const leecher = loopbackSession(t);
+  const dl = leecher.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'dl') });
+  await waitUntil(
+    'the download from transmission-cli',
+    () => {
+      const st = dl.status();
+      if (st.isFinished) return true;
+      if (st.numPeers === 0) dl.connectPeer('127.0.0.1', client.port);
+      return false;
+    },
+    4 * MINUTE,
+    1000,
+  );
+  await sameTree(t, src, path.join(tmp, 'dl', 'From_Transmission'));
 });

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createTorrent, parseTorrent, type EngineAlert } from '../../src/engine/index.js';
 import { tempDir } from '../helpers/tmp.js';
-import { freePort } from './aria2.js';
+import { freePort } from './clients.js';
 import { loopbackSession, makePayload, sameTree, waitEvent } from './helpers.js';
 
 async function startTracker(t: ExecutionContext, root: string, port: number, infoHashes: string[]): Promise<void> {
