@@ -19,6 +19,10 @@ interface Waiter<T> {
   reject: (e: EngineError) => void;
 }
 
+/**
+ * One libtorrent session. Like a listening server, an open session keeps the process alive:
+ * call close() when done (it is idempotent and stops alert delivery).
+ */
 export class Session extends EventEmitter {
   readonly #native: NativeSession;
   readonly #torrents = new Map<string, Torrent>();
