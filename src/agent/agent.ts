@@ -17,7 +17,15 @@ import { Downloads } from './downloads.js';
 import { ReportQueue } from './report-queue.js';
 import { cleanPartials } from './ingest.js';
 import { diskUsage, type DiskUsage } from './disk-space.js';
+import { AlarmBook, ALARM_CODES } from './alarms.js';
+import { Monitor, withMonitor } from './monitor.js';
 import type { AgentControl, AgentStatus, GroupView, TorrentView } from './status-types.js';
+
+export interface AgentOptions {
+  logger?: Logger;
+  /** sample disk/network/RAID with the Monitor (default true) */
+  monitor?: boolean;
+}
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 const TICK_MS = 1000;
@@ -44,11 +52,21 @@ export class Agent implements AgentControl {
   private stopping: Promise<void> | null = null;
   private ticking = false;
 
+  readonly alarms: AlarmBook;
+  private monitor: Monitor | null = null;
+
+  private readonly opts: AgentOptions;
+
+  /** The second argument may be a bare logger (the older signature, still used by callers). */
   constructor(
     readonly config: AgentConfig,
-    logger: Logger = rootLog.child({ component: 'agent', agent: config.id }),
+    options: AgentOptions | Logger = {},
   ) {
+    const opts: AgentOptions = 'child' in options && typeof options.child === 'function' ? { logger: options as Logger } : (options as AgentOptions);
+    this.opts = opts;
+    const logger = opts.logger ?? rootLog.child({ component: 'agent', agent: config.id });
     this.log = logger;
+    this.alarms = new AlarmBook({ logger: logger.child({ component: 'alarms' }) });
     this.client = new ServerClient(config.server);
     this.reports = new ReportQueue(this.client, logger.child({ component: 'reports' }));
     this.poller = new PollSchedule(config.poll, () => this.pollOnce());
@@ -95,6 +113,10 @@ export class Agent implements AgentControl {
       this.log.info({ rule }, `bandwidth rule in force: down ${rule.downloadKiBps || 'unlimited'} KiB/s, up ${rule.uploadKiBps || 'unlimited'} KiB/s`);
     });
     this.bandwidth.start();
+    if (this.opts.monitor !== false) {
+      this.monitor = new Monitor({ downloadDir: c.downloadDir, ingestDir: c.ingestDir, minFreeBytes: c.minFreeBytes, alarms: this.alarms, logger: this.log.child({ component: 'monitor' }) });
+      this.monitor.start();
+    }
     await this.downloads.restore();
     this.disk = await diskUsage(c.downloadDir);
     this.timers.push(setInterval(() => void this.tick(), TICK_MS));
@@ -114,6 +136,9 @@ export class Agent implements AgentControl {
   }
 
   private queueReport(e: HistoryEntry): void {
+    const failed = this.history?.all().filter((x) => x.state === 'failed' && x.verify.state === 'failed') ?? [];
+    if (failed.length) this.alarms.raise(ALARM_CODES.VERIFY_FAILED, 'critical', `Verification failed for ${failed.map((x) => x.name).join(', ')}.`);
+    else this.alarms.clear(ALARM_CODES.VERIFY_FAILED);
     const st = this.downloads?.status(e.infoHash);
     const progress = e.state === 'ready' || e.state === 'seeding' ? 1 : (st?.progress ?? 0);
     const body = { peer: this.config.id, infoHash: e.infoHash, state: e.state, progress, ...(e.message ? { message: e.message.slice(0, 1900) } : {}) };
@@ -148,8 +173,11 @@ export class Agent implements AgentControl {
       }),
     );
     this.lastPollAt = new Date().toISOString();
+    const unreachable = this.config.groups.length > 0 && reached === 0;
+    if (unreachable) this.alarms.raise(ALARM_CODES.SERVER_UNREACHABLE, 'warning', `The central server at ${this.config.server} cannot be reached; downloads in progress continue, new DCPs wait.`);
+    else this.alarms.clear(ALARM_CODES.SERVER_UNREACHABLE);
     await this.reconcile();
-    return reached > 0 || this.config.groups.length === 0 ? 'ok' : 'unreachable';
+    return unreachable ? 'unreachable' : 'ok';
   }
 
   /** Applies the difference between what the groups offer and what the history holds. Idempotent. */
@@ -229,7 +257,7 @@ export class Agent implements AgentControl {
         ...(e.message ? { message: e.message } : {}),
       };
     });
-    return {
+    const own: AgentStatus = {
       id: this.config.id,
       version: VERSION,
       uptime: Math.round((Date.now() - this.startedAt) / 1000),
@@ -242,6 +270,8 @@ export class Agent implements AgentControl {
       conflicts: this.history.conflicts().map((c) => ({ ...c })),
       lastPollAt: this.lastPollAt,
     };
+    // Measured disk and network figures (and the alarm list) replace the agent's own estimates.
+    return withMonitor(own, this.monitor?.latest() ?? null, this.alarms);
   }
 
   pause(infoHash: string): Promise<void> {
@@ -264,6 +294,7 @@ export class Agent implements AgentControl {
       for (const t of this.timers) clearInterval(t);
       this.timers = [];
       this.bandwidth?.stop();
+      this.monitor?.stop();
       await this.poller.stop();
       if (!this.session) return;
       await this.downloads.idle();

@@ -64,8 +64,23 @@ export async function run(argv: string[]): Promise<number> {
   });
 }
 
-/** The local web page and JSON API, when the config asks for it. */
+/** The local web page and JSON API, and the SNMP subagent, when the config asks for them. */
 async function startWeb(agent: Agent): Promise<{ close(): Promise<unknown> } | null> {
-  void agent;
-  return null;
+  const { web, snmp } = agent.config;
+  const parts: { close(): Promise<unknown> }[] = [];
+  if (web) {
+    const { buildAgentApi } = await import('../agent/web/api.js');
+    const app = buildAgentApi({ getStatus: () => agent.getStatus(), control: agent, password: web.password, logger: log.child({ component: 'web' }) });
+    await app.listen({ host: web.host, port: web.port });
+    const addr = app.server.address();
+    log.info({ url: `http://${web.host}:${typeof addr === 'object' && addr ? addr.port : web.port}/` }, 'status page listening');
+    parts.push(app);
+  }
+  if (snmp) {
+    const { SnmpSubagent } = await import('../agent/snmp.js');
+    const sub = new SnmpSubagent({ agentx: snmp.agentx, getStatus: () => agent.getStatus(), logger: log.child({ component: 'snmp' }) });
+    sub.start();
+    parts.push({ close: () => sub.stop() });
+  }
+  return { close: () => Promise.all(parts.map((p) => p.close())) };
 }

@@ -63,7 +63,7 @@ export function agentConfig(s: AgentSpec): AgentConfig {
 }
 
 export async function startAgent(t: ExecutionContext, cfg: AgentConfig): Promise<Agent> {
-  const agent = new Agent(cfg, quiet.child({ agent: cfg.id }));
+  const agent = new Agent(cfg, { logger: quiet.child({ agent: cfg.id }) });
   await agent.start();
   t.teardown(() => agent.stop());
   return agent;
