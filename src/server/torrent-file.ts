@@ -113,7 +113,8 @@ function v1Size(info: { [k: string]: BValue }): number | undefined {
       throw new BadTorrentError('an entry of info.files has no length or path');
     }
     for (const el of f.path) checkPathElement(text(el));
-    total += f.length;
+    // Padding files (BEP 47, attr 'p') align hybrid torrents' files to pieces; no data of the DCP.
+    if (!(text(f.attr) ?? '').includes('p')) total += f.length;
   }
   return total;
 }
