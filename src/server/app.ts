@@ -110,8 +110,15 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(trackerRoutes, { ctx });
   await app.register(firmwareRoutes, { dataDir: opts.dataDir });
 
+  // A pass still running when the next is due (a slow disk, a tiny test interval) is not doubled.
+  let cleaning = false;
   const job = schedule.scheduleJob(opts.cleanupCron ?? '17 * * * *', () => {
-    ctx.runCleanup().catch((err: unknown) => logger.error({ err }, 'cleanup failed'));
+    if (cleaning) return;
+    cleaning = true;
+    ctx
+      .runCleanup()
+      .catch((err: unknown) => logger.error({ err }, 'cleanup failed'))
+      .finally(() => (cleaning = false));
   });
   if (!job) throw new Error(`cleanupCron '${opts.cleanupCron}' is not a valid schedule`);
   const sweeper = setInterval(() => swarms.sweep(), interval * 1000);

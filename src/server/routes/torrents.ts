@@ -94,7 +94,9 @@ export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
       if (!isTorrentName(name)) throw new TorrentNotFoundError(id, name);
       const bytes = await ctx.store.readTorrent(id, name);
       if (!bytes) throw new TorrentNotFoundError(id, name);
-      const base = ctx.publicUrl ?? `${request.protocol}://${request.host}`;
+      // HTTP/1.0 clients may send no Host: the address they reached us on is what they can use.
+      const host = request.host || `${request.socket.localAddress}:${request.socket.localPort}`;
+      const base = ctx.publicUrl ?? `${request.protocol}://${host}`;
       const announce = `${base.replace(/\/+$/, '')}/announce/${makePasskey(ctx.secret, id, request.query.peer)}`;
       return reply
         .type('application/x-bittorrent')
