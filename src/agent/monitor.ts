@@ -102,6 +102,11 @@ export class Monitor {
     this.timer = null;
   }
 
+  /** Follows a config reload; the next sample raises or clears LOW_DISK against the new reserve. */
+  setMinFreeBytes(n: number): void {
+    this.opts.minFreeBytes = n;
+  }
+
   /** The last snapshot, or null before the first sample completes. */
   latest(): MonitorSnapshot | null {
     return this.last;

@@ -3,27 +3,10 @@
 // filled from the agent's status. Without snmpd the agent runs on; it says so once and retries.
 import { EventEmitter } from 'node:events';
 import snmp from 'net-snmp';
+import { ALARM_TABLE, CINESWARM_OID, SCALARS, TORRENT_TABLE, alarmRow, scalarValues, torrentRow } from './snmp-mib.js';
 import { log as rootLog, type Logger } from '../util/log.js';
-import type { AgentStatus, TorrentStateName, VerifyStateName } from './status-types.js';
+import type { AgentStatus } from './status-types.js';
 
-/** 32473 is IANA's documentation enterprise number (RFC 5612): register a real PEN before shipping. */
-export const CINESWARM_OID = '1.3.6.1.4.1.32473';
-const AGENT_OID = `${CINESWARM_OID}.1.1`;
-// net-snmp hangs the columns right under a table provider's OID, so the provider sits at the entry.
-const TORRENT_ENTRY_OID = `${CINESWARM_OID}.1.2.1`;
-const ALARM_ENTRY_OID = `${CINESWARM_OID}.1.3.1`;
-
-export const TORRENT_STATE_CODES: Record<TorrentStateName, number> = {
-  queued: 1,
-  checking: 2,
-  downloading: 3,
-  verifying: 4,
-  ready: 5,
-  seeding: 6,
-  failed: 7,
-  paused: 8,
-};
-export const VERIFY_STATE_CODES: Record<VerifyStateName, number> = { none: 1, pending: 2, running: 3, passed: 4, failed: 5 };
 
 export class SnmpConfigError extends Error {
   readonly code = 'BAD_AGENTX_ADDRESS';
@@ -50,65 +33,6 @@ export interface SnmpOptions {
   logger?: Logger;
 }
 
-const MiB = 1024 * 1024;
-const GAUGE_MAX = 2 ** 32 - 1;
-const gauge = (n: number): number => Math.max(0, Math.min(GAUGE_MAX, Math.round(Number.isFinite(n) ? n : 0)));
-const text = (s: string, max = 255): string => (Buffer.byteLength(s) <= max ? s : Buffer.from(s).subarray(0, max).toString().replace(/\uFFFD$/, ''));
-
-const { ObjectType, MaxAccess, MibProviderType } = snmp;
-const RO = MaxAccess['read-only'];
-
-function scalar(name: string, sub: number, type: number) {
-  return { name, type: MibProviderType.Scalar, oid: `${AGENT_OID}.${sub}`, scalarType: type, maxAccess: RO };
-}
-
-const SCALARS = [
-  scalar('cswAgentId', 1, ObjectType.OctetString),
-  scalar('cswAgentVersion', 2, ObjectType.OctetString),
-  scalar('cswAgentUptime', 3, ObjectType.Gauge),
-  scalar('cswDiskPath', 4, ObjectType.OctetString),
-  scalar('cswDiskTotal', 5, ObjectType.Gauge),
-  scalar('cswDiskFree', 6, ObjectType.Gauge),
-  scalar('cswAlarmCount', 7, ObjectType.Gauge),
-  scalar('cswLastPoll', 8, ObjectType.OctetString),
-  scalar('cswLastPollAge', 9, ObjectType.Integer),
-  scalar('cswTorrentCount', 10, ObjectType.Gauge),
-  scalar('cswNetRxRate', 11, ObjectType.Gauge),
-  scalar('cswNetTxRate', 12, ObjectType.Gauge),
-];
-
-function table(name: string, oid: string, columns: [string, number][]) {
-  return {
-    name,
-    type: MibProviderType.Table,
-    oid,
-    maxAccess: MaxAccess['not-accessible'],
-    tableColumns: columns.map(([col, type], i) => ({ number: i + 1, name: col, type, maxAccess: i === 0 ? MaxAccess['not-accessible'] : RO })),
-    tableIndex: [{ columnName: columns[0][0] }],
-  };
-}
-
-const TORRENT_TABLE = table('cswTorrentTable', TORRENT_ENTRY_OID, [
-  ['cswTorrentIndex', ObjectType.Integer],
-  ['cswTorrentName', ObjectType.OctetString],
-  ['cswTorrentGroup', ObjectType.OctetString],
-  ['cswTorrentInfoHash', ObjectType.OctetString],
-  ['cswTorrentState', ObjectType.Integer],
-  ['cswTorrentProgress', ObjectType.Gauge],
-  ['cswTorrentDownloadRate', ObjectType.Gauge],
-  ['cswTorrentUploadRate', ObjectType.Gauge],
-  ['cswTorrentPeers', ObjectType.Gauge],
-  ['cswTorrentVerifyState', ObjectType.Integer],
-  ['cswTorrentSize', ObjectType.Gauge],
-]);
-
-const ALARM_TABLE = table('cswAlarmTable', ALARM_ENTRY_OID, [
-  ['cswAlarmIndex', ObjectType.Integer],
-  ['cswAlarmCode', ObjectType.OctetString],
-  ['cswAlarmSeverity', ObjectType.Integer],
-  ['cswAlarmMessage', ObjectType.OctetString],
-  ['cswAlarmSince', ObjectType.OctetString],
-]);
 
 /** The parts of net-snmp's untyped Subagent and Mib this module uses. */
 interface NetSnmpMib {
@@ -290,48 +214,21 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
     }
     if (!this.ready || !this.sub) return;
     const mib = this.sub.getMib();
-    const lastPoll = s.lastPollAt ? Date.parse(s.lastPollAt) : NaN;
-    const values: [string, string | number][] = [
-      ['cswAgentId', text(s.id)],
-      ['cswAgentVersion', text(s.version)],
-      ['cswAgentUptime', gauge(s.uptime)],
-      ['cswDiskPath', text(s.disk.path)],
-      ['cswDiskTotal', gauge(s.disk.total / MiB)],
-      ['cswDiskFree', gauge(Math.floor(s.disk.free / MiB))],
-      ['cswAlarmCount', gauge(s.alarms.length)],
-      ['cswLastPoll', Number.isNaN(lastPoll) ? '' : new Date(lastPoll).toISOString()],
-      ['cswLastPollAge', Number.isNaN(lastPoll) ? -1 : Math.max(0, Math.round((Date.now() - lastPoll) / 1000))],
-      ['cswTorrentCount', gauge(s.torrents.length)],
-      ['cswNetRxRate', gauge(s.network.rxBps)],
-      ['cswNetTxRate', gauge(s.network.txBps)],
-    ];
-    for (const [name, v] of values) mib.setScalarValue(name, v);
+    for (const [name, v] of scalarValues(s)) mib.setScalarValue(name, v);
 
     // Rows are rebuilt whole within this one synchronous stretch, so no request sees half a table.
     for (const i of this.torrentRows) mib.deleteTableRow('cswTorrentTable', [i]);
     this.torrentRows = s.torrents.map((t) => {
       let i = this.torrentIndex.get(t.infoHash);
       if (i === undefined) this.torrentIndex.set(t.infoHash, (i = this.torrentIndex.size + 1));
-      mib.addTableRow('cswTorrentTable', [
-        i,
-        text(t.name),
-        text(t.group),
-        t.infoHash,
-        TORRENT_STATE_CODES[t.state],
-        Math.max(0, Math.min(1000, Math.floor(t.progress * 1000))),
-        gauge(t.downloadBps),
-        gauge(t.uploadBps),
-        gauge(t.peers),
-        VERIFY_STATE_CODES[t.verify.state],
-        gauge(Math.ceil((t.sizeBytes ?? 0) / MiB)),
-      ]);
+      mib.addTableRow('cswTorrentTable', torrentRow(i, t));
       return i;
     });
     for (const i of this.alarmRows) mib.deleteTableRow('cswAlarmTable', [i]);
     this.alarmRows = s.alarms.map((a) => {
       let i = this.alarmIndex.get(a.code);
       if (i === undefined) this.alarmIndex.set(a.code, (i = this.alarmIndex.size + 1));
-      mib.addTableRow('cswAlarmTable', [i, text(a.code, 64), a.severity === 'critical' ? 2 : 1, text(a.message), a.since]);
+      mib.addTableRow('cswAlarmTable', alarmRow(i, a));
       return i;
     });
   }
