@@ -4,7 +4,10 @@ import bencode from 'bencode';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { buildServer } from '../../src/server/app.js';
+import { DirGroupStore } from '../../src/server/dir-store.js';
 import { readPasskey } from '../../src/server/passkey.js';
+import { tempDir } from '../helpers/tmp.js';
 import { basic, createGroup, makeTorrent, sha1Info, snapshot, startServer, uploadTorrent } from './helpers.js';
 
 const PW = 'pw-torrents';
@@ -247,4 +250,41 @@ test('download refusals: 404 unknown or unsafe name, 400 without a valid peer', 
     t.true(res.json<{ message: string }>().message.length > 10);
   }
   t.deepEqual(await snapshot(dataDir), before);
+});
+
+test('a 304 poll reads nothing from storage; a change makes the next poll read again', async (t) => {
+  const dataDir = await tempDir(t, 'cineswarm-server-');
+  const calls: string[] = [];
+  // The real directory store, with every read recorded.
+  class CountingStore extends DirGroupStore {
+    override getGroup(id: string) {
+      calls.push('getGroup');
+      return super.getGroup(id);
+    }
+    override listTorrents(group: string) {
+      calls.push('listTorrents');
+      return super.listTorrents(group);
+    }
+    override readTorrent(group: string, name: string) {
+      calls.push('readTorrent');
+      return super.readTorrent(group, name);
+    }
+  }
+  const store = new CountingStore(dataDir);
+  await store.init();
+  const app = await buildServer({ dataDir, store, logger: false });
+  t.teardown(() => app.close());
+  await createGroup(app, 'dist', PW);
+  await uploadTorrent(app, 'dist', PW, makeTorrent({ name: 'F', content: Buffer.alloc(100) }));
+  const first = await app.inject({ url: '/api/groups/dist/torrents', headers: auth });
+  const etag = first.headers.etag as string;
+  calls.length = 0;
+  for (let i = 0; i < 20; i++) {
+    t.is((await app.inject({ url: '/api/groups/dist/torrents', headers: { ...auth, 'if-none-match': etag } })).statusCode, 304);
+  }
+  t.deepEqual(calls, []);
+  await uploadTorrent(app, 'dist', PW, makeTorrent({ name: 'G', content: Buffer.alloc(100) }));
+  calls.length = 0;
+  t.is((await app.inject({ url: '/api/groups/dist/torrents', headers: { ...auth, 'if-none-match': etag } })).statusCode, 200);
+  t.deepEqual(calls, ['listTorrents', 'readTorrent', 'readTorrent']);
 });
