@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/errors.cc",
+        "native/background.cc",
         "native/session.cc",
         "native/alerts.cc",
         "native/torrent_handle.cc",

@@ -1,5 +1,5 @@
 // createTorrent(dir, opts, onProgress) -> Promise<Buffer>: lt::create_torrent + lt::set_piece_hashes
-// on libtorrent's hashing threads (one per core), driven from a worker thread, never the JS thread.
+// on libtorrent's hashing threads (one per core), driven from a background thread, never the JS thread.
 #include <napi.h>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/bencode.hpp>
@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "addon.h"
+#include "background.h"
 #include "errors.h"
 
 namespace cs {
@@ -35,18 +36,13 @@ std::string ParentPath(const std::string& p) {
   return s.substr(0, slash);
 }
 
-class CreateTorrentWorker : public Napi::AsyncProgressWorker<int> {
+class CreateTorrentJob : public BackgroundJob {
  public:
-  CreateTorrentWorker(Napi::Env env, CreateOptions opts, Napi::Function onProgress)
-      : Napi::AsyncProgressWorker<int>(env, "cineswarm.createTorrent"),
-        opts_(std::move(opts)),
-        deferred_(Napi::Promise::Deferred::New(env)) {
+  CreateTorrentJob(CreateOptions opts, Napi::Function onProgress) : opts_(std::move(opts)) {
     if (!onProgress.IsEmpty()) onProgress_ = Napi::Persistent(onProgress);
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
 
- protected:
-  void Execute(const ExecutionProgress& progress) override {
+  void Run(const std::function<void()>& progress) override {
     struct stat st {};
     if (::stat(opts_.dir.c_str(), &st) != 0) {
       err_ = InfoFor(lt::error_code(errno, boost::system::generic_category()), opts_.dir);
@@ -69,12 +65,10 @@ class CreateTorrentWorker : public Napi::AsyncProgressWorker<int> {
 
       lt::settings_pack sp;
       sp.set_int(lt::settings_pack::hashing_threads, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-      std::atomic<int> done{0};
       lt::error_code ec;
       lt::set_piece_hashes(ct, ParentPath(opts_.dir), sp, [&](lt::piece_index_t) {
-        int d = ++done;
-        // Reporting every piece would flood the JS thread; AsyncProgressWorker keeps only the latest anyway.
-        if (!onProgress_.IsEmpty() && (d % 16 == 0 || d == total_)) progress.Send(&d, 1);
+        ++done_;
+        if (!onProgress_.IsEmpty()) progress();  // coalesced: the JS side sees the latest count
       }, ec);
       if (ec) {
         err_ = InfoFor(ec, opts_.dir);
@@ -92,28 +86,25 @@ class CreateTorrentWorker : public Napi::AsyncProgressWorker<int> {
     }
   }
 
-  void OnProgress(const int* data, size_t count) override {
-    if (count == 0 || onProgress_.IsEmpty()) return;
-    Napi::HandleScope scope(Env());
-    onProgress_.Call({Napi::Number::New(Env(), *data), Napi::Number::New(Env(), total_)});
+  void OnProgress(Napi::Env env) override {
+    if (onProgress_.IsEmpty()) return;
+    onProgress_.Call({Napi::Number::New(env, done_.load()), Napi::Number::New(env, total_)});
   }
 
-  void OnOK() override {
-    Napi::HandleScope scope(Env());
+  void OnDone(Napi::Env env, Napi::Promise::Deferred& deferred) override {
     if (!err_.empty()) {
-      deferred_.Reject(MakeError(Env(), err_).Value());
+      deferred.Reject(MakeError(env, err_).Value());
       return;
     }
-    deferred_.Resolve(Napi::Buffer<char>::Copy(Env(), out_.data(), out_.size()));
+    OnProgress(env);
+    deferred.Resolve(Napi::Buffer<char>::Copy(env, out_.data(), out_.size()));
   }
-
-  void OnError(const Napi::Error& e) override { deferred_.Reject(MakeError(Env(), "INTERNAL", e.Message()).Value()); }
 
  private:
   CreateOptions opts_;
-  Napi::Promise::Deferred deferred_;
   Napi::FunctionReference onProgress_;
   std::vector<char> out_;
+  std::atomic<int> done_{0};
   int total_ = 0;
   ErrorInfo err_;
 };
@@ -156,10 +147,7 @@ Napi::Value CreateTorrent(const Napi::CallbackInfo& info) {
   }
   Napi::Function onProgress;
   if (info.Length() > 2 && info[2].IsFunction()) onProgress = info[2].As<Napi::Function>();
-  auto* w = new CreateTorrentWorker(env, std::move(opts), onProgress);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return StartBackgroundJob(env, std::make_unique<CreateTorrentJob>(std::move(opts), onProgress), "cineswarm.createTorrent");
 }
 
 }  // namespace cs

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "addon.h"
+#include "background.h"
 #include "errors.h"
 
 namespace cs {
@@ -138,21 +139,14 @@ ErrorInfo HashOne(const std::string& path, bool overlap, std::atomic<uint64_t>& 
   return err;
 }
 
-class HashFilesWorker : public Napi::AsyncProgressWorker<uint64_t> {
+class HashFilesJob : public BackgroundJob {
  public:
-  HashFilesWorker(Napi::Env env, std::vector<std::string> paths, unsigned concurrency, Napi::Function onProgress)
-      : Napi::AsyncProgressWorker<uint64_t>(env, "cineswarm.hashFiles"),
-        paths_(std::move(paths)),
-        concurrency_(concurrency),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        results_(paths_.size()) {
+  HashFilesJob(std::vector<std::string> paths, unsigned concurrency, Napi::Function onProgress)
+      : paths_(std::move(paths)), concurrency_(concurrency), results_(paths_.size()) {
     if (!onProgress.IsEmpty()) onProgress_ = Napi::Persistent(onProgress);
   }
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute(const ExecutionProgress& progress) override {
+  void Run(const std::function<void()>& progress) override {
     for (const auto& p : paths_) {
       struct stat st {};
       if (::stat(p.c_str(), &st) != 0) { err_ = ErrnoInfo(errno, p); return; }
@@ -163,16 +157,15 @@ class HashFilesWorker : public Napi::AsyncProgressWorker<uint64_t> {
     const unsigned nthreads = std::max(1u, std::min<unsigned>(concurrency_, static_cast<unsigned>(paths_.size())));
     const bool overlap = nthreads < cores;
     std::atomic<size_t> next{0};
-    std::atomic<uint64_t> done{0};
     std::atomic<bool> stop{false};
-    std::atomic<unsigned> running{nthreads};
+    unsigned running = nthreads;
     std::mutex m;
     std::condition_variable cv;
     std::vector<std::thread> threads;
     for (unsigned t = 0; t < nthreads; ++t) {
       threads.emplace_back([&] {
         for (size_t i; !stop.load() && (i = next++) < paths_.size();) {
-          ErrorInfo e = HashOne(paths_[i], overlap, done, stop, results_[i]);
+          ErrorInfo e = HashOne(paths_[i], overlap, done_, stop, results_[i]);
           if (!e.empty()) {
             std::lock_guard<std::mutex> lk(m);
             if (err_.empty()) err_ = e;
@@ -188,31 +181,25 @@ class HashFilesWorker : public Napi::AsyncProgressWorker<uint64_t> {
     }
     {
       std::unique_lock<std::mutex> lk(m);
-      while (running.load() > 0) {
+      while (running > 0) {
         cv.wait_for(lk, std::chrono::milliseconds(200));
-        uint64_t d = done.load();
-        if (!onProgress_.IsEmpty()) progress.Send(&d, 1);
+        if (!onProgress_.IsEmpty()) progress();
       }
     }
     for (auto& th : threads) th.join();
-    uint64_t d = done.load();
-    if (!onProgress_.IsEmpty() && err_.empty()) progress.Send(&d, 1);
   }
 
-  void OnProgress(const uint64_t* data, size_t count) override {
-    if (count == 0 || onProgress_.IsEmpty()) return;
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    onProgress_.Call({Napi::Number::New(env, static_cast<double>(*data)), Napi::Number::New(env, static_cast<double>(total_))});
+  void OnProgress(Napi::Env env) override {
+    if (onProgress_.IsEmpty()) return;
+    onProgress_.Call({Napi::Number::New(env, static_cast<double>(done_.load())), Napi::Number::New(env, static_cast<double>(total_))});
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
+  void OnDone(Napi::Env env, Napi::Promise::Deferred& deferred) override {
     if (!err_.empty()) {
-      deferred_.Reject(MakeError(env, err_).Value());
+      deferred.Reject(MakeError(env, err_).Value());
       return;
     }
+    OnProgress(env);  // a last report at 100%
     Napi::Array arr = Napi::Array::New(env, results_.size());
     for (size_t i = 0; i < results_.size(); ++i) {
       Napi::Object o = Napi::Object::New(env);
@@ -220,18 +207,16 @@ class HashFilesWorker : public Napi::AsyncProgressWorker<uint64_t> {
       o.Set("sha1", Napi::Buffer<unsigned char>::Copy(env, results_[i].digest, 20));
       arr.Set(i, o);
     }
-    deferred_.Resolve(arr);
+    deferred.Resolve(arr);
   }
-
-  void OnError(const Napi::Error& e) override { deferred_.Reject(MakeError(Env(), "INTERNAL", e.Message()).Value()); }
 
  private:
   std::vector<std::string> paths_;
   unsigned concurrency_;
-  Napi::Promise::Deferred deferred_;
   Napi::FunctionReference onProgress_;
   std::vector<FileResult> results_;
   uint64_t total_ = 0;
+  std::atomic<uint64_t> done_{0};
   ErrorInfo err_;
 };
 
@@ -255,10 +240,7 @@ Napi::Value HashFiles(const Napi::CallbackInfo& info) {
   }
   Napi::Function onProgress;
   if (info.Length() > 2 && info[2].IsFunction()) onProgress = info[2].As<Napi::Function>();
-  auto* w = new HashFilesWorker(env, std::move(paths), concurrency, onProgress);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return StartBackgroundJob(env, std::make_unique<HashFilesJob>(std::move(paths), concurrency, onProgress), "cineswarm.hashFiles");
 }
 
 }  // namespace cs

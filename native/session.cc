@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "alerts.h"
+#include "background.h"
 #include "errors.h"
 #include "torrent_handle.h"
 
@@ -67,23 +68,18 @@ void QueueDrain(const std::shared_ptr<SessionState>& state) {
   state->tsfn.NonBlockingCall([s](Napi::Env env, Napi::Function fn) { Drain(env, fn, s); });
 }
 
-// Shuts the libtorrent session down on a worker thread: abort() waits for trackers and disk.
-class CloseWorker : public Napi::AsyncWorker {
+// Shuts the libtorrent session down off the JS thread: abort() waits for trackers and disk.
+class CloseJob : public BackgroundJob {
  public:
-  CloseWorker(Napi::Env env, std::unique_ptr<lt::session> ses)
-      : Napi::AsyncWorker(env, "cineswarm.close"), ses_(std::move(ses)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
+  explicit CloseJob(std::unique_ptr<lt::session> ses) : ses_(std::move(ses)) {}
+  void Run(const std::function<void()>&) override {
     lt::session_proxy proxy = ses_->abort();
     ses_.reset();
-  }  // proxy's destructor blocks until the session has fully stopped
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  }  // the proxy's destructor blocks until the session has fully stopped
+  void OnDone(Napi::Env env, Napi::Promise::Deferred& deferred) override { deferred.Resolve(env.Undefined()); }
 
  private:
   std::unique_ptr<lt::session> ses_;
-  Napi::Promise::Deferred deferred_;
 };
 
 }  // namespace
@@ -237,10 +233,7 @@ Napi::Value Session::Close(const Napi::CallbackInfo& info) {
   // ThreadSafeFunction can be released and no longer holds the event loop open.
   state_->ses->set_alert_notify([] {});
   state_->tsfn.Release();
-  auto* w = new CloseWorker(env, std::move(state_->ses));
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return StartBackgroundJob(env, std::make_unique<CloseJob>(std::move(state_->ses)), "cineswarm.close");
 }
 
 void InitSession(Napi::Env env, Napi::Object exports, AddonData* data) {

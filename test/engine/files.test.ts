@@ -115,3 +115,17 @@ test('parseTorrent rejects garbage with BAD_TORRENT', (t) => {
     t.is(e?.code, 'BAD_TORRENT');
   }
 });
+
+test('hashing jobs run on their own threads and leave node\'s file system pool free', async (t) => {
+  const dir = await tempDir(t);
+  const big = path.join(dir, 'big.bin');
+  await fs.writeFile(big, crypto.randomBytes(128 * 1024 * 1024));
+  // More jobs than libuv has pool threads (4): had they used the pool, fs calls would queue behind them.
+  let finished = 0;
+  const jobs = Array.from({ length: 8 }, () => hashFiles([big], { concurrency: 1 }).then((r) => (finished++, r)));
+  const st = await fs.stat(big);
+  t.is(st.size, 128 * 1024 * 1024);
+  t.is(finished, 0, 'a file system call had to wait for hash jobs');
+  const results = await Promise.all(jobs);
+  t.is(new Set(results.map((r) => r[0]!.sha1Hex)).size, 1);
+});
