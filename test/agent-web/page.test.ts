@@ -54,8 +54,8 @@ test('API, metrics and page follow a real download; a logged-in projectionist pa
   const server = await startServer(t, path.join(root, 'server'));
   const dcp = await generateDcp(path.join(root, 'publisher', 'WEB_TEST_FTR'), { assetSizes: [20 * MiB, 4 * MiB], seed: 21 });
   const G = { id: 'web-group', password: 'pw-web' };
-  // ~24 MiB at ~0.8 MB/s: about 30 s of download to watch.
-  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir, uploadLimit: 800_000 });
+  // ~24 MiB at ~0.6 MB/s: about 40 s of download to watch, pause and resume.
+  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir, uploadLimit: 600_000 });
   const agent = await startAgent(t, agentConfig({ id: 'site-web', server: server.url, groups: [G], root }));
 
   const alarms = new AlarmBook({ logger: quiet });
@@ -81,7 +81,7 @@ test('API, metrics and page follow a real download; a logged-in projectionist pa
   const during = await waitFor('download under way', async () => {
     const s = (await (await fetch(`${base}/api/status`)).json()) as AgentStatus;
     const x = s.torrents[0];
-    return x && x.state === 'downloading' && x.progress > 0.05 && x.progress < 0.6 && x.downloadBps > 0 && s.system ? s : false;
+    return x && x.state === 'downloading' && x.progress > 0.03 && x.progress < 0.5 && x.downloadBps > 0 && s.system ? s : false;
   }, 60_000, 200);
   const tv = during.torrents[0];
   t.is(during.id, 'site-web');
@@ -160,8 +160,7 @@ test('API, metrics and page follow a real download; a logged-in projectionist pa
   t.log(`paused at ${(pausedAt * 100).toFixed(1)} %, resumed`);
 
   phase('paused and resumed from the page');
-  // --- full speed: a second, uncapped seeder joins the group, and the agent's memory is read
-  // while it runs flat out. (The first seeder, capped, keeps the paused connection half-open for
+  // --- a second, uncapped seeder joins the group so the rest comes at once. (The first seeder, capped, keeps the paused connection half-open for
   // a minute and refuses the agent's new one as a duplicate peer id; reported to the engine's owner.)
   const second = await startSeeding({
     server: server.url,
@@ -175,15 +174,7 @@ test('API, metrics and page follow a real download; a logged-in projectionist pa
   });
   t.teardown(() => second.stop());
   agent.engine.find(pub.infoHash)!.connectPeer('127.0.0.1', second.session.listenPort);
-  let peakRss = 0;
-  let peakBps = 0;
-  await waitFor('complete and seeding', () => {
-    const s = getStatus();
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    peakBps = Math.max(peakBps, s.torrents[0].downloadBps);
-    return s.torrents[0].state === 'seeding' && s;
-  }, 90_000, 100);
-  t.log(`RSS of the test process holding agent + server + seeder, at up to ${(peakBps / 1e6).toFixed(1)} MB/s: ${(peakRss / MiB).toFixed(0)} MiB`);
+  await waitFor('complete and seeding', () => getStatus().torrents[0].state === 'seeding', 90_000, 100);
 
   phase('complete');
   await booth.locator('article.torrent .verify', { hasText: 'complete and intact' }).waitFor({ timeout: 15_000 });
