@@ -182,12 +182,22 @@ test('API, metrics and page follow a real download; a logged-in projectionist pa
   t.true(await booth.locator('#login-form').isHidden(), 'no login form once logged in');
   const done = await barValue(booth);
   t.is(done, 1000);
+
+  // An alarm raised in the agent's alarm book reaches the booth screen, and leaves it when cleared.
+  alarms.raise('TRACKER_ERROR', 'warning', 'The tracker of group web-group did not answer; peers already known keep exchanging.');
+  const banner = booth.locator('#alarms .banner.warning', { hasText: 'tracker of group web-group' });
+  await banner.waitFor({ timeout: 10_000 });
   const boothShot = path.join(shots, 'booth-1920x1080.png');
   await booth.screenshot({ path: boothShot, fullPage: true });
+  alarms.clear('TRACKER_ERROR');
+  await banner.waitFor({ state: 'detached', timeout: 10_000 });
 
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   await phone.goto(base + '/');
   await phone.locator('article.torrent .verify', { hasText: 'complete and intact' }).waitFor({ timeout: 15_000 });
+  await phone.fill('#password', PASSWORD);
+  await phone.click('#login-button');
+  await phone.locator('article.torrent button.recheck').waitFor({ state: 'visible', timeout: 10_000 });
   const phoneShot = path.join(shots, 'phone-390x844.png');
   await phone.screenshot({ path: phoneShot, fullPage: true });
   // Nothing wider than the phone's screen: no sideways scrolling for a projectionist on a phone.
