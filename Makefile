@@ -35,6 +35,8 @@ deps: apt node-deps
 build: deps
 	npm run --silent build:native
 	npx tsc -p tsconfig.build.json
+	# the agent's status page is static files beside the compiled web module
+	mkdir -p dist/agent/web && cp -r src/agent/web/public dist/agent/web/
 
 test: build
 	npx tsc -p tsconfig.json
