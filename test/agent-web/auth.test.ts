@@ -118,4 +118,7 @@ test('without a web password the page is read-only and says why', async (t) => {
   t.regex(String(page.headers['content-security-policy']), /default-src 'none'/);
   t.regex(page.body, /<script src="\/app.js"/);
   t.is((await a.inject({ method: 'GET', url: '/app.js' })).headers['content-type'], 'text/javascript; charset=utf-8');
+  const missing = await a.inject({ method: 'GET', url: '/nope' });
+  t.is(missing.statusCode, 404);
+  t.is(missing.json().error, 'NOT_FOUND');
 });

@@ -103,6 +103,8 @@ export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {
     return refuse(reply, 500, 'INTERNAL', 'The agent could not do that; see its log.');
   });
 
+  app.setNotFoundHandler((req, reply) => refuse(reply, 404, 'NOT_FOUND', `Nothing at ${req.url} on this agent; the status page is at /.`));
+
   for (const url of Object.keys(STATIC_FILES)) {
     app.get(url, async (_req, reply) => {
       const f = files.get(url)!;
