@@ -91,6 +91,7 @@ Napi::Function Session::Define(Napi::Env env) {
     InstanceMethod<&Session::AddTorrent>("addTorrent"),
     InstanceMethod<&Session::RemoveTorrent>("removeTorrent"),
     InstanceMethod<&Session::StatusAll>("statusAll"),
+    InstanceMethod<&Session::SetRateLimitLocalPeers>("setRateLimitLocalPeers"),
     InstanceMethod<&Session::Close>("close"),
   });
 }
@@ -106,6 +107,7 @@ Session::Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(inf
   } catch (const lt::system_error& e) {
     ThrowFor(env, e.code(), "starting the BitTorrent session");
   }
+  state_->defaultPeerClasses = state_->ses->get_peer_class_filter();
   state_->tsfn = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "cineswarm.alerts", 0, 1);
   std::shared_ptr<SessionState> s = state_;
   state_->ses->set_alert_notify([s] { QueueDrain(s); });
@@ -219,6 +221,22 @@ Napi::Value Session::StatusAll(const Napi::CallbackInfo& info) {
   Napi::Array arr = Napi::Array::New(env, all.size());
   for (size_t i = 0; i < all.size(); ++i) arr.Set(static_cast<uint32_t>(i), StatusToObject(env, all[i]));
   return arr;
+}
+
+// setRateLimitLocalPeers(on): libtorrent puts LAN and loopback peers in a peer class that the
+// session rate limits do not touch; with `on`, every peer is in the global class and is limited.
+void Session::SetRateLimitLocalPeers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  lt::session& ses = Live(env);
+  bool on = info.Length() > 0 && info[0].ToBoolean();
+  lt::ip_filter f = state_->defaultPeerClasses;
+  if (on) {
+    f = lt::ip_filter();
+    const std::uint32_t global = 1u << static_cast<std::uint32_t>(lt::session::global_peer_class_id);
+    f.add_rule(lt::make_address("0.0.0.0"), lt::make_address("255.255.255.255"), global);
+    f.add_rule(lt::make_address("::"), lt::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), global);
+  }
+  Guarded(env, "setting peer classes", [&] { ses.set_peer_class_filter(f); });
 }
 
 Napi::Value Session::Close(const Napi::CallbackInfo& info) {

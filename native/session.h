@@ -5,6 +5,7 @@
 #include <napi.h>
 #include <libtorrent/session.hpp>
 #include <libtorrent/settings_pack.hpp>
+#include <libtorrent/ip_filter.hpp>
 
 #include <atomic>
 #include <memory>
@@ -20,6 +21,7 @@ struct SessionState {
   bool closed = false;                   // only touched on the JS thread
   std::atomic<bool> drainQueued{false};  // an alert drain is queued on the JS thread
   Napi::ThreadSafeFunction tsfn;
+  lt::ip_filter defaultPeerClasses;        // libtorrent's own: local networks exempt from rate limits
 };
 
 // Builds a settings_pack from {settingName: value}, names as in libtorrent's settings_pack.
@@ -37,6 +39,7 @@ class Session : public Napi::ObjectWrap<Session> {
   Napi::Value AddTorrent(const Napi::CallbackInfo& info);
   void RemoveTorrent(const Napi::CallbackInfo& info);
   Napi::Value StatusAll(const Napi::CallbackInfo& info);
+  void SetRateLimitLocalPeers(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   lt::session& Live(Napi::Env env);

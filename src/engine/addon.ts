@@ -35,6 +35,7 @@ export interface NativeSession {
   addTorrent(params: NativeAddParams): NativeTorrentHandle;
   removeTorrent(handle: NativeTorrentHandle, deleteFiles: boolean): void;
   statusAll(): TorrentStatus[];
+  setRateLimitLocalPeers(on: boolean): void;
   close(): Promise<void>;
 }
 

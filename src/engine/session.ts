@@ -34,6 +34,7 @@ export class Session extends EventEmitter {
     super();
     const pack = toSettingsPack(settings, true);
     this.#native = native(() => new addon.Session(pack, (alerts) => this.#onAlerts(alerts)));
+    if (settings.rateLimitLocalPeers) native(() => this.#native.setRateLimitLocalPeers(true));
   }
 
   get listenPort(): number {
@@ -43,6 +44,7 @@ export class Session extends EventEmitter {
   applySettings(settings: SessionSettings): void {
     const pack = toSettingsPack(settings, false);
     native(() => this.#native.applySettings(pack));
+    if (settings.rateLimitLocalPeers !== undefined) native(() => this.#native.setRateLimitLocalPeers(settings.rateLimitLocalPeers!));
   }
 
   addTorrent(opts: AddTorrentOptions): Torrent {

@@ -11,6 +11,8 @@ export interface SessionSettings {
   allowMultipleConnectionsPerIp?: boolean;
   userAgent?: string;
   peerFingerprint?: string;
+  /** Apply the session rate limits to LAN and loopback peers too (libtorrent exempts them; default false). */
+  rateLimitLocalPeers?: boolean;
   raw?: Record<string, string | number | boolean>;
 }
 

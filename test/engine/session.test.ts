@@ -146,3 +146,24 @@ test('removing a torrent twice is refused with TORRENT_REMOVED', async (t) => {
   t.is(e?.code, 'TORRENT_REMOVED');
   t.is(s.find(tor.infoHash), undefined);
 });
+
+test('with rateLimitLocalPeers the session upload limit also holds back loopback peers', async (t) => {
+  const tmp = await tempDir(t);
+  const src = await makePayload(path.join(tmp, 'seed'), 'Limited', { 'a.mxf': 8 * MiB });
+  const bytes = await createTorrent(src, { pieceSize: 64 * 1024 });
+  const seeder = loopbackSession(t, { uploadRateLimit: 1 * MiB, rateLimitLocalPeers: true });
+  const seed = seeder.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'seed') });
+  await waitUntil('the seeder to check its files', () => seed.status().isSeeding);
+  const leecher = loopbackSession(t);
+  const dl = leecher.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'dl') });
+  dl.connectPeer('127.0.0.1', seeder.listenPort);
+  await waitUntil('a quarter of the download', () => dl.status().progress >= 0.25);
+  const t1 = Date.now();
+  await waitUntil('three quarters of the download', () => dl.status().progress >= 0.75);
+  // A lower bound only (a busy machine can make it slower, never faster): 4 MiB at 1 MiB/s.
+  t.true(Date.now() - t1 >= 2000, `half the payload took only ${Date.now() - t1} ms`);
+  seeder.applySettings({ rateLimitLocalPeers: false });
+  const finished = waitEvent(leecher, 'torrent-finished');
+  if (!dl.status().isFinished) await finished;
+  await sameTree(t, src, path.join(tmp, 'dl', 'Limited'));
+});
