@@ -167,3 +167,33 @@ test('with rateLimitLocalPeers the session upload limit also holds back loopback
   if (!dl.status().isFinished) await finished;
   await sameTree(t, src, path.join(tmp, 'dl', 'Limited'));
 });
+
+test('pause, resume and forceRecheck: a recheck finds a piece damaged on disk', async (t) => {
+  const tmp = await tempDir(t);
+  const src = await makePayload(tmp, 'Recheck', { 'a.mxf': 2 * MiB, 'b.mxf': 1 * MiB });
+  const bytes = await createTorrent(src, { pieceSize: 256 * 1024 });
+  const info = parseTorrent(bytes);
+  const s = loopbackSession(t);
+  const tor = s.addTorrent({ torrent: bytes, savePath: tmp });
+  await waitUntil('the torrent to seed', () => tor.status().isSeeding);
+  tor.pause();
+  await waitUntil('the pause', () => tor.status().paused);
+  tor.resume();
+  await waitUntil('the resume', () => !tor.status().paused);
+
+  // Damage the first piece of a.mxf, then ask libtorrent to look again.
+  const fh = await fs.open(path.join(src, 'a.mxf'), 'r+');
+  await fh.write(Buffer.from('damaged'), 0, 7, 100);
+  await fh.close();
+  const checking = waitEvent(s, 'state-changed', (a) => a.state === 'checking_files');
+  tor.forceRecheck();
+  await checking;
+  const st = await waitUntil('the recheck', () => {
+    const x = tor.status();
+    return x.state !== 'checking_files' && x.state !== 'checking_resume_data' && x;
+  });
+  t.is(st.numPieces, info.numPieces - 1);
+  t.false(st.isSeeding);
+  t.false(tor.pieceStates()[0]);
+  t.true(tor.pieceStates().slice(1).every(Boolean));
+});
