@@ -95,6 +95,9 @@ export class Agent implements AgentControl {
       allowMultipleConnectionsPerIp: c.engine.allowMultipleConnectionsPerIp,
       enableUtp: c.engine.enableUtp,
       userAgent: `cineswarm/${VERSION}`,
+      // Cinemas often reach each other over a VPN with private addresses, which libtorrent would
+      // treat as "local" and exempt from the bandwidth schedule: the schedule must hold for all peers.
+      rateLimitLocalPeers: true,
       // Announce at the interval our own tracker asks for (libtorrent would stretch it to 5 minutes),
       // and reconnect to known peers within seconds: after a recheck drops bad pieces, the seeds we
       // had let go must be found again quickly.

@@ -112,3 +112,25 @@ test('a wrong password and an unknown group show in status without stopping the 
   await waitFor('the later group is joined on a later poll', () => agent.getStatus().groups.find((g) => g.id === 'created-later')?.state === 'joined', 30_000);
   t.is(agent.getStatus().groups.find((g) => g.id === 'locked')?.state, 'unauthorized');
 });
+
+test('the bandwidth rule in force at start caps the download rate, for loopback peers too', async (t) => {
+  const root = await tempDir(t, 'cineswarm-bw-');
+  const server = await startServer(t, path.join(root, 'server'));
+  const dcp = await generateDcp(path.join(root, 'pub', 'BW_TEST_FTR'), { assetSizes: [12 * MiB, 2 * MiB], seed: 111 });
+  const G = { id: 'bw', password: 'pw' };
+  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir });
+  const cap = 512 * 1024;
+  const cfg = { ...agentConfig({ id: 'slow-site', server: server.url, groups: [G], root }), bandwidth: [{ cron: '* * * * *', downloadKiBps: cap / 1024, uploadKiBps: 0 }] };
+  const agent = await startAgent(t, cfg);
+  const bytes = () => (agent.engine.statusAll()[0]?.totalPayloadDownload ?? 0);
+  await waitFor('download started', () => bytes() > 0, 60_000, 50);
+  const b0 = bytes();
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, 3000));
+  const got = bytes() - b0;
+  const elapsed = (Date.now() - t0) / 1000;
+  t.log(`${got} bytes in ${elapsed.toFixed(1)} s under a ${cap} B/s cap (the DCP is ${pub.size} bytes)`);
+  // An upper bound only: a busy machine can make it slower, never faster than the cap allows.
+  t.true(got <= cap * (elapsed + 1.5), `${got} bytes is more than the cap allows`);
+  t.not(agent.getStatus().torrents[0].state, 'seeding');
+});
