@@ -2,6 +2,7 @@
 // subtree (rootfs/usr/share/snmp/mibs/CINESWARM-MIB.txt) with the system's snmpd and keeps it
 // filled from the agent's status. Without snmpd the agent runs on; it says so once and retries.
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import snmp from 'net-snmp';
 import { ALARM_TABLE, CINESWARM_OID, SCALARS, TORRENT_TABLE, alarmRow, scalarValues, torrentRow } from './snmp-mib.js';
 import { log as rootLog, type Logger } from '../util/log.js';
@@ -41,7 +42,8 @@ interface NetSnmpMib {
   deleteTableRow(table: string, index: number[]): boolean;
 }
 interface NetSnmpSubagent {
-  socket?: { destroy(): void };
+  socket?: Socket;
+  onMsg(pdu: Buffer): void;
   getMib(): NetSnmpMib;
   open(cb: (err: Error | null, pdu?: { error?: number }) => void): void;
   close(cb: (err: Error | null) => void): void;
@@ -49,6 +51,31 @@ interface NetSnmpSubagent {
   on(event: 'error', cb: (err: Error) => void): void;
   on(event: 'close', cb: () => void): void;
   removeAllListeners(): void;
+}
+
+const AGENTX_HEADER = 20;
+
+/**
+ * net-snmp treats each TCP chunk as exactly one AgentX PDU; snmpd pipelines requests when
+ * several managers ask at once, and a chunk may also end mid-PDU. Split the stream by the
+ * header's payload length (RFC 2741 section 6.1) and hand over whole PDUs one by one.
+ */
+function frameAgentx(sub: NetSnmpSubagent): void {
+  const socket = sub.socket;
+  if (!socket) return;
+  socket.removeAllListeners('data');
+  let pending: Buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    while (pending.length >= AGENTX_HEADER) {
+      const networkOrder = (pending[2] & 0x10) !== 0;
+      const length = AGENTX_HEADER + (networkOrder ? pending.readUInt32BE(16) : pending.readUInt32LE(16));
+      if (pending.length < length) break;
+      const pdu = pending.subarray(0, length);
+      pending = pending.subarray(length);
+      sub.onMsg(pdu);
+    }
+  });
 }
 
 export interface SnmpSubagentEvents {
@@ -120,6 +147,7 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
     const address = `tcp:${this.host}:${this.port}`;
     const sub = snmp.createSubagent({ master: this.host, masterPort: this.port, description: 'cineswarm agent' }) as NetSnmpSubagent;
     this.sub = sub;
+    frameAgentx(sub);
     let down = false;
     const giveUp = () => {
       if (down || this.sub !== sub) return;

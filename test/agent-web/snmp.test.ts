@@ -74,6 +74,35 @@ test('without snmpd the subagent says so once, keeps trying quietly, and registe
   t.is(messages().filter((m) => m.startsWith('SNMP: no snmpd')).length, 1, 'said once, however many retries');
 });
 
+test('many managers at once: snmpd pipelines their requests and every walk comes back whole', async (t) => {
+  const dir = await tempDir(t, 'cineswarm-snmp-busy-');
+  // A cinema with 40 DCPs on record, so each walk is long enough for the requests of
+  // concurrent managers to reach the subagent back to back in one TCP read.
+  const torrents: AgentStatus['torrents'] = Array.from({ length: 40 }, (_, i) => ({
+    name: `FEATURE_${i}_FTR`, group: 'g', infoHash: i.toString(16).padStart(2, '0').repeat(20), state: 'seeding', progress: 1,
+    sizeBytes: (i + 1) * 1e9, downloadBps: 0, uploadBps: i * 1000, peers: i % 5, etaSeconds: null, verify: { state: 'passed', failed: [] },
+  }));
+  const status = (): AgentStatus => ({
+    id: 'site-busy', version: '0.1.0', uptime: 9, disk: { path: dir, total: 1, free: 1 }, network: { rxBps: 0, txBps: 0 },
+    torrents, groups: [], alarms: [], history: [], conflicts: [], lastPollAt: null,
+  });
+  const snmpd = await startSnmpd(t, dir);
+  const sub = new SnmpSubagent({ agentx: `tcp:127.0.0.1:${snmpd.agentxPort}`, getStatus: status, logger: quiet });
+  const registered = new Promise<void>((r) => sub.once('registered', () => r()));
+  sub.start();
+  t.teardown(() => sub.stop());
+  await registered;
+  await waitFor('rows served', async () => (await snmpwalk(snmpd.udpPort, 'cswTorrentCount')).get('cswTorrentCount.0') === '40', 10_000, 200);
+  for (let round = 0; round < 2; round++) {
+    // No retries: a request the subagent dropped would show as a timeout, not be hidden.
+    const walks = await Promise.all(Array.from({ length: 16 }, () => snmpwalk(snmpd.udpPort, 'cswTorrentTable', 0, 'snmpbulkwalk')));
+    for (const w of walks) {
+      t.is(w.size, 40 * 10);
+      t.is(w.get('cswTorrentName.40'), 'FEATURE_39_FTR');
+    }
+  }
+});
+
 test('snmpwalk reads the torrent table of a real agent and it matches /api/status; snmpd restarts are survived', async (t) => {
   const root = await tempDir(t, 'cineswarm-snmp-');
   const server = await startServer(t, path.join(root, 'server'));

@@ -87,8 +87,8 @@ export async function startSnmpd(t: ExecutionContext, dir: string, ports?: { udp
 }
 
 /** snmpwalk with the shipped MIB; returns "object.index" → value (enums by name, no type prefix). */
-export async function snmpwalk(udpPort: number, oid: string): Promise<Map<string, string>> {
-  const { stdout } = await run('snmpwalk', [
+export async function snmpwalk(udpPort: number, oid: string, retries = 5, command: 'snmpwalk' | 'snmpbulkwalk' = 'snmpwalk'): Promise<Map<string, string>> {
+  const { stdout } = await run(command, [
     '-v2c',
     '-c',
     COMMUNITY,
@@ -100,6 +100,8 @@ export async function snmpwalk(udpPort: number, oid: string): Promise<Map<string
     '-OQs',
     '-t',
     '3',
+    '-r',
+    String(retries),
     `127.0.0.1:${udpPort}`,
     oid,
   ], { env: { ...process.env, MIBS: '' } });
