@@ -50,6 +50,9 @@ export async function stageApp(opts: StageOptions): Promise<void> {
   await fs.mkdir(stageDir, { recursive: true });
   // dist/image holds earlier bundles; a bundle never contains bundles.
   await copyTree(dist, path.join(stageDir, 'dist'), (rel) => rel === 'image' || rel.startsWith('image/'));
+  // tsc compiles only .ts: assets beside the sources (the status page's public/) are copied to
+  // the same place under dist/, where the compiled modules look first.
+  await copyTree(path.join(repoRoot, 'src'), path.join(stageDir, 'dist'), (rel) => rel.endsWith('.ts'));
   const release = path.join(repoRoot, 'build', 'Release');
   const addons = (await exists(release)) ? (await fs.readdir(release)).filter((f) => f.endsWith('.node')) : [];
   for (const f of addons) {

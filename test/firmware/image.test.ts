@@ -1,17 +1,25 @@
 // The real firmware image: `make image` output (compiled JS, native addon, production
-// node_modules, rootfs) installs under a temp root, runs from its slot and updates itself.
+// node_modules, rootfs) installs under a temp root, runs from its slot and updates itself; and a
+// DCP download running under firmware N continues under N+1 after the update's restart, the N+1
+// agent resuming from the resume data N saved in the same dataDir.
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { generateDcp } from '../helpers/dcp-generator.js';
 import { DCP_FIXTURES, REPO_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
-import { readlinkCurrent, snapshotTree } from './fixture.js';
+import { waitHealthy } from '../../src/firmware/health.js';
+import { installBundle } from '../../src/firmware/install.js';
+import { agentConfig, groupStatus, ingestListing, publishAndSeed, startServer, waitFor } from '../e2e/rig.js';
+import { freePort, readlinkCurrent, SlotAgent, snapshotTree } from './fixture.js';
 import { buildImages, PUBLIC_KEY, removeImages, VERSION_N, VERSION_N1 } from './real-image.js';
 
 const execFileP = promisify(execFile);
 const MiB = 1024 * 1024;
+const quiet = pino({ level: 'silent' });
 
 test.after.always(removeImages);
 
@@ -38,6 +46,9 @@ test('make image output installs under a root, runs from its slot, and updates i
     await t.throwsAsync(fs.access(path.join(release, 'node_modules', dev)), undefined, `${dev} is a devDependency and stays out`);
   }
   t.is(JSON.parse(await fs.readFile(path.join(release, 'package.json'), 'utf8')).version, VERSION_N);
+  // Assets beside the sources (the status page) travel with the compiled modules.
+  const { stdout: assets } = await execFileP('find', ['.', '-type', 'f', '!', '-name', '*.ts', '-printf', '%P\\n'], { cwd: path.join(REPO_ROOT, 'src') });
+  for (const asset of assets.trim().split('\n').filter(Boolean)) await fs.access(path.join(release, 'dist', asset));
 
   // The installed command verifies a real DCP with only its own production dependencies.
   const bin = path.join(release, 'bin/cineswarm');
@@ -82,4 +93,66 @@ test('install-image.sh lays the image onto an empty root with its account, direc
   const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants');
   t.deepEqual((await fs.readdir(wants)).sort(), ['cineswarm-agent.service', 'cineswarm-update.path']);
   t.is(await fs.readlink(path.join(wants, 'cineswarm-agent.service')), '/lib/systemd/system/cineswarm-agent.service');
+});
+
+interface PeerRow { peer: string; state: string; progress: number }
+
+test('a download running under version N continues under N+1 without fetching finished pieces again', async (t) => {
+  const { n, n1 } = await buildImages();
+  const work = await tempDir(t, 'cineswarm-image-resume-');
+  const root = path.join(work, 'root');
+  const server = await startServer(t, path.join(work, 'server'));
+  const dcp = await generateDcp(path.join(work, 'publisher', 'FIRMWARE_SWITCH_FTR'), { assetSizes: [36 * MiB, 12 * MiB], seed: 11 });
+  const G = { id: 'fw-group', password: 'pw' };
+  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir, uploadLimit: 3 * 1000 * 1000 });
+
+  const port = await freePort();
+  const cfg = { ...agentConfig({ id: 'site-fw', server: server.url, groups: [G], root: work }), web: { host: '127.0.0.1', port } };
+  const cfgFile = path.join(root, 'etc/cineswarm/agent.json');
+  await fs.mkdir(path.dirname(cfgFile), { recursive: true });
+  await fs.writeFile(cfgFile, JSON.stringify(cfg, null, 2));
+  const agent = new SlotAgent(root, cfgFile, ['agent', '--config'], { ...process.env, CINESWARM_LOG_JSON: '1', CINESWARM_LOG_LEVEL: 'info' });
+  t.teardown(() => agent.stop());
+  const healthy = (version: string) => waitHealthy({ url: `http://127.0.0.1:${port}/api/status`, version }, 60_000);
+  const install = (bundle: string) => installBundle({ bundle, root, publicKey: PUBLIC_KEY, restart: () => agent.restart(), healthy, logger: quiet });
+
+  // On a failure, the agents' own words are the first thing to read.
+  t.teardown(() => {
+    if (!t.passed) t.log(agent.runs.map((r, i) => `--- start ${i + 1}\n${r.slice(-3000)}`).join('\n'));
+  });
+  const a = await install(n);
+  t.is(a.outcome, 'installed', a.message);
+  const row = async (): Promise<PeerRow | undefined> => {
+    const s = (await groupStatus(server.url, G.id, G.password)) as { torrents: { infoHash: string; peers: PeerRow[] }[] };
+    return s.torrents.find((x) => x.infoHash === pub.infoHash)?.peers.find((p) => p.peer === 'site-fw');
+  };
+  const atSwitch = await waitFor('about half downloaded under N', async () => {
+    const r = await row();
+    return r && r.state === 'downloading' && r.progress >= 0.4 && r.progress < 0.8 && r;
+  }, 120_000, 100);
+
+  // The update's restart stops the N agent (SIGTERM, as systemd does) and starts N+1's.
+  const b = await install(n1);
+  t.is(b.outcome, 'installed', b.message);
+  t.is(await readlinkCurrent(root), `releases/${VERSION_N1}`);
+  t.is(agent.starts, 2);
+
+  const done = await waitFor('complete under N+1', () => agent.lines(1).find((l) => typeof l.downloadedThisRun === 'number'), 120_000);
+  const reDownloaded = done.downloadedThisRun as number;
+  const missing = pub.size * (1 - atSwitch.progress);
+  t.log(`switched N→N+1 at ${(atSwitch.progress * 100).toFixed(1)}% of ${pub.size} bytes; N+1 downloaded ${reDownloaded} bytes, ${Math.round(missing)} were missing at the last report before the switch`);
+  t.true(reDownloaded < missing + pub.size * 0.1, `N+1 downloaded ${reDownloaded} bytes, far less than the ${pub.size} of the whole DCP`);
+  const resumed = agent.lines(1).find((l) => typeof l.msg === 'string' && l.msg.includes('resumed from the previous run'));
+  t.is(resumed?.withResumeData, true, 'N+1 picked up the resume data N saved');
+  t.false(agent.lines(1).some((l) => l.msg === 'checking files on disk against the torrent'), 'no full recheck');
+
+  await waitFor('seeding under N+1', async () => (await row())?.state === 'seeding', 60_000);
+  t.deepEqual(await ingestListing(cfg.ingestDir), [pub.name]);
+  for (const asset of dcp.assets) {
+    const want = await fs.readFile(path.join(dcp.dir, path.basename(asset.path)));
+    const got = await fs.readFile(path.join(cfg.ingestDir, pub.name, path.basename(asset.path)));
+    t.true(want.equals(got), `${path.basename(asset.path)} is byte-identical`);
+  }
+  const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as { version: string };
+  t.is(status.version, VERSION_N1);
 });
