@@ -103,6 +103,7 @@ export class Agent implements AgentControl {
       // had let go must be found again quickly.
       raw: { min_announce_interval: 5, min_reconnect_time: 5 },
     });
+    this.session.on('listen-failed', (a: { message: string }) => this.log.error({ listen: c.listen }, `cannot listen for peers: ${a.message}`));
     this.downloads = new Downloads(
       this.session,
       c,

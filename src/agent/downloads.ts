@@ -125,7 +125,10 @@ export class Downloads {
     this.starting.add(entry.infoHash);
     try {
       const usage = await diskUsage(this.cfg.downloadDir);
-      const short = spaceShortfall(usage.free, entry.sizeBytes, this.minFreeBytes);
+      // Files are sparse: downloads under way still need their missing bytes, so count them as taken.
+      let committed = 0;
+      for (const st of this.lastStatus.values()) if (!st.isFinished) committed += Math.max(0, st.totalWanted - st.totalWantedDone);
+      const short = spaceShortfall(usage.free - committed, entry.sizeBytes, this.minFreeBytes);
       if (short > 0) {
         const message = `waiting for disk space: ${formatBytes(short)} more needed on ${this.cfg.downloadDir}`;
         if (entry.state !== 'queued' || entry.message !== message) await this.setState(entry, { state: 'queued', message });

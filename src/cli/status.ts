@@ -7,7 +7,6 @@ const HELP = `usage: cineswarm status [--agent URL] [--json]
 Shows one agent's state (torrents, groups, disk) from its local API.
 
   --agent URL   the agent's web address (default http://127.0.0.1:8680)
-  --password PW the agent's web password, when it has one
   --json        print the raw JSON of GET /api/status`;
 
 function bytes(n: number): string {
@@ -63,9 +62,9 @@ export function renderStatus(s: AgentStatus): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { agent?: string; json?: boolean; help?: boolean; password?: string };
+  let values: { agent?: string; json?: boolean; help?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { agent: { type: 'string' }, password: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { agent: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
   } catch (err) {
     process.stderr.write(`cineswarm status: ${(err as Error).message}\n`);
     return 2;
@@ -75,18 +74,16 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const base = (values.agent ?? 'http://127.0.0.1:8680').replace(/\/+$/, '');
-  const headers: Record<string, string> = {};
-  if (values.password) headers.authorization = 'Basic ' + Buffer.from(`admin:${values.password}`).toString('base64');
   let res: Response;
   try {
-    res = await fetch(`${base}/api/status`, { headers, signal: AbortSignal.timeout(10_000) });
+    res = await fetch(`${base}/api/status`, { signal: AbortSignal.timeout(10_000) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
     process.stderr.write(`cineswarm status: cannot reach the agent at ${base} (${cause})\n`);
     return 1;
   }
   if (!res.ok) {
-    process.stderr.write(`cineswarm status: the agent at ${base} answered ${res.status}${res.status === 401 ? ' (give --password)' : ''}\n`);
+    process.stderr.write(`cineswarm status: the agent at ${base} answered ${res.status}\n`);
     return 1;
   }
   const status = (await res.json()) as AgentStatus;
