@@ -6,11 +6,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FirmwareError } from '../firmware/errors.js';
 import { agentStatusTarget, waitHealthy, type HealthTarget } from '../firmware/health.js';
-import { installBundle, type InstallResult } from '../firmware/install.js';
+import { finishTrial, installBundle, type InstallResult } from '../firmware/install.js';
 import { writeFileAtomic } from '../firmware/slots.js';
 
 const HELP = `usage: cineswarm update BUNDLE [options]
        cineswarm update --pending FILE [options]
+       cineswarm update --finish-trial [options]
 
 Installs a firmware bundle (cineswarm-<version>.tar.gz) after checking its Ed25519
 signature (BUNDLE.sig beside it) and the SHA-256 of every file. The new version goes to
@@ -34,6 +35,9 @@ options:
   --force                 install a version that was rolled back before
   --pending FILE          process the request the agent staged ({bundle, signature});
                           used by cineswarm-update.service; FILE is removed afterwards
+  --finish-trial          at boot (cineswarm-update-check.service): an update whose
+                          updater was interrupted (power cut) before the new agent reported
+                          healthy is confirmed now, or rolled back
   -h, --help              this text
 
 exit status: 0 installed, 1 refused (nothing changed), 3 installed but rolled back`;
@@ -85,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
         'health-timeout': { type: 'string', default: '90' },
         force: { type: 'boolean', default: false },
         pending: { type: 'string' },
+        'finish-trial': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -103,6 +108,29 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('cineswarm update: --health-timeout must be a positive number of seconds\n');
     return 2;
   }
+  const restartCommand = v['no-restart'] ? undefined : (v['restart-command'] ?? (root === '/' ? SYSTEMD_RESTART : undefined));
+  const configPath = v.config ?? path.join(root, 'etc', 'cineswarm', 'agent.json');
+  const env = { ...process.env, CINESWARM_ROOT: root };
+  const restart = restartCommand ? () => runShell(restartCommand, env) : undefined;
+  const healthy = async (version: string): Promise<boolean> => {
+    let target: HealthTarget;
+    if (v['health-url']) target = { url: v['health-url'], version };
+    else target = await agentStatusTarget(root, configPath, version);
+    return waitHealthy(target, timeoutSec * 1000);
+  };
+
+  if (v['finish-trial']) {
+    try {
+      const r = await finishTrial({ root, restart, healthy });
+      process.stdout.write((r ? r.message : 'no interrupted update to finish') + '\n');
+      return r?.outcome === 'rolled-back' ? 3 : 0;
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      process.stderr.write(`cineswarm update: ${e.message}${e.code ? ` [${e.code}]` : ''}\n`);
+      return 1;
+    }
+  }
+
   let request: PendingRequest;
   try {
     if (v.pending) request = await readPending(v.pending);
@@ -117,16 +145,6 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const restartCommand = v['no-restart'] ? undefined : (v['restart-command'] ?? (root === '/' ? SYSTEMD_RESTART : undefined));
-  const configPath = v.config ?? path.join(root, 'etc', 'cineswarm', 'agent.json');
-  const env = { ...process.env, CINESWARM_ROOT: root };
-  const healthy = async (version: string): Promise<boolean> => {
-    let target: HealthTarget;
-    if (v['health-url']) target = { url: v['health-url'], version };
-    else target = await agentStatusTarget(root, configPath, version);
-    return waitHealthy(target, timeoutSec * 1000);
-  };
-
   let result: InstallResult | null = null;
   let failure: FirmwareError | Error | null = null;
   try {
@@ -136,8 +154,8 @@ export async function run(argv: string[]): Promise<number> {
       publicKey: v['public-key'],
       root,
       force: v.force,
-      restart: restartCommand ? () => runShell(restartCommand, env) : undefined,
-      healthy: restartCommand ? healthy : undefined,
+      restart,
+      healthy: restart ? healthy : undefined,
     });
   } catch (err) {
     failure = err instanceof Error ? err : new Error(String(err));

@@ -36,10 +36,10 @@ if [ "$root" = / ]; then
 	systemd-sysusers cineswarm.conf
 	systemd-tmpfiles --create cineswarm.conf
 	systemctl daemon-reload
-	systemctl enable --now cineswarm-agent.service cineswarm-update.path
+	systemctl enable --now cineswarm-agent.service cineswarm-update.path cineswarm-update-check.service
 else
 	systemd-sysusers --root="$root" cineswarm.conf
 	systemd-tmpfiles --create --root="$root" cineswarm.conf
-	systemctl --root="$root" enable cineswarm-agent.service cineswarm-update.path 2>/dev/null
+	systemctl --root="$root" enable cineswarm-agent.service cineswarm-update.path cineswarm-update-check.service 2>/dev/null
 fi
 echo "install-image: cineswarm installed under $root"

@@ -12,7 +12,8 @@ import { FirmwareError } from './errors.js';
 import { MANIFEST_NAME, parseManifest, verifyTree, type Manifest } from './manifest.js';
 import { loadPublicKey, verifyBytes } from './sign.js';
 import {
-  currentVersion, layout, layRootfs, pruneReleases, readState, releaseDir, switchCurrent, writeState, type Layout,
+  currentVersion, layout, layRootfs, pruneReleases, readState, releaseDir, setPrevious, switchCurrent, writeState,
+  type Layout, type UpdateState,
 } from './slots.js';
 
 export interface InstallOptions {
@@ -142,9 +143,14 @@ export async function installBundle(opts: InstallOptions): Promise<InstallResult
     logger.info({ version, previous }, 'firmware installed, current slot switched');
 
     if (!opts.restart) {
+      await setPrevious(l, previous);
       await pruneReleases(l, [version, previous]);
       return { outcome: 'installed', version, previous, message: `firmware ${version} installed (not restarted)` };
     }
+    // Until the new agent is confirmed healthy, the boot-time check can finish the job if this
+    // process dies (power cut), running the updater of the known-good `previous` release.
+    await setPrevious(l, previous);
+    await writeState(l, { current: version, previous, rejected: state.rejected, trial: { version, previous, since: new Date().toISOString() } });
     let reason: string | null = null;
     try {
       await opts.restart();
@@ -153,31 +159,86 @@ export async function installBundle(opts: InstallOptions): Promise<InstallResult
       reason = `restart failed: ${err instanceof Error ? err.message : String(err)}`;
     }
     if (!reason) {
+      await writeState(l, { current: version, previous, rejected: state.rejected });
       await pruneReleases(l, [version, previous]);
       return { outcome: 'installed', version, previous, message: `firmware ${version} installed and healthy` };
     }
-    if (!previous || !oldDir) {
+    if (!previous) {
+      await writeState(l, { current: version, previous, rejected: state.rejected });
       throw new FirmwareError('HEALTH_CHECK_FAILED', `firmware ${version} installed on a bare system but ${reason}; no earlier version to go back to`);
     }
-    logger.error({ version, previous, reason }, 'new firmware unhealthy, rolling back');
-    await switchCurrent(l, previous);
-    await layRootfs(l, oldDir, newDir);
-    const at = new Date().toISOString();
-    await writeState(l, { current: previous, previous: state.previous, rejected: { ...state.rejected, [version]: { at, reason } } });
-    let back = 'restarted';
-    try {
-      await opts.restart();
-      if (opts.healthy && !(await opts.healthy(previous))) back = 'restarted, but it does not report healthy either';
-    } catch (err) {
-      back = `not restarted (${err instanceof Error ? err.message : String(err)})`;
+    return await rollBack(l, { version, previous, reason, rejected: state.rejected }, opts, logger);
+  } finally {
+    await unlock();
+  }
+}
+
+interface RollBack {
+  version: string;
+  previous: string;
+  reason: string;
+  rejected: UpdateState['rejected'];
+}
+
+/** Puts `previous` back in place, remembers why `version` failed, and restarts the agent. */
+async function rollBack(l: Layout, r: RollBack, opts: Pick<InstallOptions, 'restart' | 'healthy'>, logger: Logger): Promise<InstallResult> {
+  logger.error({ version: r.version, previous: r.previous, reason: r.reason }, 'new firmware unhealthy, rolling back');
+  await switchCurrent(l, r.previous);
+  await layRootfs(l, releaseDir(l, r.previous), releaseDir(l, r.version));
+  // Older releases are pruned once a newer one is confirmed: nothing known-good before `previous`.
+  await setPrevious(l, null);
+  const at = new Date().toISOString();
+  await writeState(l, { current: r.previous, previous: null, rejected: { ...r.rejected, [r.version]: { at, reason: r.reason } } });
+  let back = 'restarted';
+  try {
+    if (opts.restart) await opts.restart();
+    else back = 'not restarted';
+    if (opts.restart && opts.healthy && !(await opts.healthy(r.previous))) back = 'restarted, but it does not report healthy either';
+  } catch (err) {
+    back = `not restarted (${err instanceof Error ? err.message : String(err)})`;
+  }
+  await pruneReleases(l, [r.previous]);
+  return {
+    outcome: 'rolled-back',
+    version: r.version,
+    previous: r.previous,
+    message: `firmware ${r.version} was rolled back: ${r.reason}; version ${r.previous} is back in place and ${back}`,
+  };
+}
+
+export interface FinishTrialOptions {
+  root: string;
+  restart?: () => Promise<void>;
+  healthy: (version: string) => Promise<boolean>;
+  logger?: Logger;
+}
+
+/** Run at boot (cineswarm-update-check.service): an update whose updater died before the new
+ * agent was confirmed healthy is confirmed now, or rolled back. Null when none was pending. */
+export async function finishTrial(opts: FinishTrialOptions): Promise<InstallResult | null> {
+  const logger = (opts.logger ?? log).child({ component: 'firmware-install' });
+  const l = layout(path.resolve(opts.root));
+  const state = await readState(l);
+  const trial = state.trial;
+  if (!trial) return null;
+  const unlock = await takeLock(l);
+  try {
+    const { trial: _done, ...settled } = state;
+    if ((await currentVersion(l)) !== trial.version) {
+      await writeState(l, settled);
+      return null;
     }
-    await pruneReleases(l, [previous, state.previous]);
-    return {
-      outcome: 'rolled-back',
-      version,
-      previous,
-      message: `firmware ${version} was rolled back: ${reason}; version ${previous} is back in place and ${back}`,
-    };
+    if (await opts.healthy(trial.version)) {
+      await writeState(l, settled);
+      await pruneReleases(l, [trial.version, trial.previous]);
+      return { outcome: 'installed', version: trial.version, previous: trial.previous, message: `firmware ${trial.version} confirmed healthy after an interrupted update` };
+    }
+    if (!trial.previous) {
+      await writeState(l, settled);
+      throw new FirmwareError('HEALTH_CHECK_FAILED', `firmware ${trial.version} does not report healthy and there is no earlier version to go back to`);
+    }
+    const reason = 'the agent did not report healthy after the update was interrupted';
+    return await rollBack(l, { version: trial.version, previous: trial.previous, reason, rejected: state.rejected }, opts, logger);
   } finally {
     await unlock();
   }

@@ -10,6 +10,7 @@ export interface Layout {
   base: string;
   releases: string;
   current: string;
+  previous: string;
   state: string;
   lock: string;
 }
@@ -21,6 +22,7 @@ export function layout(root: string): Layout {
     base,
     releases: path.join(base, 'releases'),
     current: path.join(base, 'current'),
+    previous: path.join(base, 'previous'),
     state: path.join(base, 'state.json'),
     lock: path.join(base, '.update.lock'),
   };
@@ -35,12 +37,15 @@ export interface UpdateState {
   previous: string | null;
   /** Versions that failed their health check and were rolled back, with the reason. */
   rejected: Record<string, { at: string; reason: string }>;
+  /** Set from the switch until the new version is confirmed healthy: if the updater dies in
+   * between (power cut), the boot-time check finishes the job. */
+  trial?: { version: string; previous: string | null; since: string };
 }
 
 export async function readState(l: Layout): Promise<UpdateState> {
   try {
     const s = JSON.parse(await fs.readFile(l.state, 'utf8')) as Partial<UpdateState>;
-    return { current: s.current ?? null, previous: s.previous ?? null, rejected: s.rejected ?? {} };
+    return { current: s.current ?? null, previous: s.previous ?? null, rejected: s.rejected ?? {}, ...(s.trial ? { trial: s.trial } : {}) };
   } catch {
     return { current: null, previous: null, rejected: {} };
   }
@@ -82,19 +87,32 @@ export async function currentVersion(l: Layout): Promise<string | null> {
   return manifest.version;
 }
 
-/** Points `current` at releases/<version> with one rename(2), so a reader (systemd starting the
+/** Points `link` at releases/<version> with one rename(2), so a reader (systemd starting the
  * agent, a power cut) sees either the old slot or the new one. The link is relative so the
- * same tree works at / and under a test root. */
-export async function switchCurrent(l: Layout, version: string): Promise<void> {
-  const tmp = `${l.current}.tmp-${randomBytes(4).toString('hex')}`;
+ * same tree works at / and under a test root. A null version removes the link. */
+async function setLink(l: Layout, link: string, version: string | null): Promise<void> {
+  if (version === null) {
+    await fs.rm(link, { force: true });
+    return;
+  }
+  const tmp = `${link}.tmp-${randomBytes(4).toString('hex')}`;
   await fs.symlink(path.join('releases', version), tmp);
-  await fs.rename(tmp, l.current);
+  await fs.rename(tmp, link);
   const dir = await fs.open(l.base, 'r');
   try {
     await dir.sync();
   } finally {
     await dir.close();
   }
+}
+
+export async function switchCurrent(l: Layout, version: string): Promise<void> {
+  await setLink(l, l.current, version);
+}
+
+/** `previous` names the last known-good release, whose updater runs the boot-time check. */
+export async function setPrevious(l: Layout, version: string | null): Promise<void> {
+  await setLink(l, l.previous, version);
 }
 
 /** Configuration under etc/ belongs to the site once installed: laid only where missing. */

@@ -91,7 +91,7 @@ test('install-image.sh lays the image onto an empty root with its account, direc
   const config = await fs.stat(path.join(root, 'etc/cineswarm/agent.json'));
   t.is(config.mode & 0o777, 0o640, 'the site config with group passwords is not world-readable');
   const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants');
-  t.deepEqual((await fs.readdir(wants)).sort(), ['cineswarm-agent.service', 'cineswarm-update.path']);
+  t.deepEqual((await fs.readdir(wants)).sort(), ['cineswarm-agent.service', 'cineswarm-update-check.service', 'cineswarm-update.path']);
   t.is(await fs.readlink(path.join(wants, 'cineswarm-agent.service')), '/lib/systemd/system/cineswarm-agent.service');
 });
 

@@ -11,15 +11,18 @@ import { installBundle } from '../../src/firmware/install.js';
 import { buildTestBundle, makeKeys, writeSiteConfig } from './fixture.js';
 
 const execFileP = promisify(execFile);
-const UNITS = ['cineswarm-agent.service', 'cineswarm-server.service', 'cineswarm-update.service', 'cineswarm-update.path'];
+const UNITS = ['cineswarm-agent.service', 'cineswarm-server.service', 'cineswarm-update.service', 'cineswarm-update.path', 'cineswarm-update-check.service'];
 
 async function installedRoot(t: ExecutionContext): Promise<string> {
   const work = await tempDir(t, 'cineswarm-units-');
   const root = path.join(work, 'root');
   const keys = await makeKeys(path.join(work, 'keys'));
   await writeSiteConfig(root, 18682);
-  const b = await buildTestBundle({ workDir: work, version: '1.0.0', keys });
-  await installBundle({ bundle: b.archive, root, publicKey: keys.publicKeyFile });
+  // Two releases, so /opt/cineswarm/previous exists for the boot-time check's ExecStart.
+  for (const version of ['1.0.0', '1.1.0']) {
+    const b = await buildTestBundle({ workDir: work, version, keys });
+    await installBundle({ bundle: b.archive, root, publicKey: keys.publicKeyFile });
+  }
   // The targets our units hook into (multi-user.target, network-online.target...) come from
   // the host's systemd, as they would on the appliance.
   const hostUnits = '/usr/lib/systemd/system';
