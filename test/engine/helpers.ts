@@ -1,7 +1,6 @@
 // Shared by the engine tests: random payload folders, loopback sessions that close themselves,
 // waiting for events or conditions with generous deadlines, and byte-for-byte comparison.
 import type { ExecutionContext } from 'ava';
-import { once } from 'node:events';
 import crypto from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -31,20 +30,22 @@ export function loopbackSession(t: ExecutionContext, settings: SessionSettings =
 }
 
 /** The next `event` from the session matching `pred`, or a rejection after `ms`. */
-export async function waitEvent(s: Session, event: string, pred: (a: EngineAlert) => boolean = () => true, ms = 3 * MINUTE): Promise<EngineAlert> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), ms);
-  try {
-    for (;;) {
-      const [a] = (await once(s, event, { signal: ac.signal })) as [EngineAlert];
-      if (pred(a)) return a;
+export function waitEvent(s: Session, event: string, pred: (a: EngineAlert) => boolean = () => true, ms = 3 * MINUTE): Promise<EngineAlert> {
+  // One listener for the whole wait: alerts come in synchronous batches, and re-subscribing after
+  // each event (as a loop over events.once would) misses the rest of the batch.
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      s.off(event, listener);
+      reject(new Error(`no '${event}' event within ${ms / 1000} s`));
+    }, ms);
+    function listener(a: EngineAlert): void {
+      if (!pred(a)) return;
+      clearTimeout(timer);
+      s.off(event, listener);
+      resolve(a);
     }
-  } catch (e) {
-    if (ac.signal.aborted) throw new Error(`no '${event}' event within ${ms / 1000} s`);
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
+    s.on(event, listener);
+  });
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or throws after `ms`. */
