@@ -103,8 +103,9 @@ test('a save path that turns out unwritable gives a file-error event and a coded
   const fileError = waitEvent(leecher, 'file-error');
   dl.connectPeer('127.0.0.1', seeder.listenPort);
   const ev = await fileError;
-  t.truthy(ev.errorCode);
+  t.is(ev.errorCode, 'NOT_A_DIRECTORY');
   t.truthy(ev.error);
+  t.true(ev.file?.startsWith(path.join(dlDir, 'Blocked')));
   const st = await waitUntil('the torrent to report its error', () => {
     const s = dl.status();
     return s.errorCode !== null && s;
