@@ -87,7 +87,7 @@ export async function startSnmpd(t: ExecutionContext, dir: string, ports?: { udp
 }
 
 /** snmpwalk with the shipped MIB; returns "object.index" → value (enums by name, no type prefix). */
-export async function snmpwalk(udpPort: number, oid: string, retries = 5, command: 'snmpwalk' | 'snmpbulkwalk' = 'snmpwalk'): Promise<Map<string, string>> {
+export async function snmpwalk(udpPort: number, oid: string, retries = 5, command: 'snmpwalk' | 'snmpbulkwalk' = 'snmpwalk', timeoutSeconds = 3): Promise<Map<string, string>> {
   const { stdout } = await run(command, [
     '-v2c',
     '-c',
@@ -99,7 +99,7 @@ export async function snmpwalk(udpPort: number, oid: string, retries = 5, comman
     `+${MIB_DIR}:${BASE_MIB_DIR}`,
     '-OQs',
     '-t',
-    '3',
+    String(timeoutSeconds),
     '-r',
     String(retries),
     `127.0.0.1:${udpPort}`,
