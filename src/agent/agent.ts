@@ -17,6 +17,7 @@ import { Downloads } from './downloads.js';
 import { ReportQueue } from './report-queue.js';
 import { cleanPartials } from './ingest.js';
 import { diskUsage, type DiskUsage } from './disk-space.js';
+import { torrentView } from './status-view.js';
 import { AlarmBook, ALARM_CODES } from './alarms.js';
 import { Monitor, withMonitor } from './monitor.js';
 import type { AgentControl, AgentStatus, GroupView, TorrentView } from './status-types.js';
@@ -241,26 +242,7 @@ export class Agent implements AgentControl {
   }
 
   getStatus(): AgentStatus {
-    const torrents: TorrentView[] = this.history.all().map((e) => {
-      const st = this.downloads.status(e.infoHash);
-      const done = e.state === 'ready' || e.state === 'seeding';
-      const downloadBps = st?.downloadRate ?? 0;
-      const left = st ? st.totalWanted - st.totalWantedDone : e.sizeBytes;
-      return {
-        name: e.name,
-        group: e.group,
-        infoHash: e.infoHash,
-        state: e.state,
-        progress: done ? 1 : (st?.progress ?? 0),
-        sizeBytes: e.sizeBytes,
-        downloadBps,
-        uploadBps: st?.uploadRate ?? 0,
-        peers: st?.numPeers ?? 0,
-        etaSeconds: e.state === 'downloading' && downloadBps > 0 ? Math.round(left / downloadBps) : null,
-        verify: e.verify,
-        ...(e.message ? { message: e.message } : {}),
-      };
-    });
+    const torrents: TorrentView[] = this.history.all().map((e) => torrentView(e, this.downloads.status(e.infoHash)));
     const own: AgentStatus = {
       id: this.config.id,
       version: VERSION,

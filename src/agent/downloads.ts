@@ -265,7 +265,8 @@ export class Downloads {
     const entry = this.entryByHash(infoHash);
     if (!entry) throw Object.assign(new Error(`no torrent ${infoHash}`), { code: 'NOT_FOUND' });
     const live = this.live.get(infoHash);
-    if (!live) throw Object.assign(new Error(`${entry.name} is not downloaded yet`), { code: 'NOT_READY' });
+    const st = live?.torrent.status();
+    if (!live || !st || !(st.isFinished || st.isSeeding)) throw Object.assign(new Error(`${entry.name} is not downloaded yet; it is verified by itself when complete`), { code: 'NOT_READY' });
     live.verifyAttempts = 0;
     await this.verifyAndIngest(entry.name, live);
   }

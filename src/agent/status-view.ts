@@ -1,0 +1,26 @@
+// How one history entry and the engine's live figures become the TorrentView that the status
+// page, the JSON API, /metrics and SNMP show.
+import type { TorrentStatus } from '../engine/index.js';
+import type { HistoryEntry } from './history-store.js';
+import type { TorrentView } from './status-types.js';
+
+export function torrentView(e: HistoryEntry, st: TorrentStatus | undefined): TorrentView {
+  const done = e.state === 'ready' || e.state === 'seeding';
+  const downloadBps = st?.downloadRate ?? 0;
+  const left = st ? st.totalWanted - st.totalWantedDone : e.sizeBytes;
+  return {
+    name: e.name,
+    group: e.group,
+    infoHash: e.infoHash,
+    state: e.state,
+    progress: done ? 1 : (st?.progress ?? 0),
+    sizeBytes: e.sizeBytes,
+    downloadBps,
+    uploadBps: st?.uploadRate ?? 0,
+    peers: st?.numPeers ?? 0,
+    // Unknown while stalled or not downloading: a made-up ETA would mislead the projectionist.
+    etaSeconds: e.state === 'downloading' && downloadBps > 0 ? Math.round(left / downloadBps) : null,
+    verify: e.verify,
+    ...(e.message ? { message: e.message } : {}),
+  };
+}
