@@ -136,7 +136,7 @@ export async function run(argv: string[]): Promise<number> {
     if (v.pending) request = await readPending(v.pending);
     else if (args.positionals.length === 1) request = { bundle: args.positionals[0]!, signature: v.signature ?? `${args.positionals[0]}.sig` };
     else {
-      process.stderr.write(`cineswarm update: give exactly one BUNDLE (or --pending FILE)\n${HELP}\n`);
+      process.stderr.write("cineswarm update: give exactly one BUNDLE (or --pending FILE, or --finish-trial); see 'cineswarm update --help'\n");
       return 2;
     }
   } catch (err) {
