@@ -111,7 +111,8 @@ export async function fetchFirmware(opts: FirmwareFetchOptions): Promise<Firmwar
   if (!res.ok) throw new FirmwareFetchError('SERVER_UNREACHABLE', `the server answered ${res.status} to the firmware check`);
   const etag = res.headers.get('etag') ?? undefined;
   const info = (await res.json()) as LatestInfo;
-  if (!semver.valid(info.version) || !semver.gt(info.version, opts.currentVersion)) {
+  // The version names a file in the staging dir: only a plain, normalised semver is accepted.
+  if (semver.valid(info.version) !== info.version || !semver.gt(info.version, opts.currentVersion)) {
     return { state: 'up-to-date', version: opts.currentVersion, etag };
   }
   const pendingPath = path.join(opts.stagingDir, PENDING_FILE);
