@@ -284,7 +284,7 @@ export class Agent implements AgentControl {
       await this.poller.stop();
       if (!this.session) return;
       await this.downloads.idle();
-      await this.downloads.saveAllResume();
+      await this.downloads.saveAllResume({ all: true });
       await this.history.flush();
       await Promise.race([this.reports.flush(), new Promise((r) => setTimeout(r, 2000))]);
       await this.session.close();

@@ -28,6 +28,8 @@ interface Live {
   awaitingCheckSince?: number;
   verifyAttempts: number;
   verifying: boolean;
+  /** resume data on disk already says "complete" */
+  savedComplete?: boolean;
 }
 
 export class Downloads {
@@ -275,14 +277,18 @@ export class Downloads {
     const live = this.live.get(infoHash);
     if (!live) return;
     try {
+      const complete = live.torrent.status().isSeeding;
       await this.resume.save(infoHash, await live.torrent.saveResumeData());
+      live.savedComplete = complete;
     } catch (err) {
       this.log.warn({ err, infoHash }, 'could not save resume data');
     }
   }
 
-  async saveAllResume(): Promise<void> {
-    await Promise.all([...this.live.keys()].map((h) => this.saveResume(h)));
+  /** Periodic save: a seeding torrent whose complete state is already on disk has nothing new to say. */
+  async saveAllResume(opts: { all?: boolean } = {}): Promise<void> {
+    const due = [...this.live].filter(([, l]) => opts.all || !(l.savedComplete && l.torrent.status().isSeeding));
+    await Promise.all(due.map(([h]) => this.saveResume(h)));
   }
 
   /** Waits for a verify in progress (shutdown must not cut an ingest rename in half). */
