@@ -106,3 +106,37 @@ test('an update request naming a file outside its directory is refused and consu
   t.is(await fs.readFile(victim, 'utf8'), 'keep me', 'the updater (root) never deletes what the agent points it at');
   await t.throwsAsync(fs.access(path.join(staging, 'pending.json')));
 });
+
+test('the server refuses firmware uploads that are not signed bundles, and unknown versions', async (t) => {
+  const work = await tempDir(t, 'cineswarm-fwsrv-');
+  const dataDir = path.join(work, 'server');
+  const app = await buildServer({ dataDir, logger: false });
+  t.teardown(() => app.close());
+  const token = (await fs.readFile(path.join(dataDir, 'firmware-admin-token'), 'utf8')).trim();
+  const keys = await makeKeys(path.join(work, 'keys'));
+  const b = await buildTestBundle({ workDir: work, version: '1.0.0', keys });
+  const body = await fs.readFile(b.archive);
+  const signature = (await fs.readFile(b.signature, 'utf8')).trim();
+  const post = (payload: Buffer, headers: Record<string, string>) =>
+    app.inject({ method: 'POST', url: '/api/firmware', payload, headers: { 'content-type': 'application/gzip', ...headers } });
+
+  const unsigned = await post(body, { authorization: `Bearer ${token}` });
+  t.is(unsigned.statusCode, 400);
+  t.is(unsigned.json().error, 'SIGNATURE_MISSING');
+  const notBundle = await post(Buffer.from('not a tar archive at all'), { authorization: `Bearer ${token}`, 'x-cineswarm-signature': signature });
+  t.is(notBundle.statusCode, 400);
+  t.is(notBundle.json().error, 'BAD_BUNDLE');
+  const noToken = await post(body, { 'x-cineswarm-signature': signature });
+  t.is(noToken.statusCode, 401);
+  t.deepEqual(await fs.readdir(path.join(dataDir, 'firmware')).catch(() => []), [], 'nothing stored by a refused upload');
+
+  t.is((await post(body, { authorization: `Bearer ${token}`, 'x-cineswarm-signature': signature })).statusCode, 201);
+  const bundle = await app.inject({ url: '/api/firmware/1.0.0/bundle' });
+  t.is(bundle.statusCode, 200);
+  t.true(bundle.rawPayload.equals(body));
+  t.is((await app.inject({ url: '/api/firmware/1.0.0/signature' })).payload.trim(), signature);
+  const unknown = await app.inject({ url: '/api/firmware/9.9.9/bundle' });
+  t.is(unknown.statusCode, 404);
+  t.is(unknown.json().error, 'FIRMWARE_NOT_FOUND');
+  t.is((await app.inject({ url: '/api/firmware/..%2F..%2Fserver-secret/bundle' })).statusCode, 404);
+});

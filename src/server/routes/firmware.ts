@@ -86,6 +86,42 @@ export const firmwareRoutes: FastifyPluginAsync<FirmwareRoutesOptions> = async (
     return given.length === want.length && timingSafeEqual(given, want);
   }
 
+  type Refusal = { status: number; error: string; message: string };
+  /** Keeps an uploaded bundle as DATA/firmware/<version>/; the temp dir is gone before the reply. */
+  async function store(body: Buffer, signature: string): Promise<FirmwareInfo | Refusal> {
+    await fs.mkdir(root, { recursive: true });
+    const tmp = await fs.mkdtemp(path.join(root, '.upload-'));
+    try {
+      const archive = path.join(tmp, 'bundle.tar.gz');
+      await fs.writeFile(archive, body);
+      let version: string;
+      let createdAt: string;
+      try {
+        ({ version, createdAt } = parseManifest(await readMember(archive, MANIFEST_NAME)));
+      } catch (err) {
+        return { status: 400, error: 'BAD_BUNDLE', message: `not a cineswarm firmware bundle: ${(err as Error).message}` };
+      }
+      const exists: Refusal = { status: 409, error: 'FIRMWARE_EXISTS', message: `firmware ${version} is already published; build a new version` };
+      if (await info(version)) return exists;
+      const i: FirmwareInfo = {
+        version, createdAt, size: body.length, sha256: createHash('sha256').update(body).digest('hex'),
+        bundleUrl: `/api/firmware/${version}/bundle`, signatureUrl: `/api/firmware/${version}/signature`,
+      };
+      await fs.rename(archive, path.join(tmp, bundleFileName(version)));
+      await fs.writeFile(path.join(tmp, bundleFileName(version) + '.sig'), signature + '\n');
+      await fs.writeFile(path.join(tmp, INFO_FILE), JSON.stringify(i, null, 2) + '\n');
+      // The version directory appears whole by one rename; a racing upload of the same version loses.
+      try {
+        await fs.rename(tmp, path.join(root, version));
+      } catch {
+        return exists;
+      }
+      return i;
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  }
+
   app.get('/api/firmware/latest', { schema: { response: { 200: infoSchema, 304: { type: 'null' }, 404: errorSchema } } }, async (req, reply) => {
     const [latest] = await versions();
     const i = latest ? await info(latest) : null;
@@ -115,37 +151,10 @@ export const firmwareRoutes: FastifyPluginAsync<FirmwareRoutesOptions> = async (
     if (Buffer.from(signature, 'base64').length !== 64) {
       return refuse(reply, 400, 'SIGNATURE_MISSING', 'the X-Cineswarm-Signature header must carry the bundle\'s base64 Ed25519 signature');
     }
-    await fs.mkdir(root, { recursive: true });
-    const tmp = await fs.mkdtemp(path.join(root, '.upload-'));
-    try {
-      const archive = path.join(tmp, 'bundle.tar.gz');
-      await fs.writeFile(archive, req.body);
-      let version: string;
-      let createdAt: string;
-      try {
-        ({ version, createdAt } = parseManifest(await readMember(archive, MANIFEST_NAME)));
-      } catch (err) {
-        return refuse(reply, 400, 'BAD_BUNDLE', `not a cineswarm firmware bundle: ${(err as Error).message}`);
-      }
-      if (await info(version)) return refuse(reply, 409, 'FIRMWARE_EXISTS', `firmware ${version} is already published; build a new version`);
-      const i: FirmwareInfo = {
-        version, createdAt, size: req.body.length, sha256: createHash('sha256').update(req.body).digest('hex'),
-        bundleUrl: `/api/firmware/${version}/bundle`, signatureUrl: `/api/firmware/${version}/signature`,
-      };
-      await fs.rename(archive, path.join(tmp, bundleFileName(version)));
-      await fs.writeFile(path.join(tmp, bundleFileName(version) + '.sig'), signature + '\n');
-      await fs.writeFile(path.join(tmp, INFO_FILE), JSON.stringify(i, null, 2) + '\n');
-      // The version directory appears whole by one rename; a racing upload of the same version loses.
-      try {
-        await fs.rename(tmp, path.join(root, version));
-      } catch {
-        return refuse(reply, 409, 'FIRMWARE_EXISTS', `firmware ${version} is already published; build a new version`);
-      }
-      req.log.info({ version, size: i.size }, 'firmware published');
-      return reply.code(201).send(i);
-    } finally {
-      await fs.rm(tmp, { recursive: true, force: true });
-    }
+    const outcome = await store(req.body, signature);
+    if ('error' in outcome) return refuse(reply, outcome.status, outcome.error, outcome.message);
+    req.log.info({ version: outcome.version, size: outcome.size }, 'firmware published');
+    return reply.code(201).send(outcome);
   });
 };
 
