@@ -134,3 +134,28 @@ test('the bandwidth rule in force at start caps the download rate, for loopback 
   t.true(got <= cap * (elapsed + 1.5), `${got} bytes is more than the cap allows`);
   t.not(agent.getStatus().torrents[0].state, 'seeding');
 });
+
+test('after a clean restart an agent keeps seeding its DCPs to the group, without re-verifying', async (t) => {
+  const root = await tempDir(t, 'cineswarm-restart-');
+  const server = await startServer(t, path.join(root, 'server'));
+  const dcp = await generateDcp(path.join(root, 'pub', 'RESTART_FTR'), { assetSizes: [4 * MiB, 1 * MiB], seed: 121 });
+  const G = { id: 'restart', password: 'pw' };
+  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir });
+  const cfg = agentConfig({ id: 'first-cinema', server: server.url, groups: [G], root });
+  const first = await startAgent(t, cfg);
+  await waitFor('first cinema seeding', () => first.getStatus().torrents[0]?.state === 'seeding', 60_000);
+  const completedAt = first.getStatus().history[0].completedAt;
+  await first.stop();
+  await pub.seeder.stop(); // from now on the first cinema is the only source
+
+  const again = await startAgent(t, cfg);
+  const states = new Set<string>();
+  const second = await startAgent(t, agentConfig({ id: 'second-cinema', server: server.url, groups: [G], root }));
+  await waitFor('second cinema seeding, fed by the restarted first', () => {
+    states.add(again.getStatus().torrents[0]?.state ?? 'none');
+    return second.getStatus().torrents[0]?.state === 'seeding';
+  }, 90_000);
+  t.deepEqual([...states], ['seeding'], 'no re-verify, no re-download after a clean restart');
+  t.is(again.getStatus().history[0].completedAt, completedAt);
+  t.deepEqual(await ingestListing(second.config.ingestDir), [pub.name]);
+});
