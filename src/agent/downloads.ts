@@ -3,7 +3,7 @@
 // history (so a restart continues where it stopped); the engine is asked, never assumed.
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { Session, type Torrent, type TorrentStatus, type EngineAlert } from '../engine/index.js';
+import { Session, parseTorrent, type Torrent, type TorrentStatus, type EngineAlert } from '../engine/index.js';
 import { verifyDcp } from '../dcp/index.js';
 import type { AgentConfig } from './config.js';
 import type { HistoryEntry, HistoryStore } from './history-store.js';
@@ -97,8 +97,20 @@ export class Downloads {
     for (const entry of this.history.all()) {
       const bytes = await this.resume.loadTorrent(entry.infoHash);
       if (!bytes) continue; // never fetched: the next reconcile starts it like a new one
-      const resumeData = await this.resume.load(entry.infoHash);
-      this.addToEngine(entry, bytes, resumeData);
+      let resumeData = await this.resume.load(entry.infoHash);
+      try {
+        this.addToEngine(entry, bytes, resumeData);
+      } catch (err) {
+        // Resume data torn or refused: a full check of what is on disk is slower but loses nothing.
+        this.log.warn({ err, name: entry.name }, `${entry.name}: resume data refused; checking the files on disk instead`);
+        resumeData = undefined;
+        try {
+          this.addToEngine(entry, bytes);
+        } catch (err2) {
+          await this.setState(entry, { state: 'failed', message: `cannot resume: ${(err2 as Error).message}` });
+          continue;
+        }
+      }
       this.log.info({ name: entry.name, state: entry.state, withResumeData: Boolean(resumeData) }, `${entry.name}: resumed from the previous run`);
       if (entry.state === 'verifying' || entry.state === 'ready') await this.setState(entry, { state: 'checking' });
     }
@@ -139,6 +151,11 @@ export class Downloads {
       let bytes = await this.resume.loadTorrent(entry.infoHash);
       if (!bytes) {
         bytes = await this.hooks.fetchTorrent(entry);
+        const info = parseTorrent(bytes);
+        // The listing promised this name and info hash; anything else is not what the group offered.
+        if (info.infoHash !== entry.infoHash || info.name !== entry.name) {
+          throw new Error(`the server sent ${info.name} (${info.infoHash}) for ${entry.name} (${entry.infoHash})`);
+        }
         await this.resume.saveTorrent(entry.infoHash, bytes);
       }
       this.addToEngine(entry, bytes, await this.resume.load(entry.infoHash));

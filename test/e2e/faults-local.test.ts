@@ -159,3 +159,23 @@ test('after a clean restart an agent keeps seeding its DCPs to the group, withou
   t.is(again.getStatus().history[0].completedAt, completedAt);
   t.deepEqual(await ingestListing(second.config.ingestDir), [pub.name]);
 });
+
+test('torn resume data after a power cut: the agent checks the files on disk instead and carries on', async (t) => {
+  const root = await tempDir(t, 'cineswarm-torn-');
+  const server = await startServer(t, path.join(root, 'server'));
+  const dcp = await generateDcp(path.join(root, 'pub', 'TORN_FTR'), { assetSizes: [4 * MiB, 1 * MiB], seed: 131 });
+  const G = { id: 'torn', password: 'pw' };
+  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir });
+  const cfg = agentConfig({ id: 'torn-site', server: server.url, groups: [G], root });
+  const first = await startAgent(t, cfg);
+  await waitFor('seeding', () => first.getStatus().torrents[0]?.state === 'seeding', 60_000);
+  await first.stop();
+  await fs.writeFile(path.join(cfg.dataDir, 'resume', `${pub.infoHash}.resume`), 'd8:file-formatXXXX garbage');
+  const again = await startAgent(t, cfg);
+  await waitFor('seeding again', () => {
+    const v = again.getStatus().torrents[0];
+    return v?.state === 'seeding' && (again.engine.statusAll()[0]?.progress ?? 0) === 1;
+  }, 60_000);
+  t.is(again.engine.statusAll()[0].totalPayloadDownload, 0, 'nothing fetched again: the files on disk were good');
+  t.deepEqual(await ingestListing(cfg.ingestDir), [pub.name]);
+});
