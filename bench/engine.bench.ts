@@ -1,6 +1,6 @@
 // Engine benchmarks on one generated 1 GiB payload (two 512 MiB files) in os.tmpdir(), deleted at the end.
 // Method: the page cache is warmed first (the files are read once), then ours and the reference run
-// alternately, ROUNDS times each, on the same warm data, and the best run of each side is compared, which
+// alternately (5 rounds for hashing, 3 for downloads) on the same warm data, and the best run of each side is compared, which
 // removes page-cache effects and damps noise from other work on the machine. MB = 10^6 bytes.
 //   hashfiles-one-file   hashFiles([a])        vs `openssl sha1 a`
 //   hashfiles-two-files  hashFiles([a, b]) (2 cores) vs `openssl sha1 a` (one file, one core)
@@ -19,7 +19,7 @@ import { runProcess, freeLoopbackPort } from './proc.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MiB = 1 << 20;
 const FILE_SIZE = 512 * MiB;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const DOWNLOAD_ROUNDS = 3;
 
 function note(msg: string): void {
