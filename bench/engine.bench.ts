@@ -1,7 +1,8 @@
 // Engine benchmarks on one generated 1 GiB payload (two 512 MiB files) in os.tmpdir(), deleted at the end.
 // Method: the page cache is warmed first (the files are read once), then ours and the reference run
-// alternately (5 rounds for hashing, 3 for downloads) on the same warm data, and the best run of each side is compared, which
-// removes page-cache effects and damps noise from other work on the machine. MB = 10^6 bytes.
+// alternately (5 rounds for hashing, 3 for downloads) on the same warm data, and the best run of each
+// side is compared: this removes page-cache effects and damps noise from other work on the machine.
+// MB = 10^6 bytes.
 //   hashfiles-one-file   hashFiles([a])        vs `openssl sha1 a`
 //   hashfiles-two-files  hashFiles([a, b]) (2 cores) vs `openssl sha1 a` (one file, one core)
 //   create-torrent       createTorrent(dir)    vs `openssl sha1 a b` (sequential SHA-1 of the same bytes)
