@@ -86,7 +86,11 @@ export class Agent implements AgentControl {
 
   async start(): Promise<void> {
     const c = this.config;
-    for (const d of [c.dataDir, c.downloadDir, c.ingestDir]) await fs.mkdir(d, { recursive: true });
+    for (const [field, d] of [['dataDir', c.dataDir], ['downloadDir', c.downloadDir], ['ingestDir', c.ingestDir]] as const) {
+      await fs.mkdir(d, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+        throw new Error(`cannot use ${field} ${d}: ${err.code === 'ENOTDIR' ? 'a file is in the way' : err.code === 'EACCES' ? 'permission denied' : err.message}`);
+      });
+    }
     const removed = await cleanPartials(c.ingestDir);
     if (removed.length) this.log.warn({ removed }, 'removed half-placed DCPs left in the ingest folder by an interrupted run');
     this.history = await HistoryStore.open(c.dataDir);

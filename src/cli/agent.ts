@@ -32,15 +32,18 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const file = values.config;
-  let agent: Agent;
+  let agent: Agent | undefined;
   try {
     agent = new Agent(await loadConfig(file));
     await agent.start();
   } catch (err) {
     process.stderr.write(`cineswarm agent: ${(err as Error).message}\n`);
+    // A half-started agent holds timers and the engine: release them so the process can exit.
+    await agent?.stop().catch(() => undefined);
     return 1;
   }
-  const web = await startWeb(agent).catch((err: unknown) => {
+  const running = agent;
+  const web = await startWeb(running).catch((err: unknown) => {
     log.error({ err }, 'the local status page could not start; the agent keeps running without it');
     return null;
   });
@@ -49,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
       log.info({ signal }, 'stopping');
       void (async () => {
         await web?.close();
-        await agent.stop();
+        await running.stop();
         resolve(0);
       })();
     };
@@ -57,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
       loadConfig(file).then(
-        (c) => agent.setMinFreeBytes(c.minFreeBytes).then(() => log.info({ minFreeBytes: c.minFreeBytes }, 'config reloaded')),
+        (c) => running.setMinFreeBytes(c.minFreeBytes).then(() => log.info({ minFreeBytes: c.minFreeBytes }, 'config reloaded')),
         (err: unknown) => log.error({ err: (err as Error).message }, 'config reload refused; keeping the running settings'),
       );
     });
