@@ -20,6 +20,11 @@ import { torrentRoutes } from './routes/torrents.js';
 import { trackerRoutes } from './routes/tracker.js';
 import { Swarms } from './swarms.js';
 
+/** Stock BitTorrent clients (libtorrent's min_announce_interval, for one) announce at most every
+ * 300 s whatever interval we ask for: a peer must outlive that gap or it drops out of the peer lists
+ * between two of its announces. */
+export const PEER_LIFETIME_FLOOR_SECONDS = 360;
+
 export interface ServerOptions {
   /** DATA dir of DESIGN.md */
   dataDir: string;
@@ -31,7 +36,8 @@ export interface ServerOptions {
   retentionDays?: number;
   /** node-schedule rule for the cleanup job (default hourly) */
   cleanupCron?: string;
-  /** tracker interval (default 60); peers expire after two intervals without an announce */
+  /** tracker interval (default 60); peers expire after two intervals without an announce, and never
+   * sooner than PEER_LIFETIME_FLOOR_SECONDS */
   announceIntervalSeconds?: number;
   logger?: Logger | boolean;
   /** another GroupStore backend; default: the directory backend under dataDir */
@@ -68,7 +74,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   }
   const secret = opts.secret ?? (await loadOrCreateSecret(opts.dataDir));
   const catalog = new TorrentCatalog(store, logger);
-  const swarms = new Swarms(2 * interval * 1000);
+  const swarms = new Swarms(Math.max(2 * interval, PEER_LIFETIME_FLOOR_SECONDS) * 1000);
   const reportLocks = new KeyedLock();
   const inFlight = new Set<string>();
   const ctx: ServerContext = {
