@@ -35,6 +35,8 @@ export interface AgentConfig {
   reportIntervalSeconds: number;
   /** libtorrent knobs for test rigs on loopback; not needed in a cinema */
   engine: { allowMultipleConnectionsPerIp: boolean; enableUtp: boolean };
+  /** firmware bundles fetched from the central server and staged for the root updater */
+  firmware: { autoUpdate: boolean; checkMinutes: number; publicKey: string };
 }
 
 export class ConfigError extends Error {
@@ -81,7 +83,7 @@ function section(o: Obj, key: string, required: boolean): Obj | undefined {
   return v;
 }
 
-const KNOWN_KEYS = new Set(['id', 'server', 'groups', 'dataDir', 'downloadDir', 'ingestDir', 'listen', 'poll', 'web', 'snmp', 'bandwidth', 'minFreeBytes', 'resumeSaveSeconds', 'reportIntervalSeconds', 'engine']);
+const KNOWN_KEYS = new Set(['id', 'server', 'groups', 'dataDir', 'downloadDir', 'ingestDir', 'listen', 'poll', 'web', 'snmp', 'bandwidth', 'minFreeBytes', 'resumeSaveSeconds', 'reportIntervalSeconds', 'engine', 'firmware']);
 
 /** Checks a parsed JSON value against the schema; returns a complete config with defaults filled. */
 export function validateConfig(raw: unknown): AgentConfig {
@@ -148,6 +150,13 @@ export function validateConfig(raw: unknown): AgentConfig {
     };
   });
   const engineObj = section(raw, 'engine', false) ?? {};
+  const fwObj = section(raw, 'firmware', false) ?? {};
+  const firmware = {
+    autoUpdate: bool(fwObj, 'autoUpdate', 'firmware.autoUpdate', false),
+    // Fractions are allowed so test rigs can check every second or so.
+    checkMinutes: num(fwObj, 'checkMinutes', 'firmware.checkMinutes', { fallback: 60, positive: true }),
+    publicKey: str(fwObj, 'publicKey', 'firmware.publicKey', '/etc/cineswarm/firmware-key.pem'),
+  };
   return {
     id,
     server: server.replace(/\/+$/, ''),
@@ -167,6 +176,7 @@ export function validateConfig(raw: unknown): AgentConfig {
       allowMultipleConnectionsPerIp: bool(engineObj, 'allowMultipleConnectionsPerIp', 'engine.allowMultipleConnectionsPerIp', false),
       enableUtp: bool(engineObj, 'enableUtp', 'engine.enableUtp', false),
     },
+    firmware,
   };
 }
 

@@ -22,12 +22,16 @@ test('a minimal config gets the documented defaults', (t) => {
   t.deepEqual(c.listen, { host: '0.0.0.0', port: 6881 });
   t.is(c.minFreeBytes, 10 * 1024 ** 3);
   t.deepEqual(c.bandwidth, []);
+  t.deepEqual(c.firmware, { autoUpdate: false, checkMinutes: 60, publicKey: '/etc/cineswarm/firmware-key.pem' }, 'no firmware fetched unless a site asks');
 });
 
 test('the shipped default config is valid', async (t) => {
   const c = await loadConfig(path.join(REPO_ROOT, 'rootfs/etc/cineswarm/agent.json'));
   t.is(c.id, 'site-0001-srv1');
   t.is(c.bandwidth.length, 2);
+  t.is(c.web?.password, undefined, 'no default password: the page is read-only until a site sets one');
+  // Every bundle installs its signing key at the default path, so the appliance can check updates.
+  t.like(c.firmware, { autoUpdate: true, publicKey: '/etc/cineswarm/firmware-key.pem' });
 });
 
 const bad: [string, (c: Record<string, unknown>) => void, string][] = [
@@ -42,6 +46,10 @@ const bad: [string, (c: Record<string, unknown>) => void, string][] = [
   ['bandwidth cron', (c) => (c.bandwidth = [{ cron: 'at nine', downloadKiBps: 1 }]), 'config: bandwidth[0].cron "at nine" is not a cron expression like "0 9 * * *"'],
   ['minFreeBytes', (c) => (c.minFreeBytes = -1), 'config: minFreeBytes must be 0 or more'],
   ['unknown key', (c) => (c.pol = {}), 'config: pol is not a known setting (typo?)'],
+  ['firmware.autoUpdate', (c) => (c.firmware = { autoUpdate: 'yes' }), 'config: firmware.autoUpdate must be true or false'],
+  ['firmware.checkMinutes', (c) => (c.firmware = { autoUpdate: true, checkMinutes: 0 }), 'config: firmware.checkMinutes must be a positive number'],
+  ['firmware.publicKey', (c) => (c.firmware = { publicKey: '' }), 'config: firmware.publicKey must be a non-empty string'],
+  ['firmware section', (c) => (c.firmware = true), 'config: firmware must be an object'],
 ];
 for (const [name, mutate, message] of bad) {
   test(`refuses a bad ${name} with a message naming the field`, (t) => {
