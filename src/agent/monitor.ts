@@ -175,19 +175,18 @@ export class Monitor {
 
   private async network(): Promise<MonitorSnapshot['network']> {
     const now = performance.now();
-    const stats = await si.networkStats('*');
     const interfaces: MonitorSnapshot['network']['interfaces'] = [];
     let rxBps = 0;
     let txBps = 0;
-    for (const s of stats) {
+    for (const s of await readInterfaceCounters()) {
       if (!this.opts.includeLoopback && s.iface === 'lo') continue;
       // Rates from our own previous reading, so several monitors in one process do not disturb each other.
       const prev = this.counters.get(s.iface);
-      this.counters.set(s.iface, { rx: s.rx_bytes, tx: s.tx_bytes, at: now });
+      this.counters.set(s.iface, { rx: s.rx, tx: s.tx, at: now });
       if (!prev || now <= prev.at) continue;
       const secs = (now - prev.at) / 1000;
-      const rx = Math.max(0, Math.round((s.rx_bytes - prev.rx) / secs));
-      const tx = Math.max(0, Math.round((s.tx_bytes - prev.tx) / secs));
+      const rx = Math.max(0, Math.round((s.rx - prev.rx) / secs));
+      const tx = Math.max(0, Math.round((s.tx - prev.tx) / secs));
       interfaces.push({ iface: s.iface, rxBps: rx, txBps: tx });
       rxBps += rx;
       txBps += tx;
@@ -255,5 +254,25 @@ export function withMonitor(status: AgentStatus, snap: MonitorSnapshot | null, a
   out.disk = snap.disks[0];
   out.network = { rxBps: snap.network.rxBps, txBps: snap.network.txBps };
   out.system = { disks: snap.disks, storage: snap.storage, process: snap.process };
+  return out;
+}
+
+const SYS_NET = '/sys/class/net';
+
+/** Byte counters of every interface, read straight from the kernel: systeminformation's
+ * networkStats hands back its cached reading when asked twice within 500 ms, which shows a
+ * busy link as idle. */
+async function readInterfaceCounters(): Promise<{ iface: string; rx: number; tx: number }[]> {
+  const names = await fs.readdir(SYS_NET).catch(() => [] as string[]);
+  const read = async (iface: string, counter: string): Promise<number> =>
+    Number((await fs.readFile(`${SYS_NET}/${iface}/statistics/${counter}`, 'utf8')).trim());
+  const out: { iface: string; rx: number; tx: number }[] = [];
+  for (const iface of names) {
+    try {
+      out.push({ iface, rx: await read(iface, 'rx_bytes'), tx: await read(iface, 'tx_bytes') });
+    } catch {
+      // an interface that went away between readdir and read: skip it this round
+    }
+  }
   return out;
 }
