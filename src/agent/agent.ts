@@ -20,6 +20,8 @@ import { diskUsage, type DiskUsage } from './disk-space.js';
 import { torrentView } from './status-view.js';
 import { AlarmBook, ALARM_CODES } from './alarms.js';
 import { Monitor, withMonitor } from './monitor.js';
+import { TrackerAlarm } from './tracker-alarm.js';
+import { FirmwareUpdates } from './firmware-updates.js';
 import type { AgentControl, AgentStatus, GroupView, TorrentView } from './status-types.js';
 
 export interface AgentOptions {
@@ -55,6 +57,7 @@ export class Agent implements AgentControl {
 
   readonly alarms: AlarmBook;
   private monitor: Monitor | null = null;
+  private firmware: FirmwareUpdates | null = null;
 
   private readonly opts: AgentOptions;
 
@@ -109,6 +112,8 @@ export class Agent implements AgentControl {
       raw: { min_announce_interval: 5, min_reconnect_time: 5 },
     });
     this.session.on('listen-failed', (a: { message: string }) => this.log.error({ listen: c.listen }, `cannot listen for peers: ${a.message}`));
+    const nameOf = (ih: string) => this.history.all().find((e) => e.infoHash === ih)?.name;
+    new TrackerAlarm(this.alarms, nameOf, this.log.child({ component: 'tracker' })).attach(this.session);
     this.downloads = new Downloads(
       this.session,
       c,
@@ -131,6 +136,12 @@ export class Agent implements AgentControl {
     this.timers.push(setInterval(() => void this.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.downloads.saveAllResume(), c.resumeSaveSeconds * 1000));
     this.poller.start();
+    if (c.firmware.autoUpdate) {
+      const { checkMinutes, publicKey } = c.firmware;
+      const firstCheckMs = Math.min(5000, checkMinutes * 60_000);
+      this.firmware = new FirmwareUpdates({ server: c.server, currentVersion: VERSION, dataDir: c.dataDir, checkMinutes, publicKey, firstCheckMs, logger: this.log.child({ component: 'firmware' }) });
+      this.firmware.start();
+    }
     this.log.info({ id: c.id, server: c.server, groups: c.groups.map((g) => g.id), port: this.session.listenPort }, 'agent started');
   }
 
@@ -259,6 +270,7 @@ export class Agent implements AgentControl {
       history: this.history.all().map((e) => ({ name: e.name, infoHash: e.infoHash, group: e.group, addedAt: e.addedAt, state: e.state, ...(e.completedAt ? { completedAt: e.completedAt } : {}) })),
       conflicts: this.history.conflicts().map((c) => ({ ...c })),
       lastPollAt: this.lastPollAt,
+      ...(this.firmware?.last ? { firmware: { ...this.firmware.last } } : {}),
     };
     // Measured disk and network figures (and the alarm list) replace the agent's own estimates.
     return withMonitor(own, this.monitor?.latest() ?? null, this.alarms);
@@ -285,6 +297,7 @@ export class Agent implements AgentControl {
       this.timers = [];
       this.bandwidth?.stop();
       this.monitor?.stop();
+      await this.firmware?.stop();
       await this.poller.stop();
       if (!this.session) return;
       await this.downloads.idle();

@@ -109,6 +109,8 @@ export interface AgentStatus {
   lastPollAt: string | null;
   /** filled from the monitor when the agent has one (src/agent/monitor.ts) */
   system?: SystemView;
+  /** the last firmware check, when firmware.autoUpdate is on */
+  firmware?: { at: string; state: string; version?: string; message?: string };
 }
 
 /** Operator actions offered by the web page; each resolves when the agent has applied it. */
