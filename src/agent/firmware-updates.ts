@@ -76,7 +76,9 @@ export class FirmwareUpdates {
         signal: this.abort.signal,
       });
       if ('etag' in r && r.etag) this.etag = r.etag;
-      this.last = { at, state: r.state, ...('version' in r ? { version: r.version } : {}) };
+      // 304: the server's offer is what we saw last time, so the last outcome still stands.
+      if (r.state === 'unchanged' && this.last && this.last.state !== 'failed') this.last = { ...this.last, at };
+      else this.last = { at, state: r.state, ...('version' in r ? { version: r.version } : {}) };
       if (this.lastError) o.logger.info('firmware check works again');
       this.lastError = null;
       this.report(r);
