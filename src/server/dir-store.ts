@@ -138,15 +138,19 @@ export class DirGroupStore implements GroupStore {
     await fsyncDir(dir);
   }
 
-  async listTorrents(group: string): Promise<StoredTorrent[]> {
-    const dir = path.join(this.groupDir(group), 'torrents');
-    let entries: string[];
+  /** Names in one of a group's folders; a missing folder means the group does not exist. */
+  private async groupEntries(group: string, dir: string): Promise<string[]> {
     try {
-      entries = await fs.readdir(dir);
+      return await fs.readdir(dir);
     } catch (err) {
       if (errno(err) === 'ENOENT') throw new GroupNotFoundError(group);
       throw err;
     }
+  }
+
+  async listTorrents(group: string): Promise<StoredTorrent[]> {
+    const dir = path.join(this.groupDir(group), 'torrents');
+    const entries = await this.groupEntries(group, dir);
     const out: StoredTorrent[] = [];
     for (const e of entries) {
       if (!e.endsWith('.torrent')) continue;
@@ -208,13 +212,7 @@ export class DirGroupStore implements GroupStore {
 
   async listReports(group: string): Promise<PeerReport[]> {
     const dir = path.join(this.groupDir(group), 'reports');
-    let entries: string[];
-    try {
-      entries = await fs.readdir(dir);
-    } catch (err) {
-      if (errno(err) === 'ENOENT') throw new GroupNotFoundError(group);
-      throw err;
-    }
+    const entries = await this.groupEntries(group, dir);
     const out: PeerReport[] = [];
     for (const e of entries.sort()) {
       if (!e.endsWith('.json') || !isPeerId(e.slice(0, -5))) continue;

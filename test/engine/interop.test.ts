@@ -1,6 +1,6 @@
 // Interop with real third-party clients: our torrents and our seed serve aria2c, and our engine
 // downloads from an aria2c seed and from a transmission-cli seed. Peers are handed over with connectPeer; no tracker needed.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createTorrent, parseTorrent } from '../../src/engine/index.js';
@@ -9,6 +9,23 @@ import { aria2, transmission } from './clients.js';
 import { loopbackSession, makePayload, MINUTE, sameTree, waitUntil } from './helpers.js';
 
 const MiB = 1024 * 1024;
+
+/** Our engine downloads `bytes` from a third-party seed on 127.0.0.1:`port`, dialling it until connected. */
+async function downloadFrom(t: ExecutionContext, label: string, bytes: Buffer, savePath: string, port: number): Promise<void> {
+  const leecher = loopbackSession(t);
+  const dl = leecher.addTorrent({ torrent: bytes, savePath });
+  await waitUntil(
+    label,
+    () => {
+      const st = dl.status();
+      if (st.isFinished) return true;
+      if (st.numPeers === 0) dl.connectPeer('127.0.0.1', port);
+      return false;
+    },
+    4 * MINUTE,
+    1000,
+  );
+}
 
 test('aria2c accepts a torrent from createTorrent and downloads it from our seed', async (t) => {
   const tmp = await tempDir(t);
@@ -52,19 +69,7 @@ test('our engine downloads from a seeding aria2c', async (t) => {
   // --seed-ratio=0.0 without --seed-time: aria2c checks the files, then seeds until it is killed.
   const client = await aria2(t, torrentFile, path.join(tmp, 'seed'), ['--check-integrity=true', '--seed-ratio=0.0']);
 
-  const leecher = loopbackSession(t);
-  const dl = leecher.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'dl') });
-  await waitUntil(
-    'the download from aria2c',
-    () => {
-      const st = dl.status();
-      if (st.isFinished) return true;
-      if (st.numPeers === 0) dl.connectPeer('127.0.0.1', client.port);
-      return false;
-    },
-    4 * MINUTE,
-    1000,
-  );
+  await downloadFrom(t, 'the download from aria2c', bytes, path.join(tmp, 'dl'), client.port);
   t.is(client.proc.exitCode, null, `aria2c stopped early: ${client.output()}`);
   await sameTree(t, src, path.join(tmp, 'dl', 'From_Aria'));
 });
@@ -78,18 +83,6 @@ test('our engine downloads from a seeding transmission-cli', async (t) => {
   await fs.mkdir(path.join(tmp, 'transmission-config'));
   const client = await transmission(t, torrentFile, path.join(tmp, 'seed'), path.join(tmp, 'transmission-config'));
 
-  const leecher = loopbackSession(t);
-  const dl = leecher.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'dl') });
-  await waitUntil(
-    'the download from transmission-cli',
-    () => {
-      const st = dl.status();
-      if (st.isFinished) return true;
-      if (st.numPeers === 0) dl.connectPeer('127.0.0.1', client.port);
-      return false;
-    },
-    4 * MINUTE,
-    1000,
-  );
+  await downloadFrom(t, 'the download from transmission-cli', bytes, path.join(tmp, 'dl'), client.port);
   await sameTree(t, src, path.join(tmp, 'dl', 'From_Transmission'));
 });
