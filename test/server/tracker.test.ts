@@ -82,6 +82,15 @@ test("another group's passkey for a torrent it does not share: failure, no peers
   t.deepEqual(a2.peers.map((p) => p.port), [9001]);
 });
 
+test('a refusal carries the announce interval, so clients ask again at the normal pace', async (t) => {
+  const { app, featureHash } = await setup(t, { announceIntervalSeconds: 40 });
+  const res = await app.inject({ url: announceUrl('garbage', { infoHash: featureHash, peerId: peerId('x'), port: 9100 }) });
+  const d = bencode.decode(res.rawPayload) as Record<string, unknown>;
+  t.truthy(d['failure reason']);
+  t.is(d.interval, 40);
+  t.is(d['min interval'], 20);
+});
+
 test('forged, malformed and orphaned passkeys are refused with a failure reason', async (t) => {
   const { app, dataDir, featureHash, key } = await setup(t);
   const good = key('A', 'a1');

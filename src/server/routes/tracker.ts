@@ -132,7 +132,9 @@ export const trackerRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
   app.setErrorHandler((err, request, reply) => {
     const reason = err instanceof TrackerRefusal ? err.message : 'the tracker could not handle this request';
     if (!(err instanceof TrackerRefusal)) ctx.logger.warn({ err, url: request.url }, 'tracker request failed');
-    return sendBencoded(reply, bencode.encode({ 'failure reason': reason }));
+    // The intervals ride along because libtorrent, finding none in a refusal, waits 30 minutes
+    // before asking again: an agent whose passkey works again would sit that long without peers.
+    return sendBencoded(reply, bencode.encode({ 'failure reason': reason, interval, 'min interval': Math.max(1, Math.floor(interval / 2)) }));
   });
 
   async function owner(passkey: string): Promise<PasskeyOwner> {
