@@ -12,6 +12,7 @@ import { buildServer } from '../src/server/app.js';
 import { makePasskey } from '../src/server/passkey.js';
 import { basic, makeTorrent } from '../test/server/helpers.js';
 import { announceUrl, decodeAnnounce, peerId } from '../test/server/tracker-client.js';
+import { freePort } from '../test/helpers/net.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CONCURRENCY = 16;
@@ -52,13 +53,6 @@ async function rate(origin: string, paths: string[], headers: Record<string, str
   rounds.push(r.requests / r.seconds);
 }
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 function line(name: string, value: number, ref: number, refName: string): string {
   return `BENCH ${name} ${value.toFixed(0)} req/s ratio=${(value / ref).toFixed(2)} ref=${refName}`;

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
+import { freePort } from '../helpers/net.js';
 import path from 'node:path';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { packBundle, type BuiltBundle } from '../../src/firmware/bundle.js';
@@ -24,16 +24,7 @@ export async function makeKeys(dir: string): Promise<TestKeys> {
   };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 const LAUNCHER = '#!/bin/sh\nexec node "$(dirname "$0")/cineswarm.js" "$@"\n';
 

@@ -12,14 +12,8 @@ import { personalise } from '../../src/server/torrent-file.js';
 import { tempDir } from '../helpers/tmp.js';
 import { announceOf, basic, makeTorrent } from './helpers.js';
 import { announceUrl, decodeAnnounce, decodeScrape, peerId } from './tracker-client.js';
+import { freePort } from '../helpers/net.js';
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const until = Date.now() + timeoutMs;
