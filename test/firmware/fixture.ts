@@ -1,5 +1,6 @@
 // Shared pieces of the firmware tests: signing keys, small release payloads, an agent process
 // started from the root's `current` slot (what systemd does), and snapshots of a root tree.
+import type { ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -74,6 +75,36 @@ export async function buildTestBundle(opts: {
 }
 
 /** Writes the site config the agent reads, before the first install (a conffile is then kept). */
+/** What `systemctl restart cineswarm-agent` does on the appliance, as a script for
+ * `--restart-command`: stop the running agent, start the one `current` points at. The agent gets
+ * its own session so it outlives an updater killed with its whole process group; with SLOW set the
+ * script then lingers, keeping the updater in its restart step. The last agent is stopped when the
+ * test ends. */
+export async function writeRestartScript(t: ExecutionContext, work: string, config: string): Promise<string> {
+  const pidFile = path.join(work, 'agent.pid');
+  const restart = path.join(work, 'restart.sh');
+  await fs.writeFile(restart, `#!/bin/sh
+if [ -f "${pidFile}" ]; then
+  pid=$(cat "${pidFile}"); kill "$pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+fi
+setsid "$CINESWARM_ROOT/opt/cineswarm/current/bin/cineswarm" agent --config "${config}" >/dev/null 2>&1 &
+echo $! > "${pidFile}"
+if [ -n "$SLOW" ]; then sleep 60; fi
+`, { mode: 0o755 });
+  t.teardown(async () => {
+    const pid = Number(await fs.readFile(pidFile, 'utf8').catch(() => '0'));
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  return restart;
+}
+
 export async function writeSiteConfig(root: string, port: number, extra: Record<string, unknown> = {}): Promise<string> {
   const file = path.join(root, 'etc', 'cineswarm', 'agent.json');
   await fs.mkdir(path.dirname(file), { recursive: true });

@@ -10,7 +10,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { FirmwareError } from '../../src/firmware/errors.js';
 import { waitHealthy } from '../../src/firmware/health.js';
 import { installBundle } from '../../src/firmware/install.js';
-import { buildTestBundle, freePort, makeKeys, readlinkCurrent, SlotAgent, snapshotTree, statusVersion, writeSiteConfig } from './fixture.js';
+import { buildTestBundle, freePort, makeKeys, readlinkCurrent, SlotAgent, snapshotTree, statusVersion, writeRestartScript, writeSiteConfig } from './fixture.js';
 
 const execFileP = promisify(execFile);
 
@@ -63,31 +63,7 @@ test('cineswarm update restarts through --restart-command, exits 3 after a rollb
   const keys = await makeKeys(path.join(work, 'keys'));
   const port = await freePort();
   const config = await writeSiteConfig(root, port);
-  const pidFile = path.join(work, 'agent.pid');
-  // What systemctl restart does for the appliance: stop the running agent, start current's.
-  const restart = path.join(work, 'restart.sh');
-  await fs.writeFile(
-    restart,
-    `#!/bin/sh
-if [ -f "${pidFile}" ]; then
-  pid=$(cat "${pidFile}"); kill "$pid" 2>/dev/null
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-fi
-"$CINESWARM_ROOT/opt/cineswarm/current/bin/cineswarm" agent --config "${config}" >/dev/null 2>&1 &
-echo $! > "${pidFile}"
-`,
-    { mode: 0o755 },
-  );
-  t.teardown(async () => {
-    const pid = Number(await fs.readFile(pidFile, 'utf8').catch(() => '0'));
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-  });
+  const restart = await writeRestartScript(t, work, config);
   const cli = (bundle: string) =>
     execFileP('node', ['--import=tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'update', bundle, '--root', root,
       '--public-key', keys.publicKeyFile, '--restart-command', restart, '--health-timeout', '4'], { cwd: REPO_ROOT })

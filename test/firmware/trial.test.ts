@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../e2e/rig.js';
-import { buildTestBundle, freePort, makeKeys, readlinkCurrent, statusVersion, writeSiteConfig } from './fixture.js';
+import { buildTestBundle, freePort, makeKeys, readlinkCurrent, statusVersion, writeRestartScript, writeSiteConfig } from './fixture.js';
 
 const execFileP = promisify(execFile);
 const CLI = path.join(REPO_ROOT, 'src/cli/main.ts');
@@ -34,30 +34,7 @@ async function site(t: ExecutionContext) {
   const keys = await makeKeys(path.join(work, 'keys'));
   const port = await freePort();
   const config = await writeSiteConfig(root, port);
-  const pidFile = path.join(work, 'agent.pid');
-  // What systemd does: stop the agent, start current's; the agent gets its own session so it
-  // outlives an updater killed with its whole process group. SLOW keeps the updater busy in its
-  // restart step, the moment the power cut is simulated.
-  const restart = path.join(work, 'restart.sh');
-  await fs.writeFile(restart, `#!/bin/sh
-if [ -f "${pidFile}" ]; then
-  pid=$(cat "${pidFile}"); kill "$pid" 2>/dev/null
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-fi
-setsid "$CINESWARM_ROOT/opt/cineswarm/current/bin/cineswarm" agent --config "${config}" >/dev/null 2>&1 &
-echo $! > "${pidFile}"
-if [ -n "$SLOW" ]; then sleep 60; fi
-`, { mode: 0o755 });
-  t.teardown(async () => {
-    const pid = Number(await fs.readFile(pidFile, 'utf8').catch(() => '0'));
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-  });
+  const restart = await writeRestartScript(t, work, config);
   const common = ['--root', root, '--public-key', keys.publicKeyFile, '--restart-command', restart];
   const state = async () => JSON.parse(await fs.readFile(path.join(root, 'opt/cineswarm/state.json'), 'utf8')) as {
     current: string; trial?: { version: string }; rejected: Record<string, unknown>;
