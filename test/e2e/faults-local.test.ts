@@ -7,16 +7,12 @@ import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ServerClient } from '../../src/agent/server-client.js';
 import { diskUsage } from '../../src/agent/disk-space.js';
-import { agentConfig, groupStatus, ingestListing, publishAndSeed, startAgent, startServer, waitFor } from './rig.js';
+import { agentConfig, groupStatus, ingestListing, publishAndSeed, startAgent, startServer, publishedSwarm, waitFor } from './rig.js';
 
 const MiB = 1024 * 1024;
 
 test('minFreeBytes beyond the free space: queued with a message, starts once the reserve is lowered', async (t) => {
-  const root = await tempDir(t, 'cineswarm-disk-');
-  const server = await startServer(t, path.join(root, 'server'));
-  const dcp = await generateDcp(path.join(root, 'pub', 'DISK_TEST_FTR'), { assetSizes: [6 * MiB, 2 * MiB], seed: 41 });
-  const G = { id: 'disk', password: 'pw' };
-  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir });
+  const { root, server, G, pub } = await publishedSwarm(t, { prefix: 'cineswarm-disk-', name: 'DISK_TEST_FTR', assetSizes: [6 * MiB, 2 * MiB], seed: 41, group: { id: 'disk', password: 'pw' } });
   const free = (await diskUsage(root)).free;
   const agent = await startAgent(t, agentConfig({ id: 'full-disk', server: server.url, groups: [G], root, minFreeBytes: free + 5e12 }));
   const queued = await waitFor('queued for space', () => {
@@ -114,11 +110,7 @@ test('a wrong password and an unknown group show in status without stopping the 
 });
 
 test('the bandwidth rule in force at start caps the download rate, for loopback peers too', async (t) => {
-  const root = await tempDir(t, 'cineswarm-bw-');
-  const server = await startServer(t, path.join(root, 'server'));
-  const dcp = await generateDcp(path.join(root, 'pub', 'BW_TEST_FTR'), { assetSizes: [12 * MiB, 2 * MiB], seed: 111 });
-  const G = { id: 'bw', password: 'pw' };
-  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir });
+  const { root, server, G, pub } = await publishedSwarm(t, { prefix: 'cineswarm-bw-', name: 'BW_TEST_FTR', assetSizes: [12 * MiB, 2 * MiB], seed: 111, group: { id: 'bw', password: 'pw' } });
   const cap = 512 * 1024;
   const cfg = { ...agentConfig({ id: 'slow-site', server: server.url, groups: [G], root }), bandwidth: [{ cron: '* * * * *', downloadKiBps: cap / 1024, uploadKiBps: 0 }] };
   const agent = await startAgent(t, cfg);
@@ -136,11 +128,7 @@ test('the bandwidth rule in force at start caps the download rate, for loopback 
 });
 
 test('after a clean restart an agent keeps seeding its DCPs to the group, without re-verifying', async (t) => {
-  const root = await tempDir(t, 'cineswarm-restart-');
-  const server = await startServer(t, path.join(root, 'server'));
-  const dcp = await generateDcp(path.join(root, 'pub', 'RESTART_FTR'), { assetSizes: [4 * MiB, 1 * MiB], seed: 121 });
-  const G = { id: 'restart', password: 'pw' };
-  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir });
+  const { root, server, G, pub } = await publishedSwarm(t, { prefix: 'cineswarm-restart-', name: 'RESTART_FTR', assetSizes: [4 * MiB, 1 * MiB], seed: 121, group: { id: 'restart', password: 'pw' } });
   const cfg = agentConfig({ id: 'first-cinema', server: server.url, groups: [G], root });
   const first = await startAgent(t, cfg);
   await waitFor('first cinema seeding', () => first.getStatus().torrents[0]?.state === 'seeding', 60_000);
@@ -161,11 +149,7 @@ test('after a clean restart an agent keeps seeding its DCPs to the group, withou
 });
 
 test('torn resume data after a power cut: the agent checks the files on disk instead and carries on', async (t) => {
-  const root = await tempDir(t, 'cineswarm-torn-');
-  const server = await startServer(t, path.join(root, 'server'));
-  const dcp = await generateDcp(path.join(root, 'pub', 'TORN_FTR'), { assetSizes: [4 * MiB, 1 * MiB], seed: 131 });
-  const G = { id: 'torn', password: 'pw' };
-  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir });
+  const { root, server, G, pub } = await publishedSwarm(t, { prefix: 'cineswarm-torn-', name: 'TORN_FTR', assetSizes: [4 * MiB, 1 * MiB], seed: 131, group: { id: 'torn', password: 'pw' } });
   const cfg = agentConfig({ id: 'torn-site', server: server.url, groups: [G], root });
   const first = await startAgent(t, cfg);
   await waitFor('seeding', () => first.getStatus().torrents[0]?.state === 'seeding', 60_000);

@@ -1,19 +1,12 @@
 // A projectionist pauses a download during a show and resumes it later: while paused nothing is
 // received, and after resume the transfer picks up again from the only seeder, a capped publisher.
 import test from 'ava';
-import path from 'node:path';
-import { generateDcp } from '../helpers/dcp-generator.js';
-import { tempDir } from '../helpers/tmp.js';
-import { agentConfig, publishAndSeed, startAgent, startServer, waitFor } from './rig.js';
+import { agentConfig, publishedSwarm, startAgent, waitFor } from './rig.js';
 
 const MiB = 1024 * 1024;
 
 test('pause holds the download still; resume picks it up again from the sole capped seeder', async (t) => {
-  const root = await tempDir(t, 'cineswarm-pause-');
-  const server = await startServer(t, path.join(root, 'server'));
-  const dcp = await generateDcp(path.join(root, 'pub', 'PAUSE_TEST_FTR'), { assetSizes: [36 * MiB, 4 * MiB], seed: 5 });
-  const G = { id: 'pause', password: 'pw' };
-  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir, uploadLimit: 2_000_000 });
+  const { root, server, G, pub } = await publishedSwarm(t, { prefix: 'cineswarm-pause-', name: 'PAUSE_TEST_FTR', assetSizes: [36 * MiB, 4 * MiB], seed: 5, group: { id: 'pause', password: 'pw' }, uploadLimit: 2_000_000 });
   const agent = await startAgent(t, agentConfig({ id: 'pause-1', server: server.url, groups: [G], root }));
   const torrent = () => agent.engine.find(pub.infoHash);
 

@@ -10,7 +10,9 @@ import { Agent } from '../../src/agent/agent.js';
 import { validateConfig, type AgentConfig } from '../../src/agent/config.js';
 import { publishDcp, startSeeding, type Seeder } from '../../src/publish/publisher.js';
 import type { SessionSettings } from '../../src/engine/index.js';
+import { generateDcp } from '../helpers/dcp-generator.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { tempDir } from '../helpers/tmp.js';
 
 export const quiet = pino({ level: process.env.CINESWARM_TEST_LOG ?? 'silent' });
 
@@ -96,6 +98,20 @@ export async function publishAndSeed(
   });
   t.teardown(() => seeder.stop());
   return { name: pub.name, infoHash: pub.infoHash, size: pub.size, torrent: pub.torrent, seeder };
+}
+
+/** The usual start of a swarm test: its own temp root, a server, and a generated DCP published
+ * to a new group and seeded from this process. */
+export async function publishedSwarm(
+  t: ExecutionContext,
+  o: { prefix: string; name: string; assetSizes: number[]; seed: number; group: { id: string; password: string }; uploadLimit?: number },
+) {
+  const root = await tempDir(t, o.prefix);
+  const server = await startServer(t, path.join(root, 'server'));
+  const dcp = await generateDcp(path.join(root, 'pub', o.name), { assetSizes: o.assetSizes, seed: o.seed });
+  const G = o.group;
+  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir, uploadLimit: o.uploadLimit });
+  return { root, server, dcp, G, pub };
 }
 
 /** Polls `probe` until it returns a value (not undefined/false) or the time is up. */

@@ -8,7 +8,7 @@ import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ServerClient } from '../../src/agent/server-client.js';
 import { Session, createTorrent } from '../../src/engine/index.js';
-import { agentConfig, ingestListing, publishAndSeed, startAgent, startServer, waitFor } from './rig.js';
+import { agentConfig, ingestListing, publishAndSeed, startAgent, startServer, publishedSwarm, waitFor } from './rig.js';
 
 const MiB = 1024 * 1024;
 
@@ -41,11 +41,7 @@ test('a DCP that does not match its PKL fails verification, names the asset, and
 });
 
 test('damage found by a re-verify is re-checked, fetched again, and verified', async (t) => {
-  const root = await tempDir(t, 'cineswarm-repair-');
-  const server = await startServer(t, path.join(root, 'server'));
-  const dcp = await generateDcp(path.join(root, 'pub', 'REPAIR_FTR'), { assetSizes: [6 * MiB, 2 * MiB], seed: 91 });
-  const G = { id: 'repair', password: 'pw' };
-  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir });
+  const { root, server, dcp, G, pub } = await publishedSwarm(t, { prefix: 'cineswarm-repair-', name: 'REPAIR_FTR', assetSizes: [6 * MiB, 2 * MiB], seed: 91, group: { id: 'repair', password: 'pw' } });
   const agent = await startAgent(t, agentConfig({ id: 'repairer', server: server.url, groups: [G], root }));
   await waitFor('seeding', () => agent.getStatus().torrents[0]?.state === 'seeding', 60_000);
 
