@@ -64,7 +64,7 @@ export async function listFiles(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
   return entries
     .filter((e) => e.isFile())
-    .map((e) => path.relative(dir, path.join(e.parentPath ?? e.path, e.name)))
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
     .sort();
 }
 
