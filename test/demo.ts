@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { buildServer } from '../src/server/app.js';
 import { publishDcp, startSeeding } from '../src/publish/publisher.js';
-import type { AgentStatus } from '../src/agent/status-types.js';
+import type { AgentStatus } from '../src/agent/monitoring/status-types.js';
 import { generateDcp } from './helpers/dcp-generator.js';
 import { REPO_ROOT } from './helpers/paths.js';
 

@@ -1,7 +1,7 @@
 // `cineswarm agent --config FILE`: runs the cinema agent until SIGTERM/SIGINT, then stops cleanly
 // (resume data saved, history flushed). SIGHUP re-reads the config's free-space reserve.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../agent/config.js';
+import { loadConfig } from '../agent/config/config.js';
 import { Agent } from '../agent/agent.js';
 import { log } from '../util/log.js';
 
@@ -80,7 +80,7 @@ async function startWeb(agent: Agent): Promise<{ close(): Promise<unknown> } | n
     parts.push(app);
   }
   if (snmp) {
-    const { SnmpSubagent } = await import('../agent/snmp.js');
+    const { SnmpSubagent } = await import('../agent/monitoring/snmp.js');
     const sub = new SnmpSubagent({ agentx: snmp.agentx, getStatus: () => agent.getStatus(), logger: log.child({ component: 'snmp' }) });
     sub.start();
     parts.push({ close: () => sub.stop() });

@@ -1,6 +1,6 @@
 // `cineswarm status [--agent URL] [--json]`: one agent's state, as its web page shows it.
 import { parseArgs } from 'node:util';
-import type { AgentStatus } from '../agent/status-types.js';
+import type { AgentStatus } from '../agent/monitoring/status-types.js';
 
 const HELP = `usage: cineswarm status [--agent URL] [--json]
 

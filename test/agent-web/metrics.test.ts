@@ -1,7 +1,7 @@
 // Prometheus text for awkward DCP names and a status before the first poll.
 import test from 'ava';
 import { renderMetrics } from '../../src/agent/web/metrics.js';
-import type { AgentStatus } from '../../src/agent/status-types.js';
+import type { AgentStatus } from '../../src/agent/monitoring/status-types.js';
 
 const base: AgentStatus = {
   id: 'site-1', version: '0.1.0', uptime: 5, disk: { path: '/srv/in', total: 100, free: 40 }, network: { rxBps: 1, txBps: 2 },

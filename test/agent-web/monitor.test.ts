@@ -4,8 +4,8 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { AlarmBook } from '../../src/agent/alarms.js';
-import { Monitor, parseMdstat, diskUsage } from '../../src/agent/monitor.js';
+import { AlarmBook } from '../../src/agent/monitoring/alarms.js';
+import { Monitor, parseMdstat, diskUsage } from '../../src/agent/monitoring/monitor.js';
 import { tempDir } from '../helpers/tmp.js';
 
 test('alarm book keeps the first-seen time, refreshes the message, clears', async (t) => {

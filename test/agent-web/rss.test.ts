@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
-import type { AgentStatus } from '../../src/agent/status-types.js';
+import type { AgentStatus } from '../../src/agent/monitoring/status-types.js';
 import { agentConfig, publishAndSeed, spawnAgent, startServer, waitFor } from '../e2e/rig.js';
 import { freeTcpPort } from './snmpd.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { buildServer } from '../../src/server/app.js';
 import { Agent } from '../../src/agent/agent.js';
-import { validateConfig, type AgentConfig } from '../../src/agent/config.js';
+import { validateConfig, type AgentConfig } from '../../src/agent/config/config.js';
 import { publishDcp, startSeeding, type Seeder } from '../../src/publish/publisher.js';
 import type { SessionSettings } from '../../src/engine/index.js';
 import { generateDcp } from '../helpers/dcp-generator.js';

@@ -8,7 +8,7 @@ import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
 import { buildServer } from '../../src/server/app.js';
 import { buildAgentApi } from '../../src/agent/web/api.js';
-import type { AgentStatus } from '../../src/agent/status-types.js';
+import type { AgentStatus } from '../../src/agent/monitoring/status-types.js';
 import { agentConfig, publishAndSeed, quiet, startAgent, waitFor } from './rig.js';
 
 const MiB = 1024 * 1024;

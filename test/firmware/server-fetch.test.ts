@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 import { buildServer } from '../../src/server/app.js';
-import { fetchFirmware, FirmwareFetchError } from '../../src/agent/firmware-fetch.js';
+import { fetchFirmware, FirmwareFetchError } from '../../src/agent/firmware/firmware-fetch.js';
 import { installBundle } from '../../src/firmware/install.js';
 import { buildTestBundle, makeKeys, readlinkCurrent, writeSiteConfig } from './fixture.js';
 

@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import { log as rootLog, type Logger } from '../../util/log.js';
-import type { AgentControl, AgentStatus } from '../status-types.js';
+import type { AgentControl, AgentStatus } from '../monitoring/status-types.js';
 import { CSRF_HEADER, SESSION_COOKIE, WebAuth, type LoginLimit, type WebSession } from './auth.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 import { actionReplySchema, errorSchema, infoHashParams, loginBodySchema, sessionSchema, statusSchema } from './schemas.js';

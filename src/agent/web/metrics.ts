@@ -1,5 +1,5 @@
 // Renders an AgentStatus as Prometheus text exposition (format 0.0.4) for GET /metrics.
-import type { AgentStatus, TorrentStateName } from '../status-types.js';
+import type { AgentStatus, TorrentStateName } from '../monitoring/status-types.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 

@@ -1,7 +1,7 @@
 // Bandwidth rules: the rule whose cron fired last is in force, and starting the schedule
 // applies it at once with KiB/s turned into bytes/s.
 import test from 'ava';
-import { ruleInForce, BandwidthSchedule, type RateLimits } from '../../src/agent/bandwidth.js';
+import { ruleInForce, BandwidthSchedule, type RateLimits } from '../../../src/agent/config/bandwidth.js';
 
 const rules = [
   { cron: '0 9 * * *', downloadKiBps: 1000, uploadKiBps: 100 }, // shows from 09:00: slow

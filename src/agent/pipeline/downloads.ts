@@ -3,14 +3,14 @@
 // history (so a restart continues where it stopped); the engine is asked, never assumed.
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { Session, parseTorrent, type Torrent, type TorrentStatus, type EngineAlert } from '../engine/index.js';
-import { verifyDcp } from '../dcp/index.js';
-import type { AgentConfig } from './config.js';
+import { Session, parseTorrent, type Torrent, type TorrentStatus, type EngineAlert } from '../../engine/index.js';
+import { verifyDcp } from '../../dcp/index.js';
+import type { AgentConfig } from '../config/config.js';
 import type { HistoryEntry, HistoryStore } from './history-store.js';
 import type { ResumeStore } from './resume-store.js';
-import { diskUsage, formatBytes, spaceShortfall } from './disk-space.js';
+import { diskUsage, formatBytes, spaceShortfall } from '../monitoring/disk-space.js';
 import { placeInIngest, alreadyPlaced } from './ingest.js';
-import type { TorrentStateName } from './status-types.js';
+import type { TorrentStateName } from '../monitoring/status-types.js';
 
 /** How many times a DCP that fails verification is rechecked and re-downloaded before a person must act. */
 const MAX_VERIFY_ATTEMPTS = 3;

@@ -9,9 +9,9 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import semver from 'semver';
-import { verifyBundle } from '../firmware/install.js';
-import { writeFileAtomic } from '../firmware/slots.js';
-import { log, type Logger } from '../util/log.js';
+import { verifyBundle } from '../../firmware/install.js';
+import { writeFileAtomic } from '../../firmware/slots.js';
+import { log, type Logger } from '../../util/log.js';
 
 export const PENDING_FILE = 'pending.json';
 

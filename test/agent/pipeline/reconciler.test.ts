@@ -2,9 +2,9 @@
 // two groups is downloaded once, a known name with other content is a conflict, and applying a
 // plan then planning again yields nothing to do.
 import test from 'ava';
-import { planReconcile, type GroupTarget, type ReconcilePlan } from '../../src/agent/reconciler.js';
-import { HistoryStore } from '../../src/agent/history-store.js';
-import { tempDir } from '../helpers/tmp.js';
+import { planReconcile, type GroupTarget, type ReconcilePlan } from '../../../src/agent/pipeline/reconciler.js';
+import { HistoryStore } from '../../../src/agent/pipeline/history-store.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const H1 = '1'.repeat(40);
 const H2 = '2'.repeat(40);

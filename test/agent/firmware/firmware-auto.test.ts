@@ -7,11 +7,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { tempDir } from '../helpers/tmp.js';
-import { agentConfig, startAgent, startServer, waitFor } from '../e2e/rig.js';
-import { buildTestBundle, makeKeys } from '../firmware/fixture.js';
-import { Agent } from '../../src/agent/agent.js';
-import type { AgentConfig } from '../../src/agent/config.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { agentConfig, startAgent, startServer, waitFor } from '../../e2e/rig.js';
+import { buildTestBundle, makeKeys } from '../../firmware/fixture.js';
+import { Agent } from '../../../src/agent/agent.js';
+import type { AgentConfig } from '../../../src/agent/config/config.js';
 
 async function publish(server: string, serverData: string, bundle: { archive: string; signature: string }): Promise<void> {
   const token = (await fs.readFile(path.join(serverData, 'firmware-admin-token'), 'utf8')).trim();

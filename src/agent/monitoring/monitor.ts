@@ -2,7 +2,7 @@
 // OS exposes it, network rates, and the agent's own CPU and memory; raises LOW_DISK when space runs short.
 import fs from 'node:fs/promises';
 import si from 'systeminformation';
-import { log as rootLog, type Logger } from '../util/log.js';
+import { log as rootLog, type Logger } from '../../util/log.js';
 import { ALARM_CODES, type AlarmBook } from './alarms.js';
 import type { AgentStatus, DiskView, StorageHealthView, SystemView } from './status-types.js';
 

@@ -1,7 +1,7 @@
 // TRACKER_ERROR alarm: raised while the tracker refuses or cannot be reached for any of our
 // torrents, naming the DCPs and what the tracker said; cleared when every torrent announces again.
 import type { Logger } from 'pino';
-import type { EngineAlert, Session } from '../engine/index.js';
+import type { EngineAlert, Session } from '../../engine/index.js';
 import { ALARM_CODES, type AlarmBook } from './alarms.js';
 
 export class TrackerAlarm {

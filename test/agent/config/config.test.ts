@@ -2,9 +2,9 @@
 import test from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { validateConfig, loadConfig, ConfigError } from '../../src/agent/config.js';
-import { REPO_ROOT } from '../helpers/paths.js';
-import { tempDir } from '../helpers/tmp.js';
+import { validateConfig, loadConfig, ConfigError } from '../../../src/agent/config/config.js';
+import { REPO_ROOT } from '../../helpers/paths.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const base = () => ({
   id: 'site-1',

@@ -3,8 +3,8 @@
 import test from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { placeInIngest, alreadyPlaced, cleanPartials, IngestError } from '../../src/agent/ingest.js';
-import { tempDir } from '../helpers/tmp.js';
+import { placeInIngest, alreadyPlaced, cleanPartials, IngestError } from '../../../src/agent/pipeline/ingest.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 async function makeTree(root: string): Promise<void> {
   await fs.mkdir(path.join(root, 'FTR', 'sub'), { recursive: true });

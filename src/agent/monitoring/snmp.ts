@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import snmp from 'net-snmp';
 import { ALARM_TABLE, CINESWARM_OID, SCALARS, TORRENT_TABLE, alarmRow, scalarValues, torrentRow } from './snmp-mib.js';
-import { log as rootLog, type Logger } from '../util/log.js';
+import { log as rootLog, type Logger } from '../../util/log.js';
 import type { AgentStatus } from './status-types.js';
 
 

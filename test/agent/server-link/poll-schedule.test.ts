@@ -1,7 +1,7 @@
 // Poll timing: the jitter stays within its bound, backoff doubles while the server is
 // unreachable, stops at the cap, and drops back to the interval after one good poll.
 import test from 'ava';
-import { nextDelaySeconds, PollSchedule, type PollOutcome } from '../../src/agent/poll-schedule.js';
+import { nextDelaySeconds, PollSchedule, type PollOutcome } from '../../../src/agent/server-link/poll-schedule.js';
 
 const timing = { intervalSeconds: 60, jitterSeconds: 30, maxBackoffSeconds: 900 };
 

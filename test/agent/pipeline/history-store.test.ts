@@ -3,9 +3,9 @@
 import test from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { HistoryStore, type HistoryEntry } from '../../src/agent/history-store.js';
-import { ResumeStore } from '../../src/agent/resume-store.js';
-import { tempDir } from '../helpers/tmp.js';
+import { HistoryStore, type HistoryEntry } from '../../../src/agent/pipeline/history-store.js';
+import { ResumeStore } from '../../../src/agent/pipeline/resume-store.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const entry = (i: number): HistoryEntry => ({
   name: `FEATURE_${i}_FTR`,

@@ -1,7 +1,7 @@
 // The agent's alarm book: conditions a person must see (low disk, server unreachable, ...),
 // each with the time it was first seen, logged once when raised and once when cleared.
 import { EventEmitter } from 'node:events';
-import { log as rootLog, type Logger } from '../util/log.js';
+import { log as rootLog, type Logger } from '../../util/log.js';
 import type { Alarm } from './status-types.js';
 
 export type AlarmSeverity = Alarm['severity'];

@@ -1,7 +1,7 @@
 // How one history entry and the engine's live figures become the TorrentView that the status
 // page, the JSON API, /metrics and SNMP show.
-import type { TorrentStatus } from '../engine/index.js';
-import type { HistoryEntry } from './history-store.js';
+import type { TorrentStatus } from '../../engine/index.js';
+import type { HistoryEntry } from '../pipeline/history-store.js';
 import type { TorrentView } from './status-types.js';
 
 export function torrentView(e: HistoryEntry, st: TorrentStatus | undefined): TorrentView {
