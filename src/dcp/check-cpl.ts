@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import { describe, typeFromCplKind } from './asset-types.js';
 import type { PklAssetState } from './check-assets.js';
 import type { VerifyContext } from './context.js';
+import { compositionKeys } from './compositions.js';
 import { parseCpl, type CompositionPlaylist } from './cpl.js';
 import { DcpError } from './errors.js';
 import { maybeCpl } from './pkl.js';
@@ -31,7 +32,7 @@ export async function checkCompositions(
     }
     state.check.type = 'composition';
     ctx.title ??= cpl.title;
-    ctx.cpls.push({ id: cpl.id, path: rel, title: cpl.title, encrypted: cpl.encrypted, reels: cpl.reels.length });
+    ctx.cpls.push({ id: cpl.id, path: rel, title: cpl.title, encrypted: cpl.encrypted, reels: cpl.reels.length, keyIds: compositionKeys(cpl)?.keyIds ?? [] });
     if (cpl.flavour !== ctx.flavour) {
       ctx.error(rel, 'MIXED_FLAVOUR', `${rel} is an ${cpl.flavour === 'smpte' ? 'SMPTE' : 'Interop'} composition in a${ctx.flavour === 'smpte' ? 'n SMPTE' : 'n Interop'} package; the package mixes standards`);
     }

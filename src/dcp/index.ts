@@ -9,3 +9,11 @@ export { parseCpl, type CompositionPlaylist, type CplReel, type CplTrackFile } f
 export { parseXml, type XmlElement } from './xml.js';
 export { resolveAssetPath, type PathResult } from './paths.js';
 export { renderSummary, formatBytes } from './summary.js';
+export { parseKdm, dnQualifierOf, MAX_KDM_BYTES, type KdmFacts, type KdmKey, type KdmRecipient } from './kdm.js';
+export { checkKdmSignature, type SignatureCheck, type ChainCertificate } from './kdm-signature.js';
+export { checkKdm, bestKdmState, KDM_STATES, type KdmState, type KdmVerdict, type KdmProblem, type CompositionKeys } from './kdm-check.js';
+export { examineKdm, type KdmExamination, type ExamineOptions } from './kdm-examine.js';
+export {
+  parsePemCertificates, certificateFacts, publicKeyDigest, recipientMatches, sameName, type CertificateFacts,
+} from './certificates.js';
+export { readCompositions, compositionKeys } from './compositions.js';

@@ -36,7 +36,7 @@ export interface VerifyReport {
   bytesHashed: number;
   summary: string;
   // Additions beyond the shared contract:
-  cpls: { id: string | null; path: string; title: string | null; encrypted: boolean; reels: number }[];
+  cpls: { id: string | null; path: string; title: string | null; encrypted: boolean; reels: number; keyIds: string[] }[];
   pkls: { id: string | null; path: string; assets: number }[];
   externalAssets: number;
 }
