@@ -8,7 +8,8 @@ SHELL := /bin/bash
 # component the tests talk to (BitTorrent clients, tracker, SNMP, browser).
 APT_PACKAGES := build-essential python3 pkg-config libtorrent-rasterbar-dev libssl-dev \
 	python3-libtorrent aria2 transmission-cli qbittorrent-nox opentracker \
-	snmpd snmp smitools chromium openssl iproute2 systemd ca-certificates xmlsec1
+	snmpd snmp smitools chromium openssl iproute2 systemd ca-certificates xmlsec1 \
+	ceph-mon ceph-osd radosgw redis-server
 
 .PHONY: deps apt node-deps build test demo bench image clean check-node
 

@@ -12,7 +12,6 @@ import { DirGroupStore } from './dir-store.js';
 import { errorBodySchema, makeErrorHandler } from './errors.js';
 import type { GroupStore } from './group-store.js';
 import { KeyedLock } from './keyed-lock.js';
-import { loadOrCreateSecret } from './passkey.js';
 import { firmwareRoutes } from './routes/firmware.js';
 import { groupRoutes } from './routes/groups.js';
 import { reportRoutes } from './routes/reports.js';
@@ -72,7 +71,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     await dir.init();
     store = dir;
   }
-  const secret = opts.secret ?? (await loadOrCreateSecret(opts.dataDir));
+  const secret = opts.secret ?? (await store.loadOrCreateSecret());
   const catalog = new TorrentCatalog(store, logger);
   const swarms = new Swarms(Math.max(2 * interval, PEER_LIFETIME_FLOOR_SECONDS) * 1000);
   const reportLocks = new KeyedLock();

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { GroupExistsError, GroupNotFoundError, ServerError, TorrentExistsError } from './errors.js';
 import type { GroupRecord, GroupStore, PeerReport, StoredTorrent } from './group-store.js';
 import { isGroupId, isPeerId, isTorrentName } from './names.js';
+import { loadOrCreateSecret } from './passkey.js';
 
 // Temp names start with '.', which no valid id or name can, so they never collide with content.
 const STAGING_PREFIX = '.staging-';
@@ -43,7 +44,7 @@ function tmpName(): string {
 export class DirGroupStore implements GroupStore {
   private readonly root: string;
 
-  constructor(dataDir: string) {
+  constructor(private readonly dataDir: string) {
     this.root = path.join(dataDir, 'groups');
   }
 
@@ -220,5 +221,10 @@ export class DirGroupStore implements GroupStore {
       if (r) out.push(r);
     }
     return out;
+  }
+
+  /** DATA/server-secret (0600), beside the groups. */
+  loadOrCreateSecret(): Promise<string> {
+    return loadOrCreateSecret(this.dataDir);
   }
 }

@@ -18,6 +18,7 @@ export type ServerErrorCode =
   | 'TORRENT_EXISTS'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'STORE_UNAVAILABLE'
   | 'INTERNAL';
 
 const STATUS: Record<ServerErrorCode, number> = {
@@ -35,6 +36,7 @@ const STATUS: Record<ServerErrorCode, number> = {
   TORRENT_EXISTS: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  STORE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -79,6 +81,15 @@ export class TorrentNotFoundError extends ServerError {
 export class BadTorrentError extends ServerError {
   constructor(reason: string) {
     super('BAD_TORRENT', `this is not a usable private torrent: ${reason}`);
+  }
+}
+
+/** The group store or Redis did not answer: the request may simply be tried again later. */
+export class StoreUnavailableError extends ServerError {
+  constructor(what: string, cause?: unknown) {
+    const why = cause instanceof Error ? `: ${cause.message || cause.name}` : '';
+    super('STORE_UNAVAILABLE', `the server's storage is unavailable right now (${what}${why}); try again shortly`);
+    if (cause !== undefined) this.cause = cause;
   }
 }
 

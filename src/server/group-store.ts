@@ -44,4 +44,8 @@ export interface GroupStore {
   writeReport(group: string, report: PeerReport): Promise<void>;
   readReport(group: string, peer: string): Promise<PeerReport | undefined>;
   listReports(group: string): Promise<PeerReport[]>;
+  /** The passkey HMAC secret, made once and then shared by every server using this store. */
+  loadOrCreateSecret(): Promise<string>;
+  /** Releases connections (the S3 client); the directory store holds none. */
+  close?(): void;
 }

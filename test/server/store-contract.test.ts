@@ -1,0 +1,139 @@
+// The store contract, run against both backends (directory and S3 on a real radosgw): what the
+// API promises about groups, torrents, reports and passkeys must not depend on where they live.
+import test, { type ExecutionContext } from 'ava';
+import bencode from 'bencode';
+import { buildServer } from '../../src/server/app.js';
+import { GroupExistsError, GroupNotFoundError, TorrentExistsError } from '../../src/server/errors.js';
+import { cephForFile } from '../helpers/ceph.js';
+import { basic, createGroup, makeTorrent, sha1Info, uploadTorrent } from './helpers.js';
+import { createTestBucket, openTestStore, STORE_KINDS, type StoreKind } from './stores.js';
+
+const ceph = cephForFile(test, createTestBucket);
+
+const PW = 'pw';
+const auth = { authorization: basic('dist', PW) };
+
+async function server(t: ExecutionContext, kind: StoreKind, prefix?: string) {
+  const s = await openTestStore(t, kind, ceph, prefix);
+  const app = await buildServer({ dataDir: s.dataDir, store: s.store, logger: false });
+  t.teardown(() => app.close());
+  return { ...s, app };
+}
+
+for (const kind of STORE_KINDS) {
+  test(`${kind}: a group is created once; a taken id is refused by the store and over HTTP`, async (t) => {
+    const { app, store } = await server(t, kind);
+    await createGroup(app, 'dist', PW);
+    const rec = await store.getGroup('dist');
+    t.is(rec?.id, 'dist');
+    t.regex(rec!.passwordHash, /^scrypt\$/);
+    t.deepEqual(await store.listGroups(), ['dist']);
+    const again = await app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'dist', password: 'other' } });
+    t.is(again.statusCode, 409);
+    t.is(again.json<{ error: string }>().error, 'GROUP_EXISTS');
+    await t.throwsAsync(store.createGroup({ id: 'dist', passwordHash: 'x', createdAt: new Date().toISOString() }), { instanceOf: GroupExistsError });
+    t.is((await store.getGroup('dist'))?.passwordHash, rec!.passwordHash);
+    t.is(await store.getGroup('nobody'), undefined);
+  });
+
+  test(`${kind}: concurrent createGroup calls of one id, past any pre-check: exactly one wins`, async (t) => {
+    const { store } = await server(t, kind);
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => store.createGroup({ id: 'same', passwordHash: `h${i}`, createdAt: new Date().toISOString() })),
+    );
+    t.is(results.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of results) if (r.status === 'rejected') t.true(r.reason instanceof GroupExistsError);
+    const winner = results.findIndex((r) => r.status === 'fulfilled');
+    t.is((await store.getGroup('same'))?.passwordHash, `h${winner}`);
+  });
+
+  test(`${kind}: torrents: 201 once per name, bytes kept, concurrent uploads give one 201, unknown group 404`, async (t) => {
+    const { app, store } = await server(t, kind);
+    await createGroup(app, 'dist', PW);
+    const first = makeTorrent({ name: 'Trailer', content: Buffer.alloc(5000, 1) });
+    t.is((await uploadTorrent(app, 'dist', PW, first)).statusCode, 201);
+    const dup = await uploadTorrent(app, 'dist', PW, makeTorrent({ name: 'Trailer', content: Buffer.alloc(5000, 2) }));
+    t.is(dup.statusCode, 409);
+    t.is(dup.json<{ error: string }>().error, 'TORRENT_EXISTS');
+    t.true((await store.readTorrent('dist', 'Trailer'))!.equals(first));
+    const race = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => uploadTorrent(app, 'dist', PW, makeTorrent({ name: 'Same', content: Buffer.alloc(3000, i) }))),
+    );
+    t.deepEqual(race.map((r) => r.statusCode).sort(), [201, 409, 409, 409, 409, 409]);
+    t.deepEqual((await store.listTorrents('dist')).map((x) => x.name), ['Same', 'Trailer']);
+    await t.throwsAsync(store.addTorrent('dist', 'Same', first), { instanceOf: TorrentExistsError });
+    await t.throwsAsync(store.addTorrent('ghost', 'X', first), { instanceOf: GroupNotFoundError });
+    await t.throwsAsync(store.listTorrents('ghost'), { instanceOf: GroupNotFoundError });
+    await t.throwsAsync(store.writeReport('ghost', { peer: 'p', torrents: {} }), { instanceOf: GroupNotFoundError });
+    t.is(await store.readTorrent('dist', 'Nothing'), undefined);
+    const ghost = await app.inject({ url: '/api/groups/ghost/torrents', headers: { authorization: basic('ghost', PW) } });
+    t.is(ghost.statusCode, 404);
+  });
+
+  test(`${kind}: the list with ETag and 304, changed by an upload and a removal`, async (t) => {
+    const { app, store } = await server(t, kind);
+    await createGroup(app, 'dist', PW);
+    const tor = makeTorrent({ name: 'A_Feature', content: Buffer.alloc(40000, 3) });
+    await uploadTorrent(app, 'dist', PW, tor);
+    const full = await app.inject({ url: '/api/groups/dist/torrents', headers: auth });
+    t.like(full.json<Array<object>>()[0], { name: 'A_Feature', infoHash: sha1Info(tor), size: 40000 });
+    const etag = full.headers.etag as string;
+    t.is((await app.inject({ url: '/api/groups/dist/torrents', headers: { ...auth, 'if-none-match': etag } })).statusCode, 304);
+    await uploadTorrent(app, 'dist', PW, makeTorrent({ name: 'B_Trailer', content: Buffer.alloc(100) }));
+    const changed = await app.inject({ url: '/api/groups/dist/torrents', headers: { ...auth, 'if-none-match': etag } });
+    t.is(changed.statusCode, 200);
+    t.deepEqual(changed.json<Array<{ name: string }>>().map((e) => e.name), ['A_Feature', 'B_Trailer']);
+    t.true(await store.removeTorrent('dist', 'A_Feature'));
+    t.false(await store.removeTorrent('dist', 'A_Feature'));
+    t.deepEqual((await store.listTorrents('dist')).map((x) => x.name), ['B_Trailer']);
+  });
+
+  test(`${kind}: a given creation time is kept, and cleanup removes by it`, async (t) => {
+    const { app, store } = await server(t, kind);
+    await createGroup(app, 'dist', PW);
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    await store.addTorrent('dist', 'Old_One', makeTorrent({ name: 'Old_One', content: Buffer.alloc(100, 1) }), old);
+    await uploadTorrent(app, 'dist', PW, makeTorrent({ name: 'New_One', content: Buffer.alloc(100, 2) }));
+    const listed = await store.listTorrents('dist');
+    t.is(listed.find((x) => x.name === 'Old_One')?.createdAt.getTime(), old.getTime());
+    t.true(Date.now() - listed.find((x) => x.name === 'New_One')!.createdAt.getTime() < 86_400_000);
+    const result = await app.cineswarm.runCleanup();
+    t.deepEqual(result.removed.map((r) => r.name), ['Old_One']);
+    t.deepEqual((await store.listTorrents('dist')).map((x) => x.name), ['New_One']);
+    // the name is free again, with a fresh time
+    await store.addTorrent('dist', 'Old_One', makeTorrent({ name: 'Old_One', content: Buffer.alloc(100, 3) }));
+    t.true(Date.now() - (await store.listTorrents('dist')).find((x) => x.name === 'Old_One')!.createdAt.getTime() < 86_400_000);
+  });
+
+  test(`${kind}: reports per peer read back in the status`, async (t) => {
+    const { app, store } = await server(t, kind);
+    await createGroup(app, 'dist', PW);
+    const up = await uploadTorrent(app, 'dist', PW, makeTorrent({ name: 'Feature', content: Buffer.alloc(2000, 1) }));
+    const infoHash = up.json<{ infoHash: string }>().infoHash;
+    for (const [peer, state] of [['site-1', 'seeding'], ['site-2', 'downloading']]) {
+      const res = await app.inject({ method: 'POST', url: '/api/groups/dist/reports', headers: auth, payload: { peer, infoHash, state, progress: 0.5 } });
+      t.is(res.statusCode, 204);
+    }
+    t.deepEqual((await store.listReports('dist')).map((r) => r.peer), ['site-1', 'site-2']);
+    t.is((await store.readReport('dist', 'site-1'))?.torrents[infoHash]?.state, 'seeding');
+    const status = (await app.inject({ url: '/api/groups/dist/status', headers: auth })).json<{ torrents: Array<{ peers: Array<{ peer: string }> }> }>();
+    t.deepEqual(status.torrents[0]!.peers.map((p) => p.peer), ['site-1', 'site-2']);
+  });
+}
+
+test('s3: two servers on one store share the passkey secret and refuse each other’s taken ids', async (t) => {
+  const a = await server(t, 's3');
+  const b = await server(t, 's3', a.prefix);
+  await createGroup(a.app, 'dist', PW);
+  t.is((await b.app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'dist', password: 'x' } })).statusCode, 409);
+  const both = await Promise.all([a, b].map((s) => s.app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'racing', password: 'x' } })));
+  t.deepEqual(both.map((r) => r.statusCode).sort(), [201, 409]);
+  await uploadTorrent(a.app, 'dist', PW, makeTorrent({ name: 'Feature', content: Buffer.alloc(2000, 1) }));
+  const fromB = await b.app.inject({ url: '/api/groups/dist/torrents/Feature?peer=site-1', headers: auth });
+  t.is(fromB.statusCode, 200);
+  const announce = Buffer.from((bencode.decode(fromB.rawPayload) as { announce: Uint8Array }).announce).toString();
+  const passkey = announce.split('/announce/')[1]!;
+  t.is(a.app.cineswarm.secret, b.app.cineswarm.secret);
+  const fromA = await a.app.inject({ url: '/api/groups/dist/torrents/Feature?peer=site-1', headers: auth });
+  t.true(Buffer.from((bencode.decode(fromA.rawPayload) as { announce: Uint8Array }).announce).toString().endsWith(passkey));
+});
