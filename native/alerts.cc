@@ -108,6 +108,9 @@ Napi::Object AlertToObject(Napi::Env env, lt::alert* a) {
     case lt::peer_error_alert::alert_type:
       SetError(o, static_cast<lt::peer_error_alert*>(a)->error);
       break;
+    case lt::file_completed_alert::alert_type:
+      o.Set("fileIndex", static_cast<int>(static_cast<lt::file_completed_alert*>(a)->index));
+      break;
     case lt::performance_alert::alert_type:
       o.Set("warningCode", static_cast<int>(static_cast<lt::performance_alert*>(a)->warning_code));
       break;

@@ -4,6 +4,8 @@
 #include "session.h"
 
 #include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/mmap_disk_io.hpp>
+#include <libtorrent/posix_disk_io.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session_params.hpp>
 #include <libtorrent/torrent_info.hpp>
@@ -96,12 +98,22 @@ Napi::Function Session::Define(Napi::Env env) {
   });
 }
 
-// new Session(settings: {name: value}, onAlerts: (alerts: object[]) => void)
+// new Session(settings: {name: value}, onAlerts: (alerts: object[]) => void, options?: {storage?: 'mmap' | 'posix'})
+// The disk backend is part of session_params, so it can only be chosen here, never changed later.
 Session::Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(info), state_(std::make_shared<SessionState>()) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
     throw MakeError(env, "INVALID_ARGUMENT", "Session expects (settings, onAlerts)");
   lt::session_params params(SettingsFromObject(env, info[0].As<Napi::Object>()));
+  if (info.Length() > 2 && info[2].IsObject()) {
+    Napi::Value storage = info[2].As<Napi::Object>().Get("storage");
+    if (!storage.IsUndefined()) {
+      std::string kind = storage.IsString() ? storage.As<Napi::String>().Utf8Value() : "";
+      if (kind == "mmap") params.disk_io_constructor = lt::mmap_disk_io_constructor;
+      else if (kind == "posix") params.disk_io_constructor = lt::posix_disk_io_constructor;
+      else throw MakeError(env, "INVALID_ARGUMENT", "storage must be 'mmap' or 'posix'");
+    }
+  }
   try {
     state_->ses = std::make_unique<lt::session>(std::move(params));
   } catch (const lt::system_error& e) {

@@ -5,6 +5,8 @@
 #include <libtorrent/error_code.hpp>
 #include <libtorrent/socket.hpp>
 
+#include <vector>
+
 #include "errors.h"
 
 namespace cs {
@@ -70,6 +72,9 @@ Napi::Function TorrentHandle::Define(Napi::Env env) {
     InstanceMethod<&TorrentHandle::SetUploadLimit>("setUploadLimit"),
     InstanceMethod<&TorrentHandle::SaveResumeData>("saveResumeData"),
     InstanceMethod<&TorrentHandle::PieceStates>("pieceStates"),
+    InstanceMethod<&TorrentHandle::SetSuperSeeding>("setSuperSeeding"),
+    InstanceMethod<&TorrentHandle::FileProgress>("fileProgress"),
+    InstanceMethod<&TorrentHandle::SetFilePriority>("setFilePriority"),
   });
 }
 
@@ -158,6 +163,36 @@ Napi::Value TorrentHandle::PieceStates(const Napi::CallbackInfo& info) {
   Napi::Array arr = Napi::Array::New(env, static_cast<size_t>(st.pieces.size()));
   for (int i = 0; i < st.pieces.size(); ++i) arr.Set(static_cast<uint32_t>(i), Napi::Boolean::New(env, st.pieces.get_bit(lt::piece_index_t{i})));
   return arr;
+}
+
+// setSuperSeeding(on): torrent_flags::super_seeding (BEP 16 initial seeding, a seed only).
+void TorrentHandle::SetSuperSeeding(const Napi::CallbackInfo& info) {
+  bool on = info.Length() > 0 && info[0].ToBoolean();
+  Guard(info.Env(), [on](lt::torrent_handle& h) {
+    if (on) h.set_flags(lt::torrent_flags::super_seeding);
+    else h.unset_flags(lt::torrent_flags::super_seeding);
+  });
+}
+
+// fileProgress(): bytes of each file that are in verified pieces (piece granularity), in file order.
+Napi::Value TorrentHandle::FileProgress(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<std::int64_t> fp;
+  Guard(env, [&](lt::torrent_handle& h) { h.file_progress(fp, lt::torrent_handle::piece_granularity); });
+  Napi::Array arr = Napi::Array::New(env, fp.size());
+  for (size_t i = 0; i < fp.size(); ++i) arr.Set(static_cast<uint32_t>(i), Num(env, fp[i]));
+  return arr;
+}
+
+// setFilePriority(index, priority 0-7)
+void TorrentHandle::SetFilePriority(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+    throw MakeError(env, "INVALID_ARGUMENT", "setFilePriority expects (fileIndex, priority)");
+  int index = info[0].As<Napi::Number>().Int32Value();
+  int prio = info[1].As<Napi::Number>().Int32Value();
+  if (index < 0 || prio < 0 || prio > 7) throw MakeError(env, "INVALID_ARGUMENT", "a file index of 0 or more and a priority 0-7 are required");
+  Guard(env, [&](lt::torrent_handle& h) { h.file_priority(lt::file_index_t{index}, lt::download_priority_t{static_cast<std::uint8_t>(prio)}); });
 }
 
 }  // namespace cs

@@ -33,6 +33,9 @@ class TorrentHandle : public Napi::ObjectWrap<TorrentHandle> {
   void SetUploadLimit(const Napi::CallbackInfo& info);
   void SaveResumeData(const Napi::CallbackInfo& info);
   Napi::Value PieceStates(const Napi::CallbackInfo& info);
+  void SetSuperSeeding(const Napi::CallbackInfo& info);
+  Napi::Value FileProgress(const Napi::CallbackInfo& info);
+  void SetFilePriority(const Napi::CallbackInfo& info);
 
   // Runs f on the handle, turning libtorrent exceptions (e.g. a removed torrent) into coded JS errors.
   template <typename F>

@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { Session } from '../engine/index.js';
+import { agentSessionSettings, listenInterface } from '../engine/settings.js';
 import { log as rootLog } from '../util/log.js';
 import type { AgentConfig, GroupCredentials } from './config/config.js';
 import { HistoryStore, type HistoryEntry } from './pipeline/history-store.js';
@@ -98,19 +99,15 @@ export class Agent implements AgentControl {
     if (removed.length) this.log.warn({ removed }, 'removed half-placed DCPs left in the ingest folder by an interrupted run');
     this.history = await HistoryStore.open(c.dataDir);
     this.resumeStore = await ResumeStore.open(c.dataDir);
-    this.session = new Session({
-      listenInterfaces: `${c.listen.host.includes(':') ? `[${c.listen.host}]` : c.listen.host}:${c.listen.port}`,
-      allowMultipleConnectionsPerIp: c.engine.allowMultipleConnectionsPerIp,
-      enableUtp: c.engine.enableUtp,
-      userAgent: `cineswarm/${VERSION}`,
-      // Cinemas often reach each other over a VPN with private addresses, which libtorrent would
-      // treat as "local" and exempt from the bandwidth schedule: the schedule must hold for all peers.
-      rateLimitLocalPeers: true,
-      // Announce at the interval our own tracker asks for (libtorrent would stretch it to 5 minutes),
-      // and reconnect to known peers within seconds: after a recheck drops bad pieces, the seeds we
-      // had let go must be found again quickly.
-      raw: { min_announce_interval: 5, min_reconnect_time: 5 },
-    });
+    this.session = new Session(
+      agentSessionSettings({
+        listenInterfaces: listenInterface(c.listen.host, c.listen.port),
+        version: VERSION,
+        allowMultipleConnectionsPerIp: c.engine.allowMultipleConnectionsPerIp,
+        enableUtp: c.engine.enableUtp,
+        storage: c.engine.storage,
+      }),
+    );
     this.session.on('listen-failed', (a: { message: string }) => this.log.error({ listen: c.listen }, `cannot listen for peers: ${a.message}`));
     const nameOf = (ih: string) => this.history.all().find((e) => e.infoHash === ih)?.name;
     new TrackerAlarm(this.alarms, nameOf, this.log.child({ component: 'tracker' })).attach(this.session);

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EngineAlert, TorrentInfo, TorrentStatus } from './types.js';
+import type { EngineAlert, StorageKind, TorrentInfo, TorrentStatus } from './types.js';
 
 export type SettingsPack = Record<string, string | number | boolean>;
 
@@ -17,6 +17,9 @@ export interface NativeTorrentHandle {
   setUploadLimit(bytesPerSecond: number): void;
   saveResumeData(): void;
   pieceStates(): boolean[];
+  setSuperSeeding(on: boolean): void;
+  fileProgress(): number[];
+  setFilePriority(fileIndex: number, priority: number): void;
 }
 
 export interface NativeAddParams {
@@ -41,7 +44,7 @@ export interface NativeSession {
 
 export interface NativeAddon {
   libtorrentVersion: string;
-  Session: new (pack: SettingsPack, onAlerts: (alerts: EngineAlert[]) => void) => NativeSession;
+  Session: new (pack: SettingsPack, onAlerts: (alerts: EngineAlert[]) => void, options: { storage?: StorageKind }) => NativeSession;
   hashFiles(paths: string[], concurrency: number, onProgress?: (done: number, total: number) => void): Promise<{ size: number; sha1: Buffer }[]>;
   createTorrent(dir: string, opts: Record<string, unknown>, onProgress?: (done: number, total: number) => void): Promise<Buffer>;
   parseTorrent(bytes: Buffer): TorrentInfo;

@@ -10,6 +10,7 @@ export type {
   FileHash,
   HashFilesOptions,
   SessionSettings,
+  StorageKind,
   TorrentInfo,
   TorrentState,
   TorrentStatus,

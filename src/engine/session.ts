@@ -33,7 +33,7 @@ export class Session extends EventEmitter {
   constructor(settings: SessionSettings = {}) {
     super();
     const pack = toSettingsPack(settings, true);
-    this.#native = native(() => new addon.Session(pack, (alerts) => this.#onAlerts(alerts)));
+    this.#native = native(() => new addon.Session(pack, (alerts) => this.#onAlerts(alerts), { storage: settings.storage }));
     if (settings.rateLimitLocalPeers) native(() => this.#native.setRateLimitLocalPeers(true));
   }
 

@@ -2,7 +2,7 @@
 // no DHT, LSD, UPnP or NAT-PMP, and TCP only (uTP on loopback and LANs is many times slower).
 import type { SettingsPack } from './addon.js';
 import { EngineError } from './errors.js';
-import type { SessionSettings } from './types.js';
+import type { SessionSettings, StorageKind } from './types.js';
 
 // error | peer | storage | tracker | status | performance_warning (libtorrent alert_category bits)
 const ALERT_MASK = (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 6) | (1 << 9);
@@ -45,4 +45,42 @@ export function toSettingsPack(s: SessionSettings, withDefaults: boolean): Setti
   if (s.peerFingerprint !== undefined) p.peer_fingerprint = s.peerFingerprint;
   if (s.raw) Object.assign(p, s.raw);
   return p;
+}
+
+/** `host:port` for libtorrent's listen_interfaces (IPv6 addresses in brackets). */
+export function listenInterface(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** The agent's disk backend unless its config says otherwise (figures in docs/engine.md). */
+export const AGENT_STORAGE: StorageKind = 'mmap';
+
+export interface AgentEngineOptions {
+  listenInterfaces: string;
+  /** e.g. the package version; sent as the client's user agent */
+  version: string;
+  allowMultipleConnectionsPerIp?: boolean;
+  enableUtp?: boolean;
+  storage?: StorageKind;
+}
+
+/**
+ * The session settings of a cinema agent. `cineswarm get` uses exactly these, so what a technician
+ * or a benchmark measures with it is what an agent does.
+ */
+export function agentSessionSettings(o: AgentEngineOptions): SessionSettings {
+  return {
+    listenInterfaces: o.listenInterfaces,
+    allowMultipleConnectionsPerIp: o.allowMultipleConnectionsPerIp ?? false,
+    enableUtp: o.enableUtp ?? false,
+    userAgent: `cineswarm/${o.version}`,
+    storage: o.storage ?? AGENT_STORAGE,
+    // Cinemas often reach each other over a VPN with private addresses, which libtorrent would
+    // treat as "local" and exempt from the bandwidth schedule: the schedule must hold for all peers.
+    rateLimitLocalPeers: true,
+    // Announce at the interval our own tracker asks for (libtorrent would stretch it to 5 minutes),
+    // and reconnect to known peers within seconds: after a recheck drops bad pieces, the seeds we
+    // had let go must be found again quickly.
+    raw: { min_announce_interval: 5, min_reconnect_time: 5 },
+  };
 }

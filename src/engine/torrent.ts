@@ -62,4 +62,19 @@ export class Torrent {
   pieceStates(): boolean[] {
     return native(() => this.handle.pieceStates());
   }
+
+  /** BEP 16 initial seeding: a seed hands each peer one piece at a time, so it sends about one copy. */
+  setSuperSeeding(on: boolean): void {
+    native(() => this.handle.setSuperSeeding(on));
+  }
+
+  /** Bytes of each file (torrent file order) that are in pieces already checked. */
+  fileProgress(): number[] {
+    return native(() => this.handle.fileProgress());
+  }
+
+  /** 0 = do not download, 1 = low … 4 = default … 7 = top priority. */
+  setFilePriority(fileIndex: number, priority: number): void {
+    native(() => this.handle.setFilePriority(fileIndex, priority));
+  }
 }

@@ -1,6 +1,11 @@
 // Public types of the engine (see the engine API contract): settings, options, status and alerts.
+/** libtorrent 2.0's disk backends: memory-mapped files (its default) or pread/pwrite through one thread. */
+export type StorageKind = 'mmap' | 'posix';
+
 export interface SessionSettings {
   listenInterfaces?: string;
+  /** disk backend, fixed when the session starts (default 'mmap') */
+  storage?: StorageKind;
   downloadRateLimit?: number;
   uploadRateLimit?: number;
   enableDht?: boolean;
@@ -87,6 +92,8 @@ export interface EngineAlert {
   numPeers?: number;
   /** file_error / torrent_error: the file concerned. */
   file?: string;
+  /** file_completed: index of the file in the torrent. */
+  fileIndex?: number;
   /** listen_succeeded / listen_failed. */
   port?: number;
 }

@@ -2,6 +2,8 @@
 // field, so a technician editing /etc/cineswarm/agent.json knows exactly what to fix.
 import fs from 'node:fs/promises';
 import cronParser from 'cron-parser';
+import { AGENT_STORAGE } from '../engine/settings.js';
+import type { StorageKind } from '../engine/index.js';
 
 export interface GroupCredentials {
   id: string;
@@ -34,7 +36,7 @@ export interface AgentConfig {
   /** how often progress is reported to the server while downloading */
   reportIntervalSeconds: number;
   /** libtorrent knobs for test rigs on loopback; not needed in a cinema */
-  engine: { allowMultipleConnectionsPerIp: boolean; enableUtp: boolean };
+  engine: { allowMultipleConnectionsPerIp: boolean; enableUtp: boolean; storage: StorageKind };
   /** firmware bundles fetched from the central server and staged for the root updater */
   firmware: { autoUpdate: boolean; checkMinutes: number; publicKey: string };
 }
@@ -73,6 +75,12 @@ function num(o: Obj, key: string, field: string, opts: { fallback?: number; min?
 function bool(o: Obj, key: string, field: string, fallback: boolean): boolean {
   const v = o[key] ?? fallback;
   if (typeof v !== 'boolean') throw new ConfigError(`${field} must be true or false`);
+  return v;
+}
+
+function storageKind(o: Obj): StorageKind {
+  const v = o.storage ?? AGENT_STORAGE;
+  if (v !== 'mmap' && v !== 'posix') throw new ConfigError(`engine.storage must be "mmap" or "posix" (got ${JSON.stringify(v)})`);
   return v;
 }
 
@@ -175,6 +183,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     engine: {
       allowMultipleConnectionsPerIp: bool(engineObj, 'allowMultipleConnectionsPerIp', 'engine.allowMultipleConnectionsPerIp', false),
       enableUtp: bool(engineObj, 'enableUtp', 'engine.enableUtp', false),
+      storage: storageKind(engineObj),
     },
     firmware,
   };
