@@ -2,8 +2,8 @@
 // field, so a technician editing /etc/cineswarm/agent.json knows exactly what to fix.
 import fs from 'node:fs/promises';
 import cronParser from 'cron-parser';
-import { AGENT_STORAGE } from '../engine/settings.js';
-import type { StorageKind } from '../engine/index.js';
+import { AGENT_STORAGE } from '../../engine/settings.js';
+import type { StorageKind } from '../../engine/index.js';
 
 export interface GroupCredentials {
   id: string;
