@@ -10,6 +10,8 @@ APT_PACKAGES := build-essential python3 pkg-config libtorrent-rasterbar-dev libs
 	python3-libtorrent aria2 transmission-cli qbittorrent-nox opentracker \
 	snmpd snmp smitools chromium openssl iproute2 systemd ca-certificates xmlsec1 \
 	ceph-mon ceph-osd radosgw redis-server
+# snmptrapd: the SNMP notification test receives the agent's alarm traps with it.
+APT_PACKAGES += snmptrapd
 
 .PHONY: deps apt node-deps build test demo bench image clean check-node
 
@@ -55,7 +57,11 @@ clean:
 # Firmware image: dist/image/cineswarm-<version>.tar.gz plus its detached Ed25519 signature (.sig).
 # The development key pair is made in .keys/ on first use (git-ignored, never committed).
 # IMAGE_VERSION=1.2.3 overrides the version from package.json.
+# MIB_PEN=<number> puts the vendor's IANA Private Enterprise Number into the image's CINESWARM-MIB
+# and snmpd drop-in; without it the MIB keeps its placeholder 0 (IANA's reserved entry).
 IMAGE_VERSION ?= $(shell node -p 'require("./package.json").version')
+MIB_PEN ?=
 image: build
 	@test -f .keys/firmware-ed25519.pem || node dist/cli/main.js firmware keygen .keys
-	node dist/cli/main.js firmware build --key .keys/firmware-ed25519.pem --version $(IMAGE_VERSION) --out dist/image
+	@test -n "$(MIB_PEN)" || echo "warning: MIB_PEN not set: the image's MIB carries the placeholder enterprise number 0"
+	node dist/cli/main.js firmware build --key .keys/firmware-ed25519.pem --version $(IMAGE_VERSION) --out dist/image $(if $(MIB_PEN),--mib-pen $(MIB_PEN))

@@ -81,7 +81,7 @@ async function startWeb(agent: Agent): Promise<{ close(): Promise<unknown> } | n
   }
   if (snmp) {
     const { SnmpSubagent } = await import('../agent/monitoring/snmp.js');
-    const sub = new SnmpSubagent({ agentx: snmp.agentx, getStatus: () => agent.getStatus(), logger: log.child({ component: 'snmp' }) });
+    const sub = new SnmpSubagent({ agentx: snmp.agentx, getStatus: () => agent.getStatus(), alarms: agent.alarms, logger: log.child({ component: 'snmp' }) });
     sub.start();
     parts.push({ close: () => sub.stop() });
   }

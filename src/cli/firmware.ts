@@ -7,10 +7,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { packBundle, stageApp } from '../firmware/bundle.js';
+import { parsePen } from '../firmware/mib-pen.js';
 import { generateKeyFiles } from '../firmware/sign.js';
 
 const HELP = `usage: cineswarm firmware keygen DIR
-       cineswarm firmware build --key FILE [--version V] [--out DIR] [--repo DIR] [--no-node-modules]
+       cineswarm firmware build --key FILE [--version V] [--out DIR] [--repo DIR] [--no-node-modules] [--mib-pen N]
        cineswarm firmware publish BUNDLE --server URL (--token TOKEN | --token-file FILE)
 
 keygen    writes a new Ed25519 key pair into DIR (firmware-ed25519.pem, private, mode 0600;
@@ -21,6 +22,8 @@ build     stages the compiled JavaScript (dist/), the native addon (build/Releas
           OUT/cineswarm-<version>.tar.gz.sig, with OUT/install-image.sh for a first install
           (install-image.sh BUNDLE PUBLIC_KEY [ROOT]). --version defaults to package.json's version;
           --out defaults to dist/image. The public key is shipped as the appliance's trusted key.
+          --mib-pen N puts the vendor's IANA Private Enterprise Number into the image's MIB and
+          snmpd drop-in (without it, the MIB's placeholder 0 stays).
 publish   uploads a bundle and its signature (BUNDLE.sig) to the central server, which
           then offers it to agents at GET /api/firmware/latest. Uploading needs the
           server's admin token: the content of DATA/firmware-admin-token on the server.`;
@@ -52,10 +55,18 @@ async function build(argv: string[]): Promise<number> {
       out: { type: 'string' },
       repo: { type: 'string', default: PACKAGE_ROOT },
       'no-node-modules': { type: 'boolean', default: false },
+      'mib-pen': { type: 'string' },
     },
   });
   if (!v.key) {
     process.stderr.write('cineswarm firmware build: --key FILE (the Ed25519 private key) is required\n');
+    return 2;
+  }
+  let mibPen: number | undefined;
+  try {
+    mibPen = v['mib-pen'] === undefined || v['mib-pen'] === '' ? undefined : parsePen(v['mib-pen']);
+  } catch (err) {
+    process.stderr.write(`cineswarm firmware build: ${(err as Error).message}\n`);
     return 2;
   }
   const repo = path.resolve(v.repo!);
@@ -67,7 +78,7 @@ async function build(argv: string[]): Promise<number> {
   // Staged outside the repository: the default output dir lies inside dist/, which is staged.
   const stageDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cineswarm-stage-'));
   try {
-    await stageApp({ repoRoot: repo, stageDir, nodeModules: v['no-node-modules'] ? 'none' : 'production' });
+    await stageApp({ repoRoot: repo, stageDir, nodeModules: v['no-node-modules'] ? 'none' : 'production', mibPen });
     const built = await packBundle({ stageDir, version, privateKeyPem, publicKeyPem, outDir });
     // The first-install script travels beside the bundle: it runs before any cineswarm exists.
     await fs.copyFile(path.join(repo, 'src', 'firmware', 'install-image.sh'), path.join(outDir, 'install-image.sh'));

@@ -8,6 +8,7 @@ import semver from 'semver';
 import { packTar } from './archive.js';
 import { FirmwareError } from './errors.js';
 import { hashTree, MANIFEST_NAME, type Manifest } from './manifest.js';
+import { MIB_REL, readEnterpriseNumber, stampEnterpriseNumber } from './mib-pen.js';
 import { loadPrivateKey, signBytes } from './sign.js';
 
 const execFileP = promisify(execFile);
@@ -27,6 +28,8 @@ export interface StageOptions {
   stageDir: string;
   /** 'production': npm ci --omit=dev into the stage; 'none': leave node_modules out. */
   nodeModules: 'production' | 'none';
+  /** The vendor's IANA enterprise number for the MIB; default: the one in the repository's MIB (a placeholder). */
+  mibPen?: number;
 }
 
 async function copyTree(from: string, to: string, skip: (rel: string) => boolean = () => false): Promise<void> {
@@ -60,6 +63,8 @@ export async function stageApp(opts: StageOptions): Promise<void> {
     await fs.copyFile(path.join(release, f), path.join(stageDir, 'build', 'Release', f));
   }
   await copyTree(path.join(repoRoot, 'rootfs'), path.join(stageDir, 'rootfs'));
+  const pen = opts.mibPen ?? readEnterpriseNumber(await fs.readFile(path.join(repoRoot, 'rootfs', MIB_REL), 'utf8'));
+  await stampEnterpriseNumber(path.join(stageDir, 'rootfs'), pen, path.join(repoRoot, 'node_modules'));
   await fs.mkdir(path.join(stageDir, 'bin'), { recursive: true });
   await fs.copyFile(path.join(repoRoot, 'bin', 'cineswarm.js'), path.join(stageDir, 'bin', 'cineswarm.js'));
   await fs.writeFile(path.join(stageDir, 'bin', 'cineswarm'), LAUNCHER, { mode: 0o755 });

@@ -16,7 +16,9 @@ export type FirmwareErrorCode =
   | 'INSTALL_FAILED'
   | 'HEALTH_CHECK_FAILED'
   | 'RESTART_FAILED'
-  | 'BAD_STAGE';
+  | 'BAD_STAGE'
+  | 'BAD_MIB'
+  | 'BAD_PEN';
 
 export class FirmwareError extends Error {
   readonly code: FirmwareErrorCode;

@@ -54,17 +54,19 @@ export interface Snmpd {
 export async function startSnmpd(t: ExecutionContext, dir: string, ports?: { udpPort: number; agentxPort: number }): Promise<Snmpd> {
   const udpPort = ports?.udpPort ?? (await freeUdpPort());
   const agentxPort = ports?.agentxPort ?? (await freeTcpPort());
-  const conf = path.join(dir, 'snmpd.conf');
-  await fs.writeFile(
-    conf,
-    [`agentAddress udp:127.0.0.1:${udpPort}`, 'master agentx', `agentXSocket tcp:127.0.0.1:${agentxPort}`, `rocommunity ${COMMUNITY} 127.0.0.1`, ''].join('\n'),
-  );
-  // -C: only our config; -f: stay in the foreground as our child; -Lo: log to stdout.
-  // No MIB files are loaded by snmpd itself: it serves numeric OIDs and needs none.
-  const child = spawn('/usr/sbin/snmpd', ['-f', '-Lo', '-C', '-c', conf, '-M', dir, '-m', ''], {
-    env: { ...process.env, SNMP_PERSISTENT_DIR: dir, MIBS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const conf = [`agentAddress udp:127.0.0.1:${udpPort}`, 'master agentx', `agentXSocket tcp:127.0.0.1:${agentxPort}`, `rocommunity ${COMMUNITY} 127.0.0.1`, ''].join('\n');
+  return spawnSnmpd(t, dir, conf, udpPort, agentxPort);
+}
+
+/** A child process killed by PID at teardown; its stdout and stderr are kept for assertions. */
+interface Child {
+  child: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+function spawnChild(t: ExecutionContext, file: string, args: string[], env: NodeJS.ProcessEnv): Child {
+  const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -78,12 +80,43 @@ export async function startSnmpd(t: ExecutionContext, dir: string, ports?: { udp
     await exited;
   };
   t.teardown(stop);
+  return { child, output: () => out, stop };
+}
+
+/** snmpd with the given config text (written to dir/snmpd.conf), ready once its AgentX port answers. */
+export async function spawnSnmpd(t: ExecutionContext, dir: string, confText: string, udpPort: number, agentxPort: number): Promise<Snmpd> {
+  const conf = path.join(dir, 'snmpd.conf');
+  await fs.writeFile(conf, confText);
+  // -C: only our config; -f: stay in the foreground as our child; -Lo: log to stdout.
+  // No MIB files are loaded by snmpd itself: it serves numeric OIDs and needs none.
+  const c = spawnChild(t, '/usr/sbin/snmpd', ['-f', '-Lo', '-C', '-c', conf, '-M', dir, '-m', ''], { SNMP_PERSISTENT_DIR: dir, MIBS: '' });
   const end = Date.now() + 10_000;
   while (!(await canConnect(agentxPort))) {
-    if (child.exitCode !== null || Date.now() > end) throw new Error(`snmpd did not start: ${out}`);
+    if (c.child.exitCode !== null || Date.now() > end) throw new Error(`snmpd did not start: ${c.output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { udpPort, agentxPort, child, output: () => out, stop };
+  return { udpPort, agentxPort, ...c };
+}
+
+/**
+ * Debian's snmptrapd on 127.0.0.1:udpPort accepting SNMPv2c notifications of `community`, printing
+ * each one on its stdout with the shipped MIB's names (one line per notification).
+ */
+export async function startSnmptrapd(t: ExecutionContext, dir: string, udpPort: number, community: string): Promise<Child> {
+  const conf = path.join(dir, 'snmptrapd.conf');
+  await fs.writeFile(conf, `authCommunity log ${community}\nformat2 TRAP %V| %v\n`);
+  const c = spawnChild(
+    t,
+    '/usr/sbin/snmptrapd',
+    ['-f', '-Lo', '-C', '-c', conf, '-m', 'CINESWARM-MIB', '-M', `+${MIB_DIR}:${BASE_MIB_DIR}`, '-OQs', `udp:127.0.0.1:${udpPort}`],
+    { SNMP_PERSISTENT_DIR: dir, MIBS: '' },
+  );
+  const end = Date.now() + 10_000;
+  while (!/NET-SNMP version/.test(c.output())) {
+    if (c.child.exitCode !== null || Date.now() > end) throw new Error(`snmptrapd did not start: ${c.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return c;
 }
 
 /** snmpwalk with the shipped MIB; returns "object.index" → value (enums by name, no type prefix). */

@@ -1,10 +1,11 @@
 // The CINESWARM-MIB as net-snmp providers, and the mapping of an AgentStatus onto its objects;
 // the OIDs and enumerations here must match rootfs/usr/share/snmp/mibs/CINESWARM-MIB.txt.
 import snmp from 'net-snmp';
+import { shippedEnterpriseNumber } from '../firmware/mib-pen.js';
 import type { Alarm, AgentStatus, TorrentStateName, TorrentView, VerifyStateName } from './status-types.js';
 
-/** 32473 is IANA's documentation enterprise number (RFC 5612): register a real PEN before shipping. */
-export const CINESWARM_OID = '1.3.6.1.4.1.32473';
+/** Under the enterprise number of the shipped MIB, set when the image is built (`make image MIB_PEN=…`). */
+export const CINESWARM_OID = `1.3.6.1.4.1.${shippedEnterpriseNumber()}`;
 const AGENT_OID = `${CINESWARM_OID}.1.1`;
 // net-snmp hangs the columns right under a table provider's OID, so the provider sits at the entry.
 const TORRENT_ENTRY_OID = `${CINESWARM_OID}.1.2.1`;
@@ -19,6 +20,7 @@ export const TORRENT_STATE_CODES: Record<TorrentStateName, number> = {
   seeding: 6,
   failed: 7,
   paused: 8,
+  retired: 9,
 };
 export const VERIFY_STATE_CODES: Record<VerifyStateName, number> = { none: 1, pending: 2, running: 3, passed: 4, failed: 5 };
 
@@ -82,6 +84,27 @@ export const ALARM_TABLE = table('cswAlarmTable', ALARM_ENTRY_OID, [
   ['cswAlarmSince', ObjectType.OctetString],
 ]);
 export type MibValue = string | number;
+
+/** cswAlarmRaised and cswAlarmCleared. */
+export const ALARM_NOTIFICATION_OIDS = { raised: `${CINESWARM_OID}.0.1`, cleared: `${CINESWARM_OID}.0.2` } as const;
+
+export interface MibVarbind {
+  oid: string;
+  type: number;
+  value: MibValue;
+}
+
+/** The variables of an alarm notification: the alarm's row (code, severity, message, since). */
+export function alarmNotificationVarbinds(index: number, a: Alarm): MibVarbind[] {
+  const [, code, severity, message, since] = alarmRow(index, a);
+  const column = (n: number) => `${ALARM_ENTRY_OID}.${n}.${index}`;
+  return [
+    { oid: column(2), type: ObjectType.OctetString, value: code },
+    { oid: column(3), type: ObjectType.Integer, value: severity },
+    { oid: column(4), type: ObjectType.OctetString, value: message },
+    { oid: column(5), type: ObjectType.OctetString, value: since },
+  ];
+}
 
 /** Scalar name → value for one status. */
 export function scalarValues(s: AgentStatus, now = Date.now()): [string, MibValue][] {

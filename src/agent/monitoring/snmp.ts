@@ -4,9 +4,10 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import snmp from 'net-snmp';
-import { ALARM_TABLE, CINESWARM_OID, SCALARS, TORRENT_TABLE, alarmRow, scalarValues, torrentRow } from './snmp-mib.js';
+import { ALARM_NOTIFICATION_OIDS, ALARM_TABLE, CINESWARM_OID, SCALARS, TORRENT_TABLE, alarmNotificationVarbinds, alarmRow, scalarValues, torrentRow, type MibVarbind } from './snmp-mib.js';
+import type { AlarmBookEvents } from './alarms.js';
 import { log as rootLog, type Logger } from '../../util/log.js';
-import type { AgentStatus } from './status-types.js';
+import type { Alarm, AgentStatus } from './status-types.js';
 
 
 export class SnmpConfigError extends Error {
@@ -27,6 +28,8 @@ export interface SnmpOptions {
   /** the snmp.agentx of the config, e.g. tcp:127.0.0.1:705 */
   agentx: string;
   getStatus: () => AgentStatus | Promise<AgentStatus>;
+  /** Alarms raised and cleared become cswAlarmRaised / cswAlarmCleared notifications (snmpd's trap sinks). */
+  alarms?: EventEmitter<AlarmBookEvents>;
   /** how often the MIB values are refreshed; default 2000 ms */
   refreshMs?: number;
   /** how often a missing snmpd is tried again; default 15000 ms */
@@ -48,6 +51,7 @@ interface NetSnmpSubagent {
   open(cb: (err: Error | null, pdu?: { error?: number }) => void): void;
   close(cb: (err: Error | null) => void): void;
   registerProvider(p: object, cb: (err: Error | null, pdu?: { error?: number }) => void): void;
+  notify(oid: string, varbinds: MibVarbind[], cb: (err: Error | null, pdu?: { error?: number }) => void): void;
   on(event: 'error', cb: (err: Error) => void): void;
   on(event: 'close', cb: () => void): void;
   removeAllListeners(): void;
@@ -100,6 +104,8 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
   private readonly alarmIndex = new Map<string, number>();
   private torrentRows: number[] = [];
   private alarmRows: number[] = [];
+  private readonly onRaised = (a: Alarm) => this.notify('raised', a);
+  private readonly onCleared = (a: Alarm) => this.notify('cleared', a);
 
   constructor(private readonly opts: SnmpOptions) {
     super();
@@ -117,11 +123,15 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.opts.alarms?.on('raised', this.onRaised);
+    this.opts.alarms?.on('cleared', this.onCleared);
     this.connect();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.opts.alarms?.off('raised', this.onRaised);
+    this.opts.alarms?.off('cleared', this.onCleared);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.retryTimer = this.refreshTimer = null;
@@ -230,6 +240,27 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
     this.retryTimer.unref();
   }
 
+  private alarmIndexOf(code: string): number {
+    let i = this.alarmIndex.get(code);
+    if (i === undefined) this.alarmIndex.set(code, (i = this.alarmIndex.size + 1));
+    return i;
+  }
+
+  /**
+   * Sends one notification through snmpd, which forwards it to the trap sinks of its config.
+   * While snmpd is away the notification is not kept: the alarm table shows the state when it is back.
+   */
+  private notify(kind: 'raised' | 'cleared', a: Alarm): void {
+    const sub = this.sub;
+    if (!this.ready || !sub) {
+      this.log.debug({ alarm: a.code, kind }, 'SNMP: no snmpd connection; alarm notification not sent');
+      return;
+    }
+    sub.notify(ALARM_NOTIFICATION_OIDS[kind], alarmNotificationVarbinds(this.alarmIndexOf(a.code), a), (err, pdu) => {
+      if (err || pdu?.error) this.log.warn({ alarm: a.code, kind, err: err?.message, agentxError: pdu?.error }, `SNMP: snmpd refused the notification for alarm ${a.code}`);
+    });
+  }
+
   /** Copies the agent's status into the MIB; requests from snmpd are answered from there. */
   async refresh(): Promise<void> {
     if (!this.ready || !this.sub) return;
@@ -254,8 +285,7 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
     });
     for (const i of this.alarmRows) mib.deleteTableRow('cswAlarmTable', [i]);
     this.alarmRows = s.alarms.map((a) => {
-      let i = this.alarmIndex.get(a.code);
-      if (i === undefined) this.alarmIndex.set(a.code, (i = this.alarmIndex.size + 1));
+      const i = this.alarmIndexOf(a.code);
       mib.addTableRow('cswAlarmTable', alarmRow(i, a));
       return i;
     });

@@ -10,7 +10,9 @@ export type TorrentStateName =
   | 'ready'
   | 'seeding'
   | 'failed'
-  | 'paused';
+  | 'paused'
+  /** withdrawn or cleaned up on the server, or its group left (message says which) */
+  | 'retired';
 
 export type VerifyStateName = 'none' | 'pending' | 'running' | 'passed' | 'failed';
 
