@@ -53,7 +53,8 @@ async function walkPublic(udpPort: number, oid: string): Promise<{ values: Map<s
   const values = new Map<string, string>();
   for (const line of stdout.split('\n')) {
     const i = line.indexOf(' = ');
-    if (i > 0) values.set(line.slice(0, i).trim(), line.slice(i + 3).trim().replace(/^"(.*)"$/, '$1'));
+    // "No more variables left in this MIB View" answers a walk the view hides: not a value.
+    if (i > 0 && !/^No (more variables|Such)/.test(line.slice(i + 3))) values.set(line.slice(0, i).trim(), line.slice(i + 3).trim().replace(/^"(.*)"$/, '$1'));
   }
   return { values, raw: stdout };
 }
@@ -109,7 +110,9 @@ test('an alarm raised and cleared reaches snmptrapd as cswAlarmRaised and cswAla
   await subagentOn(t, snmpd.agentxPort, dir, alarms);
 
   alarms.raise('LISTEN_PORT_TAKEN', 'warning', 'Port 6881 was taken; listening on 6882.');
-  const raised = await waitFor('raised trap', () => trapd.output().split('\n').find((l) => l.includes('cswAlarmRaised')), 15_000, 100);
+  const raised = await waitFor('raised trap', () => trapd.output().split('\n').find((l) => l.includes('cswAlarmRaised')), 15_000, 100).catch((e: Error) => {
+    throw new Error(`${e.message}\nsnmptrapd: ${trapd.output()}\nsnmpd: ${snmpd.output()}`);
+  });
   t.regex(raised, /cswAlarmCode\.\d+ = LISTEN_PORT_TAKEN/);
   t.regex(raised, /cswAlarmSeverity\.\d+ = warning/);
   t.regex(raised, /cswAlarmMessage\.\d+ = "?Port 6881 was taken; listening on 6882\./);

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
+import { readEnterpriseNumber } from '../../src/firmware/mib-pen.js';
 import { SnmpSubagent } from '../../src/agent/monitoring/snmp.js';
 import { buildAgentApi } from '../../src/agent/web/api.js';
 import { AlarmBook } from '../../src/agent/monitoring/alarms.js';
@@ -43,7 +44,7 @@ test('the MIB passes smilint at the strictest level and snmptranslate resolves i
   t.regex(await smilint(broken), /read-sometimes|error|unknown/i);
 
   const { stdout } = await run('snmptranslate', ['-m', 'CINESWARM-MIB', '-M', `+${MIB_DIR}:${BASE_MIB_DIR}`, '-On', 'CINESWARM-MIB::cswTorrentProgress'], { env: { ...process.env, MIBS: '' } });
-  t.is(stdout.trim(), '.1.3.6.1.4.1.32473.1.2.1.6');
+  t.is(stdout.trim(), `.1.3.6.1.4.1.${readEnterpriseNumber(await fs.readFile(MIB_FILE, 'utf8'))}.1.2.1.6`);
 });
 
 test('without snmpd the subagent says so once, keeps trying quietly, and registers when snmpd appears', async (t) => {

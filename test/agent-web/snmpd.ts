@@ -88,8 +88,9 @@ export async function spawnSnmpd(t: ExecutionContext, dir: string, confText: str
   const conf = path.join(dir, 'snmpd.conf');
   await fs.writeFile(conf, confText);
   // -C: only our config; -f: stay in the foreground as our child; -Lo: log to stdout.
-  // No MIB files are loaded by snmpd itself: it serves numeric OIDs and needs none.
-  const c = spawnChild(t, '/usr/sbin/snmpd', ['-f', '-Lo', '-C', '-c', conf, '-M', dir, '-m', ''], { SNMP_PERSISTENT_DIR: dir, MIBS: '' });
+  // No MIB files are loaded by snmpd itself: it serves numeric OIDs and needs none. -I -smux:
+  // the stock config would bind SMUX's fixed port 199, which concurrent tests' snmpds share.
+  const c = spawnChild(t, '/usr/sbin/snmpd', ['-f', '-Lo', '-C', '-c', conf, '-I', '-smux', '-M', dir, '-m', ''], { SNMP_PERSISTENT_DIR: dir, MIBS: '' });
   const end = Date.now() + 10_000;
   while (!(await canConnect(agentxPort))) {
     if (c.child.exitCode !== null || Date.now() > end) throw new Error(`snmpd did not start: ${c.output()}`);
@@ -100,11 +101,11 @@ export async function spawnSnmpd(t: ExecutionContext, dir: string, confText: str
 
 /**
  * Debian's snmptrapd on 127.0.0.1:udpPort accepting SNMPv2c notifications of `community`, printing
- * each one on its stdout with the shipped MIB's names (one line per notification).
+ * each one on its stdout with the shipped MIB's names (its variables on one line, tab-separated).
  */
 export async function startSnmptrapd(t: ExecutionContext, dir: string, udpPort: number, community: string): Promise<Child> {
   const conf = path.join(dir, 'snmptrapd.conf');
-  await fs.writeFile(conf, `authCommunity log ${community}\nformat2 TRAP %V| %v\n`);
+  await fs.writeFile(conf, `authCommunity log ${community}\n`);
   const c = spawnChild(
     t,
     '/usr/sbin/snmptrapd',

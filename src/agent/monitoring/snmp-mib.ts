@@ -1,7 +1,7 @@
 // The CINESWARM-MIB as net-snmp providers, and the mapping of an AgentStatus onto its objects;
 // the OIDs and enumerations here must match rootfs/usr/share/snmp/mibs/CINESWARM-MIB.txt.
 import snmp from 'net-snmp';
-import { shippedEnterpriseNumber } from '../firmware/mib-pen.js';
+import { shippedEnterpriseNumber } from '../../firmware/mib-pen.js';
 import type { Alarm, AgentStatus, TorrentStateName, TorrentView, VerifyStateName } from './status-types.js';
 
 /** Under the enterprise number of the shipped MIB, set when the image is built (`make image MIB_PEN=…`). */
