@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { Session } from '../engine/index.js';
 import { agentSessionSettings, listenInterface } from '../engine/settings.js';
 import { log as rootLog } from '../util/log.js';
+import { processMemory } from '../util/memory.js';
 import type { AgentConfig, GroupCredentials } from './config/config.js';
 import { HistoryStore, type HistoryEntry } from './pipeline/history-store.js';
 import { ResumeStore } from './pipeline/resume-store.js';
@@ -267,6 +268,7 @@ export class Agent implements AgentControl {
       history: this.history.all().map((e) => ({ name: e.name, infoHash: e.infoHash, group: e.group, addedAt: e.addedAt, state: e.state, ...(e.completedAt ? { completedAt: e.completedAt } : {}) })),
       conflicts: this.history.conflicts().map((c) => ({ ...c })),
       lastPollAt: this.lastPollAt,
+      memory: (({ rssBytes, anonBytes }) => ({ rssBytes, anonBytes }))(processMemory()),
       ...(this.firmware?.last ? { firmware: { ...this.firmware.last } } : {}),
     };
     // Measured disk and network figures (and the alarm list) replace the agent's own estimates.

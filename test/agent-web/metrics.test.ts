@@ -31,3 +31,9 @@ test('no last-poll sample before the first poll rather than a fake 1970 timestam
   t.true(polled.includes('cineswarm_last_poll_timestamp_seconds 1795521600'));
   t.true(polled.includes('cineswarm_last_poll_age_seconds 30'));
 });
+
+test('the agent memory is exported resident and anonymous apart', (t) => {
+  const text = renderMetrics({ ...base, memory: { rssBytes: 900_000_000, anonBytes: 120_000_000 } });
+  t.true(text.includes('cineswarm_agent_memory_resident_bytes 900000000'));
+  t.true(text.includes('cineswarm_agent_memory_anonymous_bytes 120000000'));
+});

@@ -109,6 +109,8 @@ export interface AgentStatus {
   history: HistoryView[];
   conflicts: ConflictView[];
   lastPollAt: string | null;
+  /** resident memory of the agent process, and the anonymous part of it (file pages excluded); the agent always fills it */
+  memory?: { rssBytes: number; anonBytes: number };
   /** filled from the monitor when the agent has one (src/agent/monitor.ts) */
   system?: SystemView;
   /** the last firmware check, when firmware.autoUpdate is on */

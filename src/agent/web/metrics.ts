@@ -88,6 +88,10 @@ export function renderMetrics(s: AgentStatus, now: number = Date.now()): string 
   // No sample at all before the first poll: an alert on "absent" reads better than a fake 0 (1970).
   w.family('cineswarm_last_poll_timestamp_seconds', 'gauge', 'When the agent last polled the server (Unix time).', last === null ? [] : [[{}, last]]);
   w.family('cineswarm_last_poll_age_seconds', 'gauge', 'Seconds since the last poll of the server.', last === null ? [] : [[{}, Math.max(0, Math.round(now / 1000 - last))]]);
+  if (s.memory) {
+    w.family('cineswarm_agent_memory_resident_bytes', 'gauge', 'Resident memory of the agent (anonymous and file-backed pages).', [[{}, s.memory.rssBytes]]);
+    w.family('cineswarm_agent_memory_anonymous_bytes', 'gauge', 'Anonymous resident memory of the agent (without mapped file pages the kernel can drop).', [[{}, s.memory.anonBytes]]);
+  }
   if (s.system) {
     w.family('cineswarm_process_resident_memory_bytes', 'gauge', 'Resident memory of the agent process.', [[{}, s.system.process.rssBytes]]);
     w.family('cineswarm_process_cpu_percent', 'gauge', 'CPU used by the agent, percent of one core.', [[{}, s.system.process.cpuPercent]]);

@@ -62,6 +62,7 @@ export const statusSchema = {
       items: { type: 'object', properties: { name: str, group: str, knownInfoHash: str, offeredInfoHash: str, seenAt: str } },
     },
     lastPollAt: { type: ['string', 'null'] },
+    memory: { type: 'object', required: ['rssBytes', 'anonBytes'], properties: { rssBytes: nnum, anonBytes: nnum } },
     system: {
       type: 'object',
       properties: {
