@@ -4,6 +4,19 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
+# The Node.js runtime every target uses, pinned here and nowhere else: the current LTS, with the
+# npm that drives it. scripts/install-node.sh fetches both from the npm registry into .runtime/
+# (the machine's npm only serves to fetch them; Debian's nodejs/npm are installed when there is
+# none). The appliance image ships this same runtime.
+NODE_VERSION := 24.22.3
+NPM_VERSION := 11.21.2
+RUNTIME_DIR := $(CURDIR)/.runtime/node-v$(NODE_VERSION)
+NODE := $(RUNTIME_DIR)/bin/node
+# Recipes (and the npm, npx, node-gyp and tests they start) find this node first, and node-gyp
+# builds the addon against its headers.
+export PATH := $(RUNTIME_DIR)/bin:$(PATH)
+export npm_config_nodedir := $(RUNTIME_DIR)
+
 # Debian packages: the build toolchain and libtorrent, plus every real third-party
 # component the tests talk to (BitTorrent clients, tracker, SNMP, browser).
 APT_PACKAGES := build-essential python3 pkg-config libtorrent-rasterbar-dev libssl-dev \
@@ -13,11 +26,18 @@ APT_PACKAGES := build-essential python3 pkg-config libtorrent-rasterbar-dev libs
 # snmptrapd: the SNMP notification test receives the agent's alarm traps with it.
 APT_PACKAGES += snmptrapd
 
-.PHONY: deps apt node-deps build test demo bench image clean check-node
+.PHONY: deps apt node-deps runtime print-node build test demo bench image clean
 
-check-node:
-	@command -v node >/dev/null || { echo "Node.js 20 or newer is required (node not found)"; exit 1; }
-	@node -e 'const [M]=process.versions.node.split(".").map(Number); if (M<20) { console.error("Node.js 20 or newer is required, found " + process.version); process.exit(1) }'
+runtime: $(NODE)
+
+$(NODE): scripts/install-node.sh
+	@mkdir -p $(dir $(RUNTIME_DIR))
+	scripts/install-node.sh $(NODE_VERSION) $(NPM_VERSION) $(RUNTIME_DIR)
+	@touch $@
+
+# One line: the runtime the targets use, e.g. "/path/.runtime/node-v24.22.3/bin/node v24.22.3".
+print-node: $(NODE)
+	@echo "$(NODE) $$($(NODE) --version)"
 
 # apt-get only when something is missing, so repeated runs stay fast.
 apt:
@@ -27,15 +47,18 @@ apt:
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(APT_PACKAGES); \
 	fi
 
-node_modules/.installed: package.json package-lock.json
+# Rebuilt when the runtime changes: the addon and any native dependency follow the Node.js ABI.
+node_modules/.installed: package.json package-lock.json $(NODE)
 	npm ci
 	@touch $@
 
-node-deps: check-node node_modules/.installed
+node-deps: $(NODE) node_modules/.installed
 
 deps: apt node-deps
 
 build: deps
+	@# a build/ configured for another Node.js is configured again
+	@grep -qs 'nodedir.*$(RUNTIME_DIR)' build/config.gypi || rm -rf build
 	npm run --silent build:native
 	npx tsc -p tsconfig.build.json
 	# the agent's status page is static files beside the compiled web module
@@ -52,7 +75,7 @@ bench: build
 	node --import=tsx bench/run.ts
 
 clean:
-	rm -rf build dist node_modules
+	rm -rf build dist node_modules .runtime
 
 # Firmware image: dist/image/cineswarm-<version>.tar.gz plus its detached Ed25519 signature (.sig).
 # The development key pair is made in .keys/ on first use (git-ignored, never committed).
@@ -64,4 +87,4 @@ MIB_PEN ?=
 image: build
 	@test -f .keys/firmware-ed25519.pem || node dist/cli/main.js firmware keygen .keys
 	@test -n "$(MIB_PEN)" || echo "warning: MIB_PEN not set: the image's MIB carries the placeholder enterprise number 0"
-	node dist/cli/main.js firmware build --key .keys/firmware-ed25519.pem --version $(IMAGE_VERSION) --out dist/image $(if $(MIB_PEN),--mib-pen $(MIB_PEN))
+	node dist/cli/main.js firmware build --key .keys/firmware-ed25519.pem --version $(IMAGE_VERSION) --out dist/image --runtime $(RUNTIME_DIR) $(if $(MIB_PEN),--mib-pen $(MIB_PEN))

@@ -2,6 +2,8 @@
 // that CI reads whatever ava's own wording of the moment is.
 import { spawn } from 'node:child_process';
 
+// The runtime the suite runs on, first, so a log shows which Node.js passed or failed.
+console.log(`runtime: Node.js ${process.version} (${process.execPath})`);
 const child = spawn('npx', ['ava', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'pipe'] });
 // ava's closing lines only count passes when nothing failed, so the verbose per-test marks are
 // counted too and the larger figure wins.

@@ -11,7 +11,7 @@ import { parsePen } from '../firmware/mib-pen.js';
 import { generateKeyFiles } from '../firmware/sign.js';
 
 const HELP = `usage: cineswarm firmware keygen DIR
-       cineswarm firmware build --key FILE [--version V] [--out DIR] [--repo DIR] [--no-node-modules] [--mib-pen N]
+       cineswarm firmware build --key FILE [--version V] [--out DIR] [--repo DIR] [--runtime DIR] [--no-node-modules] [--mib-pen N]
        cineswarm firmware publish BUNDLE --server URL (--token TOKEN | --token-file FILE)
 
 keygen    writes a new Ed25519 key pair into DIR (firmware-ed25519.pem, private, mode 0600;
@@ -24,6 +24,9 @@ build     stages the compiled JavaScript (dist/), the native addon (build/Releas
           --out defaults to dist/image. The public key is shipped as the appliance's trusted key.
           --mib-pen N puts the vendor's IANA Private Enterprise Number into the image's MIB and
           snmpd drop-in (without it, the MIB's placeholder 0 stays).
+          --runtime DIR ships the Node.js installed in DIR (its bin/node) as the release's own
+          runtime, which bin/cineswarm and so the systemd units then use; make image passes the
+          pinned runtime. Without it the release runs on the system's node.
 publish   uploads a bundle and its signature (BUNDLE.sig) to the central server, which
           then offers it to agents at GET /api/firmware/latest. Uploading needs the
           server's admin token: the content of DATA/firmware-admin-token on the server.`;
@@ -56,6 +59,7 @@ async function build(argv: string[]): Promise<number> {
       repo: { type: 'string', default: PACKAGE_ROOT },
       'no-node-modules': { type: 'boolean', default: false },
       'mib-pen': { type: 'string' },
+      runtime: { type: 'string' },
     },
   });
   if (!v.key) {
@@ -78,7 +82,13 @@ async function build(argv: string[]): Promise<number> {
   // Staged outside the repository: the default output dir lies inside dist/, which is staged.
   const stageDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cineswarm-stage-'));
   try {
-    await stageApp({ repoRoot: repo, stageDir, nodeModules: v['no-node-modules'] ? 'none' : 'production', mibPen });
+    await stageApp({
+      repoRoot: repo,
+      stageDir,
+      nodeModules: v['no-node-modules'] ? 'none' : 'production',
+      runtimeDir: v.runtime ? path.resolve(v.runtime) : undefined,
+      mibPen,
+    });
     const built = await packBundle({ stageDir, version, privateKeyPem, publicKeyPem, outDir });
     // The first-install script travels beside the bundle: it runs before any cineswarm exists.
     await fs.copyFile(path.join(repo, 'src', 'firmware', 'install-image.sh'), path.join(outDir, 'install-image.sh'));

@@ -17,11 +17,21 @@ const execFileP = promisify(execFile);
 export const TRUSTED_KEY_PATH = 'etc/cineswarm/firmware-key.pem';
 
 // The units start /opt/cineswarm/current/bin/cineswarm; resolving through `current` at exec
-// time is what makes the slot switch take effect on the next restart.
-const LAUNCHER = `#!/bin/sh
+// time is what makes the slot switch take effect on the next restart. A release that carries its
+// own runtime starts with it, so an appliance never depends on the distribution's Node.js; the
+// units stay the same for releases with and without one, and a rollback across them works.
+const OWN_RUNTIME_LAUNCHER = `#!/bin/sh
+# Runs this release's cineswarm command line with the Node.js shipped in the release.
+here=$(dirname "$0")
+exec "$here/../runtime/bin/node" "$here/cineswarm.js" "$@"
+`;
+const SYSTEM_NODE_LAUNCHER = `#!/bin/sh
 # Runs this release's cineswarm command line with the system's Node.js.
 exec node "$(dirname "$0")/cineswarm.js" "$@"
 `;
+
+/** Where a release keeps its Node.js, relative to the release folder. */
+export const RUNTIME_NODE = 'runtime/bin/node';
 
 export interface StageOptions {
   repoRoot: string;
@@ -30,6 +40,22 @@ export interface StageOptions {
   nodeModules: 'production' | 'none';
   /** The vendor's IANA enterprise number for the MIB; default: the one in the repository's MIB (a placeholder). */
   mibPen?: number;
+  /** A Node.js installation (bin/node, LICENSE) to ship as the release's runtime; none: the system's node. */
+  runtimeDir?: string;
+}
+
+/** Copies the Node.js binary and its licence: headers and npm are build tools, not run time. */
+async function stageRuntime(runtimeDir: string, stageDir: string): Promise<void> {
+  const node = path.join(runtimeDir, 'bin', 'node');
+  const { stdout } = await execFileP(node, ['--version']).catch(() => {
+    throw new FirmwareError('BAD_STAGE', `${node} is not a runnable Node.js: pass the folder of an installed runtime (make image uses .runtime/)`);
+  });
+  await fs.mkdir(path.join(stageDir, 'runtime', 'bin'), { recursive: true });
+  await fs.copyFile(node, path.join(stageDir, RUNTIME_NODE));
+  await fs.chmod(path.join(stageDir, RUNTIME_NODE), 0o755);
+  const license = path.join(runtimeDir, 'LICENSE');
+  if (await exists(license)) await fs.copyFile(license, path.join(stageDir, 'runtime', 'LICENSE'));
+  await fs.writeFile(path.join(stageDir, 'runtime', 'VERSION'), stdout.trim() + '\n');
 }
 
 async function copyTree(from: string, to: string, skip: (rel: string) => boolean = () => false): Promise<void> {
@@ -67,7 +93,8 @@ export async function stageApp(opts: StageOptions): Promise<void> {
   await stampEnterpriseNumber(path.join(stageDir, 'rootfs'), pen, path.join(repoRoot, 'node_modules'));
   await fs.mkdir(path.join(stageDir, 'bin'), { recursive: true });
   await fs.copyFile(path.join(repoRoot, 'bin', 'cineswarm.js'), path.join(stageDir, 'bin', 'cineswarm.js'));
-  await fs.writeFile(path.join(stageDir, 'bin', 'cineswarm'), LAUNCHER, { mode: 0o755 });
+  if (opts.runtimeDir) await stageRuntime(opts.runtimeDir, stageDir);
+  await fs.writeFile(path.join(stageDir, 'bin', 'cineswarm'), opts.runtimeDir ? OWN_RUNTIME_LAUNCHER : SYSTEM_NODE_LAUNCHER, { mode: 0o755 });
   for (const f of ['package.json', 'package-lock.json']) await fs.copyFile(path.join(repoRoot, f), path.join(stageDir, f));
   if (opts.nodeModules === 'production') {
     // --ignore-scripts: our own install script would rebuild the addon; the built one is copied above.

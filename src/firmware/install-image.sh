@@ -1,8 +1,9 @@
 #!/bin/sh
 # Lays a cineswarm firmware bundle onto a directory root: a fresh appliance, or an image being
-# prepared under a directory. Needs only sh, openssl, tar and Node.js: the Ed25519 signature is
-# checked with openssl before anything in the bundle runs, then the bundle's own updater checks
-# every file hash and installs the slot; the system account, directories and units follow.
+# prepared under a directory. Needs only sh, openssl and tar: the Ed25519 signature is checked
+# with openssl before anything in the bundle runs, then the bundle's own updater (on the Node.js
+# the bundle carries) checks every file hash and installs the slot; the system account,
+# directories and units follow.
 set -eu
 
 usage() {
@@ -19,7 +20,6 @@ root=${3:-/}
 for f in "$bundle" "$bundle.sig" "$key"; do
 	[ -r "$f" ] || { echo "install-image: cannot read $f" >&2; exit 1; }
 done
-command -v node >/dev/null || { echo "install-image: Node.js 20 or newer is required (node not found)" >&2; exit 1; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -30,7 +30,12 @@ if ! base64 -d <"$bundle.sig" >"$tmp/sig.bin" 2>/dev/null ||
 fi
 mkdir "$tmp/release" "$root" 2>/dev/null || true
 tar -xzf "$bundle" -C "$tmp/release"
-node "$tmp/release/bin/cineswarm.js" update "$bundle" --root "$root" --public-key "$key" --no-restart
+# A bundle built without its own runtime (make image always ships one) needs the system's.
+node="$tmp/release/runtime/bin/node"
+if [ ! -x "$node" ]; then
+	node=$(command -v node) || { echo "install-image: this bundle carries no Node.js and the system has none" >&2; exit 1; }
+fi
+"$node" "$tmp/release/bin/cineswarm.js" update "$bundle" --root "$root" --public-key "$key" --no-restart
 
 if [ "$root" = / ]; then
 	systemd-sysusers cineswarm.conf

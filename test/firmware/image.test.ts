@@ -14,8 +14,8 @@ import { tempDir } from '../helpers/tmp.js';
 import { waitHealthy } from '../../src/firmware/health.js';
 import { installBundle } from '../../src/firmware/install.js';
 import { agentConfig, groupStatus, ingestListing, publishAndSeed, startServer, waitFor } from '../e2e/rig.js';
-import { freePort, readlinkCurrent, SlotAgent, snapshotTree } from './fixture.js';
-import { buildImages, PUBLIC_KEY, removeImages, VERSION_N, VERSION_N1 } from './real-image.js';
+import { freePort, readlinkCurrent, SlotAgent, snapshotTree, writeSiteConfig } from './fixture.js';
+import { buildImages, PUBLIC_KEY, removeImages, VERSION_N, VERSION_N1, VERSION_OLD } from './real-image.js';
 
 const execFileP = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -93,6 +93,41 @@ test('install-image.sh lays the image onto an empty root with its account, direc
   const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants');
   t.deepEqual((await fs.readdir(wants)).sort(), ['cineswarm-agent.service', 'cineswarm-update-check.service', 'cineswarm-update.path']);
   t.is(await fs.readlink(path.join(wants, 'cineswarm-agent.service')), '/lib/systemd/system/cineswarm-agent.service');
+});
+
+test('an appliance on an image without its own runtime updates to one that runs the agent on the Node.js it ships', async (t) => {
+  const { n, old } = await buildImages();
+  const root = await tempDir(t, 'cineswarm-image-runtime-');
+  const port = await freePort();
+  // A site with no group yet and no server reachable: the agent still starts and answers.
+  const site = agentConfig({ id: 'site-runtime', server: 'http://127.0.0.1:9', groups: [], root });
+  const config = await writeSiteConfig(root, port, { ...site, web: { host: '127.0.0.1', port } });
+  const agent = new SlotAgent(root, config);
+  t.teardown(() => agent.stop());
+  const healthy = (version: string) => waitHealthy({ url: `http://127.0.0.1:${port}/api/status`, version }, 60_000);
+  const install = (bundle: string) => installBundle({ bundle, root, publicKey: PUBLIC_KEY, restart: () => agent.restart(), healthy, logger: quiet });
+  const exe = async (): Promise<string> => fs.readlink(`/proc/${agent.child!.pid}/exe`);
+
+  const first = await install(old);
+  t.is(first.outcome, 'installed', first.message);
+  const oldRelease = path.join(root, 'opt/cineswarm/releases', VERSION_OLD);
+  await t.throwsAsync(fs.access(path.join(oldRelease, 'runtime')), undefined, 'the old image has no runtime of its own');
+  t.false((await exe()).startsWith(root), `the old image's agent runs the system's node (${await exe()})`);
+
+  const second = await install(n);
+  t.is(second.outcome, 'installed', second.message);
+  const release = path.join(root, 'opt/cineswarm/releases', VERSION_N);
+  const shipped = path.join(release, 'runtime/bin/node');
+  // systemd starts the release's launcher through `current`; the launcher runs the shipped node.
+  const unit = await fs.readFile(path.join(root, 'lib/systemd/system/cineswarm-agent.service'), 'utf8');
+  const execStart = /^ExecStart=(\S+) agent /m.exec(unit)?.[1];
+  t.is(execStart, '/opt/cineswarm/current/bin/cineswarm');
+  t.regex(await fs.readFile(path.join(root, execStart!), 'utf8'), /exec "\$here\/\.\.\/runtime\/bin\/node"/);
+  t.is(await exe(), shipped, 'the running agent process is the release\'s own node');
+  const { stdout } = await execFileP(shipped, ['--version']);
+  t.is(stdout.trim(), process.version, 'the image ships the runtime the suite runs on');
+  t.regex(stdout, /^v(2[2-9]|[3-9]\d)\./, 'a supported LTS line (22 or newer)');
+  t.is((await fs.readFile(path.join(release, 'runtime/VERSION'), 'utf8')).trim(), stdout.trim());
 });
 
 interface PeerRow { peer: string; state: string; progress: number }

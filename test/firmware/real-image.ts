@@ -16,10 +16,14 @@ export const KEY = path.join(REPO_ROOT, '.keys', 'firmware-ed25519.pem');
 export const PUBLIC_KEY = path.join(REPO_ROOT, '.keys', 'firmware-ed25519.pub.pem');
 export const VERSION_N = `0.0.1-imagetest.${process.pid}`;
 export const VERSION_N1 = `0.0.2-imagetest.${process.pid}`;
+/** The same payload laid out as images were before they carried a runtime: system node. */
+export const VERSION_OLD = `0.0.0-imagetest.${process.pid}`;
 
 export interface Images {
   n: string;
   n1: string;
+  /** VERSION_OLD: no runtime/ folder, a launcher that runs the system's node */
+  old: string;
 }
 let images: Promise<Images> | null = null;
 
@@ -36,12 +40,14 @@ export function buildImages(): Promise<Images> {
     await fs.mkdir(stage);
     await execFileP('tar', ['-xzf', n, '-C', stage]);
     await fs.rm(path.join(stage, MANIFEST_NAME));
-    const built = await packBundle({
-      stageDir: stage, version: VERSION_N1, outDir: work,
-      privateKeyPem: await fs.readFile(KEY), publicKeyPem: await fs.readFile(PUBLIC_KEY),
-    });
+    const keys = { privateKeyPem: await fs.readFile(KEY), publicKeyPem: await fs.readFile(PUBLIC_KEY) };
+    const built = await packBundle({ stageDir: stage, version: VERSION_N1, outDir: work, ...keys });
+    await fs.rm(path.join(stage, MANIFEST_NAME));
+    await fs.rm(path.join(stage, 'runtime'), { recursive: true });
+    await fs.writeFile(path.join(stage, 'bin', 'cineswarm'), '#!/bin/sh\nexec node "$(dirname "$0")/cineswarm.js" "$@"\n', { mode: 0o755 });
+    const old = await packBundle({ stageDir: stage, version: VERSION_OLD, outDir: work, ...keys });
     await fs.rm(stage, { recursive: true });
-    return { n, n1: built.archive };
+    return { n, n1: built.archive, old: old.archive };
   })();
   return images;
 }
