@@ -12,10 +12,9 @@ NODE_VERSION := 24.22.3
 NPM_VERSION := 11.21.2
 RUNTIME_DIR := $(CURDIR)/.runtime/node-v$(NODE_VERSION)
 NODE := $(RUNTIME_DIR)/bin/node
-# Recipes (and the npm, npx, node-gyp and tests they start) find this node first, and node-gyp
+# Recipes (and the npm, npx, node-gyp and tests they start) find this node first; scripts/gyp.sh
 # builds the addon against its headers.
 export PATH := $(RUNTIME_DIR)/bin:$(PATH)
-export npm_config_nodedir := $(RUNTIME_DIR)
 
 # Debian packages: the build toolchain and libtorrent, plus every real third-party
 # component the tests talk to (BitTorrent clients, tracker, SNMP, browser).
