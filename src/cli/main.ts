@@ -11,6 +11,7 @@ const COMMANDS: Record<string, Command> = {
   agent: { summary: 'run the cinema agent', load: () => import('./agent.js') },
   publish: { summary: 'publish a DCP folder to a group and optionally seed it', load: () => import('./publish.js') },
   get: { summary: 'download one torrent with the agent\'s settings and verify it', load: () => import('./get.js') },
+  kdm: { summary: 'inspect a KDM, or send KDMs to a group', load: () => import('./kdm.js') },
   verify: { summary: 'verify a DCP folder against its packing lists', load: () => import('./verify.js') },
   status: { summary: "show one agent's state", load: () => import('./status.js') },
   update: { summary: 'install a signed firmware bundle into the inactive slot', load: () => import('./update.js') },

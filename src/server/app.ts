@@ -14,6 +14,7 @@ import type { GroupStore } from './group-store.js';
 import { KeyedLock } from './keyed-lock.js';
 import { firmwareRoutes } from './routes/firmware.js';
 import { groupRoutes } from './routes/groups.js';
+import { kdmRoutes } from './routes/kdms.js';
 import { reportRoutes } from './routes/reports.js';
 import { torrentRoutes } from './routes/torrents.js';
 import { trackerRoutes } from './routes/tracker.js';
@@ -113,6 +114,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(torrentRoutes, { ctx });
   await app.register(reportRoutes, { ctx });
   await app.register(trackerRoutes, { ctx });
+  await app.register(kdmRoutes, { ctx });
   await app.register(firmwareRoutes, { dataDir: opts.dataDir });
 
   // A pass still running when the next is due (a slow disk, a tiny test interval) is not doubled.

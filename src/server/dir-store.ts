@@ -5,9 +5,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { GroupExistsError, GroupNotFoundError, ServerError, TorrentExistsError } from './errors.js';
-import type { GroupRecord, GroupStore, PeerReport, StoredTorrent } from './group-store.js';
+import type { GroupRecord, GroupStore, KdmStore, PeerReport, StoredTorrent } from './group-store.js';
 import { isGroupId, isPeerId, isTorrentName } from './names.js';
 import { loadOrCreateSecret } from './passkey.js';
+import { DirKdmStore } from './dir-kdm-store.js';
 
 // Temp names start with '.', which no valid id or name can, so they never collide with content.
 const STAGING_PREFIX = '.staging-';
@@ -46,7 +47,20 @@ export class DirGroupStore implements GroupStore {
 
   constructor(private readonly dataDir: string) {
     this.root = path.join(dataDir, 'groups');
+    this.kdms = new DirKdmStore(this.root);
   }
+
+  // KDMs and peer certificates live in their own module; these only hand over.
+  private readonly kdms: DirKdmStore;
+  addKdm: KdmStore['addKdm'] = (g, r, x) => this.kdms.addKdm(g, r, x);
+  listKdms: KdmStore['listKdms'] = (g) => this.kdms.listKdms(g);
+  readKdm: KdmStore['readKdm'] = (g, m) => this.kdms.readKdm(g, m);
+  readKdmRecord: KdmStore['readKdmRecord'] = (g, m) => this.kdms.readKdmRecord(g, m);
+  writeKdmRecord: KdmStore['writeKdmRecord'] = (g, r) => this.kdms.writeKdmRecord(g, r);
+  removeKdm: KdmStore['removeKdm'] = (g, m) => this.kdms.removeKdm(g, m);
+  readPeerCertificates: KdmStore['readPeerCertificates'] = (g, p) => this.kdms.readPeerCertificates(g, p);
+  writePeerCertificates: KdmStore['writePeerCertificates'] = (g, p, c) => this.kdms.writePeerCertificates(g, p, c);
+  listPeerCertificates: KdmStore['listPeerCertificates'] = (g) => this.kdms.listPeerCertificates(g);
 
   /** Creates DATA/groups and sweeps what a crash may have left half-done. */
   async init(): Promise<void> {

@@ -30,7 +30,7 @@ export interface PeerReport {
   torrents: Record<string, ReportEntry>;
 }
 
-export interface GroupStore {
+export interface GroupStore extends KdmStore {
   /** Creates the group whole or not at all; GroupExistsError if the id is taken. */
   createGroup(group: GroupRecord): Promise<void>;
   getGroup(id: string): Promise<GroupRecord | undefined>;
@@ -48,4 +48,38 @@ export interface GroupStore {
   loadOrCreateSecret(): Promise<string>;
   /** Releases connections (the S3 client); the directory store holds none. */
   close?(): void;
+}
+
+/** A KDM held for a group: its facts, where it is routed, and each recipient peer's receipt. */
+export interface KdmRecord {
+  messageId: string;
+  cplId: string;
+  title: string | null;
+  notValidBefore: string;
+  notValidAfter: string;
+  recipient: { subject: string; issuer: string; serial: string; dnQualifier: string | null };
+  keyCount: number;
+  createdAt: string;
+  /** the peer named by ?peer= on upload; null = routed by certificate */
+  peer: string | null;
+  peers: string[];
+  receipts: Record<string, { state: string; message?: string; updatedAt: string }>;
+}
+
+/** The KDM and certificate part of a store (DATA/groups/<id>/kdms/, peers/<peer>.json). */
+export interface KdmStore {
+  /** Adds the KDM whole or not at all; KdmExistsError if its MessageId is already held. */
+  addKdm(group: string, record: KdmRecord, xml: Buffer): Promise<void>;
+  listKdms(group: string): Promise<KdmRecord[]>;
+  readKdm(group: string, messageId: string): Promise<Buffer | undefined>;
+  readKdmRecord(group: string, messageId: string): Promise<KdmRecord | undefined>;
+  /** Replaces the routing/receipt record of a held KDM. */
+  writeKdmRecord(group: string, record: KdmRecord): Promise<void>;
+  /** false when there was nothing to remove */
+  removeKdm(group: string, messageId: string): Promise<boolean>;
+  /** PEM blocks a peer registered for KDM routing; [] when none */
+  readPeerCertificates(group: string, peer: string): Promise<string[]>;
+  /** Sets the `certificates` of peers/<peer>.json, keeping whatever else the file holds. */
+  writePeerCertificates(group: string, peer: string, pems: string[]): Promise<void>;
+  listPeerCertificates(group: string): Promise<{ peer: string; certificates: string[] }[]>;
 }
