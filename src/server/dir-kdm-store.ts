@@ -3,11 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { GroupNotFoundError, ServerError } from './errors.js';
+import { GroupNotFoundError, KdmExistsError, ServerError } from './errors.js';
 import type { KdmRecord, KdmStore } from './group-store.js';
 import { isGroupId, isPeerId } from './names.js';
 
-const MESSAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const MESSAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException)?.code;
@@ -35,12 +35,6 @@ async function writeFileDurable(file: string, data: Buffer | string, exclusive: 
     await dh.sync();
   } finally {
     await dh.close();
-  }
-}
-
-export class KdmExistsError extends ServerError {
-  constructor(group: string, messageId: string) {
-    super('KDM_EXISTS', `group '${group}' already holds the KDM ${messageId}; it was not replaced (withdraw it first to send it again)`);
   }
 }
 

@@ -50,17 +50,7 @@ export class DirGroupStore implements GroupStore {
     this.kdms = new DirKdmStore(this.root);
   }
 
-  // KDMs and peer certificates live in their own module; these only hand over.
-  private readonly kdms: DirKdmStore;
-  addKdm: KdmStore['addKdm'] = (g, r, x) => this.kdms.addKdm(g, r, x);
-  listKdms: KdmStore['listKdms'] = (g) => this.kdms.listKdms(g);
-  readKdm: KdmStore['readKdm'] = (g, m) => this.kdms.readKdm(g, m);
-  readKdmRecord: KdmStore['readKdmRecord'] = (g, m) => this.kdms.readKdmRecord(g, m);
-  writeKdmRecord: KdmStore['writeKdmRecord'] = (g, r) => this.kdms.writeKdmRecord(g, r);
-  removeKdm: KdmStore['removeKdm'] = (g, m) => this.kdms.removeKdm(g, m);
-  readPeerCertificates: KdmStore['readPeerCertificates'] = (g, p) => this.kdms.readPeerCertificates(g, p);
-  writePeerCertificates: KdmStore['writePeerCertificates'] = (g, p, c) => this.kdms.writePeerCertificates(g, p, c);
-  listPeerCertificates: KdmStore['listPeerCertificates'] = (g) => this.kdms.listPeerCertificates(g);
+  readonly kdms: KdmStore;
 
   /** Creates DATA/groups and sweeps what a crash may have left half-done. */
   async init(): Promise<void> {

@@ -82,6 +82,12 @@ export class TorrentExistsError extends ServerError {
   }
 }
 
+export class KdmExistsError extends ServerError {
+  constructor(group: string, messageId: string) {
+    super('KDM_EXISTS', `group '${group}' already holds the KDM ${messageId}; it was not replaced (withdraw it first to send it again)`);
+  }
+}
+
 export class TorrentNotFoundError extends ServerError {
   constructor(group: string, name: string) {
     super('TORRENT_NOT_FOUND', `group '${group}' has no torrent named '${name}'`);

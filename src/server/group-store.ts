@@ -30,7 +30,9 @@ export interface PeerReport {
   torrents: Record<string, ReportEntry>;
 }
 
-export interface GroupStore extends KdmStore {
+export interface GroupStore {
+  /** KDMs and peer certificates of the groups */
+  readonly kdms: KdmStore;
   /** Creates the group whole or not at all; GroupExistsError if the id is taken. */
   createGroup(group: GroupRecord): Promise<void>;
   getGroup(id: string): Promise<GroupRecord | undefined>;

@@ -13,7 +13,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { GroupExistsError, GroupNotFoundError, ServerError, StoreUnavailableError, TorrentExistsError } from './errors.js';
-import type { GroupRecord, GroupStore, PeerReport, StoredTorrent } from './group-store.js';
+import type { GroupRecord, GroupStore, KdmStore, PeerReport, StoredTorrent } from './group-store.js';
+import { S3KdmStore } from './s3-kdm-store.js';
 import { isGroupId, isPeerId, isTorrentName } from './names.js';
 
 export interface S3StoreOptions {
@@ -66,6 +67,7 @@ export class S3GroupStore implements GroupStore {
   private readonly prefix: string;
   private readonly onRead: () => void;
   private readonly where: string;
+  readonly kdms: KdmStore = new S3KdmStore(this);
 
   constructor(opts: S3StoreOptions) {
     this.bucket = opts.bucket;
@@ -101,7 +103,7 @@ export class S3GroupStore implements GroupStore {
     this.client.destroy();
   }
 
-  private groupKey(id: string): string {
+  groupKey(id: string): string {
     if (!isGroupId(id)) throw new ServerError('BAD_GROUP_ID', `'${id}' is not a valid group id`);
     return `${this.prefix}groups/${id}/`;
   }
@@ -117,7 +119,7 @@ export class S3GroupStore implements GroupStore {
   }
 
   /** Every store call goes through here: an S3 that does not answer becomes one domain error. */
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
@@ -172,7 +174,7 @@ export class S3GroupStore implements GroupStore {
     return out;
   }
 
-  private async requireGroup(id: string): Promise<void> {
+  async requireGroup(id: string): Promise<void> {
     if (!(await this.exists(`${this.groupKey(id)}group.json`))) throw new GroupNotFoundError(id);
   }
 

@@ -3,7 +3,8 @@
 import test, { type ExecutionContext } from 'ava';
 import bencode from 'bencode';
 import { buildServer } from '../../src/server/app.js';
-import { GroupExistsError, GroupNotFoundError, TorrentExistsError } from '../../src/server/errors.js';
+import { GroupExistsError, GroupNotFoundError, KdmExistsError, TorrentExistsError } from '../../src/server/errors.js';
+import type { KdmRecord } from '../../src/server/group-store.js';
 import { cephForFile } from '../helpers/ceph.js';
 import { basic, createGroup, makeTorrent, sha1Info, uploadTorrent } from './helpers.js';
 import { createTestBucket, openTestStore, STORE_KINDS, type StoreKind } from './stores.js';
@@ -137,3 +138,31 @@ test('s3: two servers on one store share the passkey secret and refuse each othe
   const fromA = await a.app.inject({ url: '/api/groups/dist/torrents/Feature?peer=site-1', headers: auth });
   t.true(Buffer.from((bencode.decode(fromA.rawPayload) as { announce: Uint8Array }).announce).toString().endsWith(passkey));
 });
+
+for (const kind of STORE_KINDS) {
+  test(`${kind}: KDMs are held once per MessageId with their record; peer certificates keep the rest of the peer file`, async (t) => {
+    const { app, store } = await server(t, kind);
+    await createGroup(app, 'dist', PW);
+    const id = '30b00f08-6fcf-414a-8924-831fd4daf05d';
+    const rec: KdmRecord = {
+      messageId: id, cplId: '67334526-342c-475d-bb64-d8fd8318f954', title: 'T', notValidBefore: '2018-04-17T17:46:18+00:00',
+      notValidAfter: '2028-04-10T17:46:18+00:00', recipient: { subject: 's', issuer: 'i', serial: '7', dnQualifier: null },
+      keyCount: 2, createdAt: new Date().toISOString(), peer: null, peers: ['a'], receipts: {},
+    };
+    const xml = Buffer.from('<DCinemaSecurityMessage/>');
+    await store.kdms.addKdm('dist', rec, xml);
+    await t.throwsAsync(store.kdms.addKdm('dist', { ...rec, peers: [] }, Buffer.from('other')), { instanceOf: KdmExistsError });
+    t.deepEqual(await store.kdms.readKdm('dist', id), xml);
+    t.deepEqual(await store.kdms.listKdms('dist'), [rec]);
+    await store.kdms.writeKdmRecord('dist', { ...rec, receipts: { a: { state: 'valid', updatedAt: rec.createdAt } } });
+    t.is((await store.kdms.readKdmRecord('dist', id))?.receipts.a?.state, 'valid');
+    await store.kdms.writePeerCertificates('dist', 'a', ['PEM1']);
+    await store.kdms.writePeerCertificates('dist', 'a', ['PEM2']);
+    t.deepEqual(await store.kdms.readPeerCertificates('dist', 'a'), ['PEM2']);
+    t.deepEqual(await store.kdms.listPeerCertificates('dist'), [{ peer: 'a', certificates: ['PEM2'] }]);
+    t.true(await store.kdms.removeKdm('dist', id));
+    t.false(await store.kdms.removeKdm('dist', id));
+    t.deepEqual(await store.kdms.listKdms('dist'), []);
+    await t.throwsAsync(store.kdms.addKdm('nobody', rec, xml), { instanceOf: GroupNotFoundError });
+  });
+}

@@ -1,9 +1,9 @@
 // Which peers of a group a KDM is for: those that registered a certificate its Recipient names
 // (issuer, serial and subject).
 import { certificateFacts, parsePemCertificates, recipientMatches, type KdmRecipient } from '../../dcp/index.js';
-import type { GroupStore } from '../group-store.js';
+import type { KdmStore } from '../group-store.js';
 
-export async function peersForRecipient(store: GroupStore, group: string, recipient: KdmRecipient, only?: string[]): Promise<string[]> {
+export async function peersForRecipient(store: KdmStore, group: string, recipient: KdmRecipient, only?: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const { peer, certificates } of await store.listPeerCertificates(group)) {
     if (only && !only.includes(peer)) continue;

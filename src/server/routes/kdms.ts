@@ -48,7 +48,7 @@ function recordOf(facts: KdmFacts, peer: string | null, peers: string[]): KdmRec
 
 export const kdmRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   const onRequest = groupAuth(ctx);
-  const store = ctx.store;
+  const store = ctx.store.kdms;
   const bytes = (limit: number) => ({ parseAs: 'buffer' as const, bodyLimit: limit });
   app.addContentTypeParser(['application/xml', 'text/xml'], bytes(MAX_KDM_BYTES), (_r, body, done) => done(null, body));
   app.addContentTypeParser(['application/x-pem-file', 'application/pem-certificate-chain'], bytes(MAX_PEM_BYTES), (_r, body, done) => done(null, body));
