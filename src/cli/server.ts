@@ -13,7 +13,8 @@ BitTorrent tracker, delivery reports, and the cleanup of old torrents.
 
 options:
   --config FILE  JSON settings: host, port, dataDir, publicUrl, retentionDays,
-                 cleanupCron, announceIntervalSeconds (flags below win over it)
+                 cleanupCron, announceIntervalSeconds, torrentLimits, trustedProxies
+                 (flags below win over it)
   --host H       address to listen on (default ${SERVER_DEFAULTS.host})
   --port N       port to listen on (default ${SERVER_DEFAULTS.port}; 0 picks a free one)
   --data DIR     storage directory of groups and torrents (default ${SERVER_DEFAULTS.dataDir})
@@ -84,6 +85,8 @@ export async function run(argv: string[]): Promise<number> {
       retentionDays: config.retentionDays,
       cleanupCron: config.cleanupCron,
       announceIntervalSeconds: config.announceIntervalSeconds,
+      torrentLimits: config.torrentLimits,
+      trustedProxies: config.trustedProxies,
       logger,
     });
     await app.listen({ host: config.host, port: config.port });

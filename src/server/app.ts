@@ -19,6 +19,7 @@ import { reportRoutes } from './routes/reports.js';
 import { torrentRoutes } from './routes/torrents.js';
 import { trackerRoutes } from './routes/tracker.js';
 import { Swarms } from './swarms.js';
+import { torrentLimits, type TorrentLimits } from './torrent-limits.js';
 
 /** Stock BitTorrent clients (libtorrent's min_announce_interval, for one) announce at most every
  * 300 s whatever interval we ask for: a peer must outlive that gap or it drops out of the peer lists
@@ -42,6 +43,10 @@ export interface ServerOptions {
   logger?: Logger | boolean;
   /** another GroupStore backend; default: the directory backend under dataDir */
   store?: GroupStore;
+  /** what an uploaded torrent may describe; defaults in torrent-limits.ts */
+  torrentLimits?: Partial<TorrentLimits>;
+  /** addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed; none by default */
+  trustedProxies?: string[];
 }
 
 declare module 'fastify' {
@@ -72,6 +77,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     await dir.init();
     store = dir;
   }
+  const limits = torrentLimits(opts.torrentLimits);
   const secret = opts.secret ?? (await store.loadOrCreateSecret());
   const catalog = new TorrentCatalog(store, logger);
   const swarms = new Swarms(Math.max(2 * interval, PEER_LIFETIME_FLOOR_SECONDS) * 1000);
@@ -86,6 +92,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     publicUrl: opts.publicUrl,
     announceIntervalSeconds: interval,
     retentionDays,
+    torrentLimits: limits,
     inFlight,
     reportLocks,
     logger,
@@ -98,6 +105,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     logController: new LogController({ disableRequestLogging: true }),
     // A number where a group id is expected is a client bug to report, not to paper over.
     ajv: { customOptions: { coerceTypes: false } },
+    // request.ip is the connection's source unless it is a proxy we were told to believe: the
+    // tracker hands that address to other peers, and the auth limits count failures by it.
+    trustProxy: opts.trustedProxies && opts.trustedProxies.length > 0 ? opts.trustedProxies : false,
   });
   app.decorate('cineswarm', ctx);
   app.setErrorHandler(makeErrorHandler(logger));

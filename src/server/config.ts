@@ -1,5 +1,7 @@
 // The server's config file (JSON), checked once at start: a wrong field stops the server with
 // a message naming it. Command-line flags override the file.
+import net from 'node:net';
+import { DEFAULT_TORRENT_LIMITS, type TorrentLimits } from './torrent-limits.js';
 
 export interface ServerConfig {
   host: string;
@@ -9,6 +11,8 @@ export interface ServerConfig {
   retentionDays: number;
   cleanupCron: string;
   announceIntervalSeconds: number;
+  torrentLimits?: Partial<TorrentLimits>;
+  trustedProxies?: string[];
 }
 
 export const SERVER_DEFAULTS: ServerConfig = {
@@ -33,6 +37,18 @@ const FIELDS: Record<keyof ServerConfig, [Check, string]> = {
   retentionDays: [(v) => typeof v === 'number' && v > 0, 'a positive number of days'],
   cleanupCron: [(v) => typeof v === 'string' && v.trim().split(/\s+/).length >= 5, 'a cron rule such as "17 * * * *"'],
   announceIntervalSeconds: [(v) => Number.isInteger(v) && (v as number) > 0, 'a positive whole number of seconds'],
+  torrentLimits: [
+    (v) =>
+      typeof v === 'object' &&
+      v !== null &&
+      !Array.isArray(v) &&
+      Object.entries(v).every(([k, n]) => k in DEFAULT_TORRENT_LIMITS && Number.isInteger(n) && (n as number) > 0),
+    `an object of positive whole numbers among ${Object.keys(DEFAULT_TORRENT_LIMITS).join(', ')}`,
+  ],
+  trustedProxies: [
+    (v) => Array.isArray(v) && v.every((a) => typeof a === 'string' && net.isIP(a.split('/')[0] ?? '') !== 0),
+    'a list of proxy addresses or CIDR ranges such as ["127.0.0.1", "10.0.0.0/8"]',
+  ],
 };
 
 /** Validates a parsed config object (all fields optional) over the defaults. */

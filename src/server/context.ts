@@ -6,6 +6,7 @@ import type { CleanupResult } from './cleanup.js';
 import type { GroupStore } from './group-store.js';
 import type { KeyedLock } from './keyed-lock.js';
 import type { Swarms } from './swarms.js';
+import type { TorrentLimits } from './torrent-limits.js';
 
 export interface ServerContext {
   store: GroupStore;
@@ -18,6 +19,7 @@ export interface ServerContext {
   publicUrl?: string;
   announceIntervalSeconds: number;
   retentionDays: number;
+  torrentLimits: TorrentLimits;
   /** `<group>/<name>` of torrents being uploaded right now; cleanup leaves them alone */
   inFlight: Set<string>;
   /** per `<group>/<peer>`: report files are read-modify-write */

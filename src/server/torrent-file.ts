@@ -5,6 +5,7 @@ import bencode from 'bencode';
 import { createHash } from 'node:crypto';
 import { BadTorrentError } from './errors.js';
 import { isTorrentName } from './names.js';
+import { DEFAULT_TORRENT_LIMITS, type TorrentLimits } from './torrent-limits.js';
 
 export interface TorrentInfo {
   name: string;
@@ -93,49 +94,72 @@ function text(v: BValue | undefined): string | undefined {
 }
 
 // Inner path elements are joined under the torrent's folder on every cinema, so they get the
-// same scrutiny as the name.
-function checkPathElement(el: string | undefined): void {
-  if (el === undefined || el === '' || el === '.' || el === '..' || /[/\\\0]/.test(el)) {
-    throw new BadTorrentError(`a file path inside it is unsafe (${JSON.stringify(el ?? null)})`);
+// same scrutiny as the name, and the limits every cinema's file system and libtorrent impose.
+function checkPath(elements: Array<string | undefined>, limits: TorrentLimits): void {
+  if (elements.length > limits.maxDepth) {
+    throw new BadTorrentError(`a file lies ${elements.length} folders deep; the limit (torrentLimits.maxDepth) is ${limits.maxDepth}`);
+  }
+  for (const el of elements) {
+    if (el === undefined || el === '' || el === '.' || el === '..' || /[/\\\0]/.test(el)) {
+      throw new BadTorrentError(`a file path inside it is unsafe (${JSON.stringify(el ?? null)})`);
+    }
+    const bytes = Buffer.byteLength(el, 'utf8');
+    if (bytes > limits.maxPathBytes) {
+      throw new BadTorrentError(
+        `a file or folder name is ${bytes} bytes long (${JSON.stringify(el.slice(0, 40) + '…')}); the limit (torrentLimits.maxPathBytes) is ${limits.maxPathBytes}`,
+      );
+    }
   }
 }
 
-function v1Size(info: { [k: string]: BValue }): number | undefined {
+function checkFileCount(n: number, limits: TorrentLimits): void {
+  if (n > limits.maxFiles) throw new BadTorrentError(`it lists ${n} files; the limit (torrentLimits.maxFiles) is ${limits.maxFiles}`);
+}
+
+/** DCP bytes (padding excluded) and every byte the v1 pieces cover (padding included). */
+function v1Size(info: { [k: string]: BValue }, limits: TorrentLimits): { size: number; hashed: number } | undefined {
   if (info.length !== undefined) {
     if (!isLength(info.length)) throw new BadTorrentError('info.length is not a size');
-    return info.length;
+    return { size: info.length, hashed: info.length };
   }
   if (info.files === undefined) return undefined;
   if (!Array.isArray(info.files) || info.files.length === 0) throw new BadTorrentError('info.files is not a list of files');
-  let total = 0;
+  checkFileCount(info.files.length, limits);
+  let size = 0;
+  let hashed = 0;
   for (const f of info.files) {
     if (!isDict(f) || !isLength(f.length) || !Array.isArray(f.path) || f.path.length === 0) {
       throw new BadTorrentError('an entry of info.files has no length or path');
     }
-    for (const el of f.path) checkPathElement(text(el));
+    checkPath(f.path.map(text), limits);
+    hashed += f.length;
     // Padding files (BEP 47, attr 'p') align hybrid torrents' files to pieces; no data of the DCP.
-    if (!(text(f.attr) ?? '').includes('p')) total += f.length;
+    if (!(text(f.attr) ?? '').includes('p')) size += f.length;
   }
-  return total;
+  return { size, hashed };
 }
 
-function v2Size(tree: BValue | undefined, depth = 0): number {
-  if (!isDict(tree) || depth > MAX_DEPTH) throw new BadTorrentError("info['file tree'] is malformed");
+function v2Size(tree: BValue | undefined, limits: TorrentLimits, at: string[] = [], count = { files: 0 }): number {
+  if (!isDict(tree) || at.length > MAX_DEPTH) throw new BadTorrentError("info['file tree'] is malformed");
   let total = 0;
   for (const [k, v] of Object.entries(tree)) {
     if (k === '') {
       if (!isDict(v) || !isLength(v.length)) throw new BadTorrentError("a file in info['file tree'] has no length");
+      checkFileCount(++count.files, limits);
       total += v.length;
     } else {
-      checkPathElement(k);
-      total += v2Size(v, depth + 1);
+      checkPath([...at, k], limits);
+      total += v2Size(v, limits, [...at, k], count);
     }
   }
   return total;
 }
 
 /** Validates an uploaded .torrent and describes it; throws BadTorrentError with the reason. */
-export function readTorrent(bytes: Buffer): TorrentInfo {
+export function readTorrent(bytes: Buffer, limits: TorrentLimits = DEFAULT_TORRENT_LIMITS): TorrentInfo {
+  if (bytes.length > limits.maxTorrentBytes) {
+    throw new BadTorrentError(`it is ${bytes.length} bytes; the limit (torrentLimits.maxTorrentBytes) is ${limits.maxTorrentBytes}`);
+  }
   const entries = topLevelEntries(bytes);
   const rawInfo = entries.find(([k]) => k.toString('latin1') === 'info')?.[1];
   if (!rawInfo || rawInfo[0] !== D) throw new BadTorrentError('it has no info dictionary');
@@ -156,11 +180,20 @@ export function readTorrent(bytes: Buffer): TorrentInfo {
   let size: number | undefined;
   if (hasV1) {
     if (!(info.pieces instanceof Uint8Array) || info.pieces.length % 20 !== 0) throw new BadTorrentError('info.pieces is malformed');
-    size = v1Size(info);
-    if (size === undefined) throw new BadTorrentError('info has neither a length nor a list of files');
+    const sizes = v1Size(info, limits);
+    if (sizes === undefined) throw new BadTorrentError('info has neither a length nor a list of files');
+    // libtorrent refuses a torrent whose hash list does not cover its bytes exactly, on every agent.
+    const expected = Math.ceil(sizes.hashed / info['piece length']);
+    const given = info.pieces.length / 20;
+    if (given !== expected) {
+      throw new BadTorrentError(
+        `it has ${given} piece hashes, but ${sizes.hashed} bytes in pieces of ${info['piece length']} bytes need ${expected}`,
+      );
+    }
+    size = sizes.size;
   }
   if (isV2) {
-    const s2 = v2Size(info['file tree']);
+    const s2 = v2Size(info['file tree'], limits);
     if (size !== undefined && s2 !== size) throw new BadTorrentError('the v1 and v2 file lists disagree');
     size = s2;
   }

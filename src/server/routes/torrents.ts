@@ -9,7 +9,8 @@ import { makePasskey } from '../passkey.js';
 import { personalise, readTorrent } from '../torrent-file.js';
 import { groupAuth, groupParamsSchema, refusals } from './common.js';
 
-const MAX_TORRENT_BYTES = 32 * 1024 * 1024;
+// Bodies up to this size are read and refused with the configured limit named; larger ones 413.
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 const summarySchema = {
   type: 'object',
@@ -24,6 +25,7 @@ const summarySchema = {
 
 export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   const onRequest = groupAuth(ctx);
+  const MAX_TORRENT_BYTES = Math.max(MAX_BODY_BYTES, ctx.torrentLimits.maxTorrentBytes + 1);
   for (const type of ['application/x-bittorrent', 'application/octet-stream']) {
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_TORRENT_BYTES }, (_req, body, done) => done(null, body));
   }
@@ -42,7 +44,7 @@ export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
         throw new ServerError('BAD_TORRENT', 'send the .torrent file itself as the body, with content type application/x-bittorrent');
       }
       if (!body || body.length === 0) throw new BadTorrentError('the upload is empty');
-      const info = readTorrent(body);
+      const info = readTorrent(body, ctx.torrentLimits);
       const key = inFlightKey(group, info.name);
       ctx.inFlight.add(key);
       try {
