@@ -95,8 +95,8 @@ async function main(): Promise<void> {
 
     // Announces: 500 peers of one swarm, each answer carrying up to 50 compact peers.
     const hash = Buffer.from(infoHash, 'hex');
-    const passkey = makePasskey(app.cineswarm.secret, 'bench', 'site-0001');
-    const queries = Array.from({ length: 500 }, (_, i) => announceUrl(passkey, { infoHash: hash, peerId: peerId(`b${i}`), port: 10000 + i, left: i % 5 === 0 ? 0 : 1000, compact: '1' }));
+    // one passkey per peer: the tracker keys swarm entries by the passkey's peer
+    const queries = Array.from({ length: 500 }, (_, i) => announceUrl(makePasskey(app.cineswarm.secret, 'bench', `site-${i}`), { infoHash: hash, peerId: peerId(`b${i}`), port: 10000 + i, left: i % 5 === 0 ? 0 : 1000, compact: '1' }));
     for (const q of queries) {
       const a = decodeAnnounce((await app.inject({ url: q })).rawPayload);
       if (a.failure) throw new Error(`announce refused: ${a.failure}`);

@@ -1,7 +1,11 @@
 // The tracker's memory: who is in which swarm. A swarm is keyed by (group, info hash), so the
-// same torrent shared by two groups makes two swarms that never see each other.
+// same torrent shared by two groups makes two swarms that never see each other. Inside a swarm a
+// peer is keyed by the peer its passkey was made for, never by the peer_id the client picks, so a
+// member can only add, move or remove its own entry.
 
 export interface SwarmPeer {
+  /** the cineswarm peer the passkey belongs to */
+  member: string;
   peerId: Buffer;
   ip: string;
   port: number;
@@ -10,6 +14,8 @@ export interface SwarmPeer {
 }
 
 export interface AnnounceInput {
+  /** the cineswarm peer the passkey belongs to */
+  member: string;
   peerId: Buffer;
   ip: string;
   port: number;
@@ -45,7 +51,7 @@ export class Swarms {
       swarm = { peers: new Map(), downloaded: 0 };
       this.swarms.set(key, swarm);
     }
-    const id = a.peerId.toString('hex');
+    const id = a.member;
     const before = swarm.peers.get(id);
     // A finished download is a peer going from left > 0 to left = 0; some clients say so with
     // 'completed', others (aria2c leaving right away) only with a final 'stopped' at left=0.
@@ -54,7 +60,7 @@ export class Swarms {
       swarm.peers.delete(id);
       return { peers: [], counts: this.counts(swarm, now) };
     }
-    swarm.peers.set(id, { peerId: a.peerId, ip: a.ip, port: a.port, left: a.left, expiresAt: now + this.peerLifetimeMs });
+    swarm.peers.set(id, { member: a.member, peerId: a.peerId, ip: a.ip, port: a.port, left: a.left, expiresAt: now + this.peerLifetimeMs });
     const candidates: SwarmPeer[] = [];
     for (const [pid, p] of swarm.peers) {
       if (p.expiresAt <= now) {

@@ -90,7 +90,10 @@ test('the whole API table over real HTTP, refusals leaving DATA unchanged', asyn
   const infoHash = Buffer.from(sha1Info(torrent), 'hex');
   const seed = decodeAnnounce((await call(`${url}${announceUrl(passkey, { infoHash, peerId: peerId('seed'), port: 6881, left: 0, event: 'started' })}`)).body);
   t.is(seed.interval, 60);
-  const leech = decodeAnnounce((await call(`${url}${announceUrl(passkey, { infoHash, peerId: peerId('leech'), port: 6882, event: 'started' })}`)).body);
+  // another cinema announces with the passkey of its own download
+  const dl2 = await call(`${url}/api/groups/cinema-group/torrents/Feature_FTR?peer=site-0002`, { headers: A });
+  const passkey2 = Buffer.from((bencode.decode(dl2.body) as { announce: Uint8Array }).announce).toString().split('/announce/')[1]!;
+  const leech = decodeAnnounce((await call(`${url}${announceUrl(passkey2, { infoHash, peerId: peerId('leech'), port: 6882, event: 'started' })}`)).body);
   t.deepEqual(leech.peers, [{ ip: '127.0.0.1', port: 6881 }]);
   const scrape = decodeScrape((await call(`${url}/scrape/${passkey}`)).body);
   t.deepEqual(scrape, { [sha1Info(torrent)]: { complete: 1, incomplete: 1, downloaded: 0 } });

@@ -76,7 +76,7 @@ test('a hybrid torrent: uploaded as its v1 hash, announced under both hashes', a
   for (const hex of [hashes.hybrid!.v1!, hashes.hybrid!.v2!.slice(0, 40)]) {
     const hash = Buffer.from(hex, 'hex');
     await announce(app, pk, { infoHash: hash, peerId: peerId('seed'), port: 5001, left: 0 });
-    const other = await announce(app, pk, { infoHash: hash, peerId: peerId('leech'), port: 5002 });
+    const other = await announce(app, makePasskey(app.cineswarm.secret, 'g', 'leech'), { infoHash: hash, peerId: peerId('leech'), port: 5002 });
     t.is(other.failure, undefined);
     t.deepEqual(other.peers, [{ ip: '127.0.0.1', port: 5001 }]);
   }

@@ -88,8 +88,9 @@ export function decodeAnnounce(body: Buffer): AnnounceAnswer {
   };
 }
 
-export async function announce(app: FastifyInstance, passkey: string, p: AnnounceParams): Promise<AnnounceAnswer> {
-  const res = await app.inject({ url: announceUrl(passkey, p) });
+/** One announce through inject; `from` is the connection's source address (default 127.0.0.1). */
+export async function announce(app: FastifyInstance, passkey: string, p: AnnounceParams, from?: string): Promise<AnnounceAnswer> {
+  const res = await app.inject({ url: announceUrl(passkey, p), ...(from ? { remoteAddress: from } : {}) });
   if (res.statusCode !== 200) throw new Error(`announce answered ${res.statusCode}`);
   return decodeAnnounce(res.rawPayload);
 }

@@ -33,7 +33,7 @@ test('the passkey in a downloaded torrent is accepted; peers see each other but 
   t.deepEqual(seed.peers, []);
   t.is(seed.complete, 1);
 
-  const leech = await announce(app, passkey, { infoHash: featureHash, peerId: peerId('leech1'), port: 51002, left: 30000, event: 'started' });
+  const leech = await announce(app, makePasskey(app.cineswarm.secret, 'A', 'leech1'), { infoHash: featureHash, peerId: peerId('leech1'), port: 51002, left: 30000, event: 'started' });
   // inject connects from 127.0.0.1
   t.deepEqual(leech.peers, [{ ip: '127.0.0.1', port: 51001 }]);
   t.is(leech.complete, 1);
@@ -43,18 +43,18 @@ test('the passkey in a downloaded torrent is accepted; peers see each other but 
   t.deepEqual(again.peers, [{ ip: '127.0.0.1', port: 51002 }]);
 });
 
-test('non-compact answers carry peer id, ip and port; no_peer_id drops the id', async (t) => {
+test("non-compact answers carry ip and port, never another peer's id", async (t) => {
   const { app, featureHash, key } = await setup(t);
-  await announce(app, key('A', 's1'), { infoHash: featureHash, peerId: peerId('one'), port: 6001, left: 0, ip: '127.0.0.9' });
+  await announce(app, key('A', 's1'), { infoHash: featureHash, peerId: peerId('one'), port: 6001, left: 0 }, '127.0.0.9');
   const full = await announce(app, key('A', 's2'), { infoHash: featureHash, peerId: peerId('two'), port: 6002, compact: '0' });
-  t.deepEqual(full.peers, [{ ip: '127.0.0.9', port: 6001, peerId: peerId('one').toString() }]);
+  t.deepEqual(full.peers, [{ ip: '127.0.0.9', port: 6001 }]);
   const bare = await announce(app, key('A', 's2'), { infoHash: featureHash, peerId: peerId('two'), port: 6002, compact: '0', noPeerId: true });
   t.deepEqual(bare.peers, [{ ip: '127.0.0.9', port: 6001 }]);
 });
 
 test('IPv6 peers come in peers6 of a compact answer', async (t) => {
   const { app, featureHash, key } = await setup(t);
-  await announce(app, key('A', 's1'), { infoHash: featureHash, peerId: peerId('v6'), port: 7001, left: 0, ip: '::1' });
+  await announce(app, key('A', 's1'), { infoHash: featureHash, peerId: peerId('v6'), port: 7001, left: 0 }, '::1');
   const res = await announce(app, key('A', 's2'), { infoHash: featureHash, peerId: peerId('v4'), port: 7002, compact: '1' });
   t.deepEqual(res.peers, []);
   t.deepEqual(res.peers6, [{ ip: '0:0:0:0:0:0:0:1', port: 7001 }]);
@@ -134,16 +134,18 @@ test('bad announce requests get a bencoded failure reason', async (t) => {
 test('stopped leaves the swarm, completed counts a download, peers expire without announces', async (t) => {
   const { app, featureHash, key } = await setup(t, { announceIntervalSeconds: 30 });
   const pk = key('A', 'x');
+  const pk1 = key('A', 'l1');
+  const pk2 = key('A', 'l2');
   const scrape = async () => {
     const res = await app.inject({ url: `/scrape/${pk}?info_hash=${escapeBytes(featureHash)}` });
     return (decodeScrape(res.rawPayload) as Record<string, { complete: number; incomplete: number; downloaded: number }>)[featureHash.toString('hex')];
   };
-  await announce(app, pk, { infoHash: featureHash, peerId: peerId('l1'), port: 1001, left: 500, event: 'started' });
-  await announce(app, pk, { infoHash: featureHash, peerId: peerId('l2'), port: 1002, left: 500, event: 'started' });
+  await announce(app, pk1, { infoHash: featureHash, peerId: peerId('l1'), port: 1001, left: 500, event: 'started' });
+  await announce(app, pk2, { infoHash: featureHash, peerId: peerId('l2'), port: 1002, left: 500, event: 'started' });
   t.deepEqual(await scrape(), { complete: 0, incomplete: 2, downloaded: 0 });
-  await announce(app, pk, { infoHash: featureHash, peerId: peerId('l1'), port: 1001, left: 0, event: 'completed' });
+  await announce(app, pk1, { infoHash: featureHash, peerId: peerId('l1'), port: 1001, left: 0, event: 'completed' });
   t.deepEqual(await scrape(), { complete: 1, incomplete: 1, downloaded: 1 });
-  const stopped = await announce(app, pk, { infoHash: featureHash, peerId: peerId('l2'), port: 1002, left: 500, event: 'stopped' });
+  const stopped = await announce(app, pk2, { infoHash: featureHash, peerId: peerId('l2'), port: 1002, left: 500, event: 'stopped' });
   t.deepEqual(stopped.peers, []);
   t.deepEqual(await scrape(), { complete: 1, incomplete: 0, downloaded: 1 });
   // two intervals (60 s) are shorter than the 300 s a stock client may wait between announces:
@@ -174,10 +176,38 @@ test("scrape lists only the passkey group's torrents", async (t) => {
 test('numwant bounds the answer', async (t) => {
   const { app, featureHash, key } = await setup(t);
   const pk = key('A', 'many');
-  for (let i = 0; i < 12; i++) await announce(app, pk, { infoHash: featureHash, peerId: peerId(`m${i}`), port: 3000 + i, left: 0 });
+  for (let i = 0; i < 12; i++) await announce(app, key('A', `m${i}`), { infoHash: featureHash, peerId: peerId(`m${i}`), port: 3000 + i, left: 0 });
   const res = await app.inject({ url: announceUrl(pk, { infoHash: featureHash, peerId: peerId('ask'), port: 3999, numwant: 5 }) });
   const a = decodeAnnounce(res.rawPayload);
   t.is(a.peers.length, 5);
   t.is(new Set(a.peers.map((p) => p.port)).size, 5);
   t.true(a.peers.every((p) => p.port >= 3000 && p.port < 3012));
+});
+
+test('spoofing inside a group: ip= is ignored, and a member can neither evict nor move another', async (t) => {
+  const { app, featureHash, key } = await setup(t);
+  const victim = peerId('victim');
+  await announce(app, key('A', 'victim'), { infoHash: featureHash, peerId: victim, port: 6881, left: 0 }, '127.0.0.20');
+  const spoofer = key('A', 'spoofer');
+  // pointing the group at a third party's service
+  await announce(app, spoofer, { infoHash: featureHash, peerId: peerId('spoofer'), port: 80, ip: '10.9.8.7' }, '127.0.0.30');
+  // evicting the victim with its peer_id, then re-registering that peer_id at the spoofer's port
+  await announce(app, spoofer, { infoHash: featureHash, peerId: victim, port: 6881, event: 'stopped' }, '127.0.0.30');
+  await announce(app, spoofer, { infoHash: featureHash, peerId: victim, port: 9999, left: 0 }, '127.0.0.30');
+  const seen = await announce(app, key('A', 'honest'), { infoHash: featureHash, peerId: peerId('honest'), port: 7000, compact: '0' }, '127.0.0.40');
+  const peers = seen.peers.map((p) => `${p.ip}:${p.port}`).sort();
+  t.true(peers.includes('127.0.0.20:6881'), `the victim stays where it announced: ${peers.join(' ')}`);
+  t.false(peers.some((p) => p.startsWith('10.9.8.7')), 'no address the announce did not come from');
+  t.is(peers.length, 2, `one entry per member: ${peers.join(' ')}`);
+  t.true(seen.peers.every((p) => p.peerId === undefined), 'no peer ids disclosed');
+});
+
+test('behind a trusted proxy the X-Forwarded-For address is used, from anywhere else it is not', async (t) => {
+  const { app, featureHash, key } = await setup(t, { trustedProxies: ['127.0.0.5'] });
+  const url = announceUrl(key('A', 'viaproxy'), { infoHash: featureHash, peerId: peerId('p1'), port: 6001, left: 0 });
+  await app.inject({ url, remoteAddress: '127.0.0.5', headers: { 'x-forwarded-for': '127.0.0.77' } });
+  const url2 = announceUrl(key('A', 'direct'), { infoHash: featureHash, peerId: peerId('p2'), port: 6002, left: 0 });
+  await app.inject({ url: url2, remoteAddress: '127.0.0.6', headers: { 'x-forwarded-for': '127.0.0.88' } });
+  const seen = await announce(app, key('A', 'ask'), { infoHash: featureHash, peerId: peerId('ask'), port: 7000 });
+  t.deepEqual(seen.peers.map((p) => `${p.ip}:${p.port}`).sort(), ['127.0.0.6:6002', '127.0.0.77:6001']);
 });

@@ -68,10 +68,11 @@ function hash20(q: Map<string, Buffer[]>, key: string): Buffer {
   return v;
 }
 
-function peerAddress(request: FastifyRequest, q: Map<string, Buffer[]>): string {
-  const given = one(q, 'ip');
-  if (given && net.isIP(given)) return given;
-  const remote = request.socket.remoteAddress ?? request.ip;
+// The address other peers are told to connect to is where this announce came from (request.ip:
+// the socket, or X-Forwarded-For through a configured trusted proxy). A client-given `ip=` is
+// ignored: believing it lets any member point the group at a third party's host and port.
+function peerAddress(request: FastifyRequest): string {
+  const remote = request.ip || request.socket.remoteAddress || '';
   return remote.startsWith('::ffff:') && net.isIPv4(remote.slice(7)) ? remote.slice(7) : remote;
 }
 
@@ -164,8 +165,9 @@ export const trackerRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
       const hex = infoHash.toString('hex');
       if (!view.byTrackerHash.has(hex)) throw new TrackerRefusal(`this torrent is not shared in group '${who.group}'`);
       const a: AnnounceInput = {
+        member: who.peer,
         peerId,
-        ip: peerAddress(request, q),
+        ip: peerAddress(request),
         port,
         left: int(q, 'left', 0),
         event: (event || 'empty') as AnnounceInput['event'],
@@ -179,8 +181,9 @@ export const trackerRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
         incomplete: counts.incomplete,
       };
       if (one(q, 'compact') === '0') {
-        const withId = one(q, 'no_peer_id') !== '1';
-        body.peers = peers.map((p) => (withId ? { 'peer id': p.peerId, ip: p.ip, port: p.port } : { ip: p.ip, port: p.port }));
+        // Peer ids stay out of the answer: clients learn them in the handshake anyway, and a member
+        // who knew another's could impersonate it to any tracker that keys swarms by peer_id.
+        body.peers = peers.map((p) => ({ ip: p.ip, port: p.port }));
       } else {
         body.peers = compactPeers(peers, 4);
         const v6 = compactPeers(peers, 6);
