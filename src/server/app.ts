@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import schedule from 'node-schedule';
 import { pino, type Logger } from 'pino';
 import { log } from '../util/log.js';
+import { AuthLimits, DEFAULT_AUTH_LIMITS, type AuthLimitOptions } from './auth-limits.js';
 import { GroupAuthenticator } from './auth.js';
 import { TorrentCatalog } from './catalog.js';
 import { runCleanup } from './cleanup.js';
@@ -45,6 +46,10 @@ export interface ServerOptions {
   store?: GroupStore;
   /** what an uploaded torrent may describe; defaults in torrent-limits.ts */
   torrentLimits?: Partial<TorrentLimits>;
+  /** failure-only limits on wrong group passwords (defaults in auth-limits.ts) */
+  authLimits?: Partial<AuthLimitOptions>;
+  /** the clock of the auth limits (tests) */
+  now?: () => number;
   /** addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed; none by default */
   trustedProxies?: string[];
 }
@@ -85,7 +90,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const inFlight = new Set<string>();
   const ctx: ServerContext = {
     store,
-    auth: new GroupAuthenticator(store),
+    auth: new GroupAuthenticator(store, new AuthLimits({ ...DEFAULT_AUTH_LIMITS, ...opts.authLimits }, logger, opts.now)),
     catalog,
     swarms,
     secret,

@@ -24,6 +24,7 @@ export type ServerErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'STORE_UNAVAILABLE'
+  | 'TOO_MANY_FAILURES'
   | 'INTERNAL';
 
 const STATUS: Record<ServerErrorCode, number> = {
@@ -47,6 +48,7 @@ const STATUS: Record<ServerErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   STORE_UNAVAILABLE: 503,
+  TOO_MANY_FAILURES: 429,
   INTERNAL: 500,
 };
 
@@ -106,6 +108,20 @@ export class StoreUnavailableError extends ServerError {
     const why = cause instanceof Error ? `: ${cause.message || cause.name}` : '';
     super('STORE_UNAVAILABLE', `the server's storage is unavailable right now (${what}${why}); try again shortly`);
     if (cause !== undefined) this.cause = cause;
+  }
+}
+
+export class TooManyFailuresError extends ServerError {
+  constructor(
+    by: 'source' | 'group',
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      'TOO_MANY_FAILURES',
+      by === 'source'
+        ? `too many wrong passwords from your address; try again in ${retryAfterSeconds} s with the right group password`
+        : `too many wrong passwords for this group from many addresses; try again in ${retryAfterSeconds} s`,
+    );
   }
 }
 
@@ -199,6 +215,7 @@ export function makeErrorHandler(logger: Logger) {
   return function handle(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const { status, body } = toErrorReply(err);
     if (status >= 500) logger.error({ err, url: request.url }, 'request failed');
+    if (err instanceof TooManyFailuresError) reply.header('retry-after', String(err.retryAfterSeconds));
     if (body.error === 'AUTH_REQUIRED' || body.error === 'BAD_CREDENTIALS') {
       reply.header('www-authenticate', 'Basic realm="cineswarm group", charset="UTF-8"');
     }

@@ -36,7 +36,7 @@ test('publish: refusals are one clear line each, and nothing is uploaded for a b
   t.is(refused.code, 1);
   t.regex(refused.stderr, /^cineswarm publish: refusing to publish CLI_BROKEN_FTR: the DCP does not verify \(.*j2c_.*\.mxf.*\)\n$/);
   const none = await fetch(`${server.url}/api/groups/cli-group/torrents`, { headers: { authorization: 'Basic ' + Buffer.from('cli-group:secret').toString('base64') } });
-  t.is(none.status, 404, 'not even the group was created');
+  t.is(none.status, 401, 'not even the group was created (an unknown group answers as a wrong password)');
 
   const ok = await cli(['publish', good.dir, ...base, '--create']);
   t.is(ok.code, 0, ok.stderr);

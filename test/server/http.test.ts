@@ -60,7 +60,7 @@ test('the whole API table over real HTTP, refusals leaving DATA unchanged', asyn
   await refused('traversal name', upload(A, makeTorrent({ name: '../../etc', content: Buffer.alloc(10) })), 400, 'BAD_TORRENT');
   await refused('upload without auth', upload({}, makeTorrent({ name: 'New', content: Buffer.alloc(10) })), 401, 'AUTH_REQUIRED');
   await refused('upload with a wrong password', upload({ authorization: basic('cinema-group', 'no') }, makeTorrent({ name: 'New', content: Buffer.alloc(10) })), 401, 'BAD_CREDENTIALS');
-  await refused('upload to an unknown group', upload(A, makeTorrent({ name: 'New', content: Buffer.alloc(10) }), 'ghost'), 404, 'GROUP_NOT_FOUND');
+  await refused('upload to an unknown group', upload(A, makeTorrent({ name: 'New', content: Buffer.alloc(10) }), 'ghost'), 401, 'BAD_CREDENTIALS');
 
   // GET /api/groups/:id/torrents with ETag / 304
   const list = await call(`${url}/api/groups/cinema-group/torrents`, { headers: A });
@@ -71,7 +71,7 @@ test('the whole API table over real HTTP, refusals leaving DATA unchanged', asyn
   t.is(cond.status, 304);
   t.is(cond.body.length, 0);
   await refused('list without auth', () => call(`${url}/api/groups/cinema-group/torrents`), 401, 'AUTH_REQUIRED');
-  await refused('list of an unknown group', () => call(`${url}/api/groups/ghost/torrents`, { headers: A }), 404, 'GROUP_NOT_FOUND');
+  await refused('list of an unknown group', () => call(`${url}/api/groups/ghost/torrents`, { headers: A }), 401, 'BAD_CREDENTIALS');
 
   // GET /api/groups/:id/torrents/:name?peer=
   const dl = await call(`${url}/api/groups/cinema-group/torrents/Feature_FTR?peer=site-0001`, { headers: A });
@@ -83,7 +83,7 @@ test('the whole API table over real HTTP, refusals leaving DATA unchanged', asyn
   await refused('download without peer', () => call(`${url}/api/groups/cinema-group/torrents/Feature_FTR`, { headers: A }), 400, 'BAD_PEER');
   await refused('download of an unknown torrent', () => call(`${url}/api/groups/cinema-group/torrents/Nope?peer=p`, { headers: A }), 404, 'TORRENT_NOT_FOUND');
   await refused('download without auth', () => call(`${url}/api/groups/cinema-group/torrents/Feature_FTR?peer=p`), 401, 'AUTH_REQUIRED');
-  await refused('download from an unknown group', () => call(`${url}/api/groups/ghost/torrents/Feature_FTR?peer=p`, { headers: A }), 404, 'GROUP_NOT_FOUND');
+  await refused('download from an unknown group', () => call(`${url}/api/groups/ghost/torrents/Feature_FTR?peer=p`, { headers: A }), 401, 'BAD_CREDENTIALS');
 
   // GET /announce/:passkey and /scrape/:passkey
   const passkey = announce.split('/announce/')[1]!;
@@ -106,7 +106,7 @@ test('the whole API table over real HTTP, refusals leaving DATA unchanged', asyn
   const good = { peer: 'site-0001', infoHash: sha1Info(torrent), state: 'seeding', progress: 1 };
   await refused('report with a bad state', report(A, { ...good, state: 'done?' }), 400, 'BAD_REQUEST');
   await refused('report without auth', report({}, good), 401, 'AUTH_REQUIRED');
-  await refused('report to an unknown group', report(A, good, 'ghost'), 404, 'GROUP_NOT_FOUND');
+  await refused('report to an unknown group', report(A, good, 'ghost'), 401, 'BAD_CREDENTIALS');
   await refused('report on an unknown torrent', report(A, { ...good, infoHash: 'b'.repeat(40) }), 404, 'TORRENT_NOT_FOUND');
   const status = await call(`${url}/api/groups/cinema-group/status`, { headers: A });
   t.is(status.status, 200);
@@ -114,7 +114,7 @@ test('the whole API table over real HTTP, refusals leaving DATA unchanged', asyn
   t.like(st.torrents[0], { name: 'Feature_FTR' });
   t.like(st.torrents[0]!.peers[0], { peer: 'site-0001', state: 'downloading', progress: 0.4 });
   await refused('status without auth', () => call(`${url}/api/groups/cinema-group/status`), 401, 'AUTH_REQUIRED');
-  await refused('status of an unknown group', () => call(`${url}/api/groups/ghost/status`, { headers: A }), 404, 'GROUP_NOT_FOUND');
+  await refused('status of an unknown group', () => call(`${url}/api/groups/ghost/status`, { headers: A }), 401, 'BAD_CREDENTIALS');
 });
 
 test('concurrent creates of one id over real HTTP: one 201, the rest 409', async (t) => {

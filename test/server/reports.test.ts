@@ -58,7 +58,7 @@ test('concurrent reports of one peer on several torrents all survive', async (t)
   t.deepEqual(status.torrents.map((x) => x.peers.map((p) => p.progress)), [[0.3], [0.2]]);
 });
 
-test('report refusals: 400 bad fields, 404 unknown torrent or group, 401 credentials; DATA unchanged', async (t) => {
+test('report refusals: 400 bad fields, 404 unknown torrent, 401 credentials or unknown group; DATA unchanged', async (t) => {
   const { app, dataDir, feature } = await setup(t);
   await report(app, { peer: 'site-1', infoHash: feature, state: 'downloading', progress: 0.5 });
   const before = await snapshot(dataDir);
@@ -81,17 +81,17 @@ test('report refusals: 400 bad fields, 404 unknown torrent or group, 401 credent
     t.regex(body.message, message, what);
   }
   const ghost = await app.inject({ method: 'POST', url: '/api/groups/ghost/reports', headers: { authorization: basic('ghost', 'pw') }, payload: ok });
-  t.is(ghost.statusCode, 404);
-  t.is(ghost.json<{ error: string }>().error, 'GROUP_NOT_FOUND');
+  t.is(ghost.statusCode, 401);
+  t.is(ghost.json<{ error: string }>().error, 'BAD_CREDENTIALS');
   t.deepEqual(await snapshot(dataDir), before);
 });
 
-test('status refusals: 401 and 404 with their bodies', async (t) => {
+test('status refusals: 401 with their bodies, an unknown group as a wrong password', async (t) => {
   const { app } = await setup(t);
   const noAuth = await app.inject({ url: '/api/groups/grp/status' });
   t.is(noAuth.statusCode, 401);
   t.deepEqual(noAuth.json(), { error: 'AUTH_REQUIRED', message: "group 'grp' needs its password: send HTTP Basic auth with the group id as user name" });
   const ghost = await app.inject({ url: '/api/groups/ghost/status', headers: auth });
-  t.is(ghost.statusCode, 404);
-  t.deepEqual(ghost.json(), { error: 'GROUP_NOT_FOUND', message: "there is no group 'ghost' on this server; check the group id" });
+  t.is(ghost.statusCode, 401);
+  t.deepEqual(ghost.json(), { error: 'BAD_CREDENTIALS', message: "wrong group id or password for group 'ghost'" });
 });

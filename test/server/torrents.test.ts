@@ -148,7 +148,7 @@ for (const [what, headers, status, code] of authCases) {
   });
 }
 
-test('unknown group: 404 on upload, list and download, DATA unchanged', async (t) => {
+test('unknown group: 401 on upload, list and download, as for a wrong password; DATA unchanged', async (t) => {
   const { app, dataDir } = await setup(t);
   const before = await snapshot(dataDir);
   const headers = { authorization: basic('ghost', PW) };
@@ -159,8 +159,8 @@ test('unknown group: 404 on upload, list and download, DATA unchanged', async (t
     app.inject({ url: '/api/groups/..%2F..%2Fetc/torrents', headers }),
   ]);
   for (const res of all) {
-    t.is(res.statusCode, 404);
-    t.is(res.json<{ error: string }>().error, 'GROUP_NOT_FOUND');
+    t.is(res.statusCode, 401);
+    t.is(res.json<{ error: string }>().error, 'BAD_CREDENTIALS');
   }
   t.deepEqual(await snapshot(dataDir), before);
 });

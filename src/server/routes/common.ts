@@ -15,15 +15,16 @@ export const refusals = {
   401: errorBodySchema,
   404: errorBodySchema,
   409: errorBodySchema,
+  429: errorBodySchema,
 } as const;
 
 /**
  * Runs before the body is read, so a stranger cannot make the server buffer an upload:
- * 404 for an unknown group, 401 without its password.
+ * 401 without the group's password (or for a group that does not exist), 429 after too many wrong ones.
  */
 export function groupAuth(ctx: ServerContext): onRequestAsyncHookHandler {
   return async function authenticateGroup(request: FastifyRequest) {
     const { id } = request.params as { id: string };
-    await ctx.auth.authenticate(id, request.headers.authorization);
+    await ctx.auth.authenticate(id, request.headers.authorization, request.ip);
   };
 }
