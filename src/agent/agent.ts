@@ -13,7 +13,7 @@ import { HistoryStore, type HistoryEntry } from './pipeline/history-store.js';
 import { ResumeStore } from './pipeline/resume-store.js';
 import { ServerClient, ServerError, type RemoteTorrent } from './server-client.js';
 import { PollSchedule, type PollOutcome } from './server-link/poll-schedule.js';
-import { BandwidthSchedule } from './config/bandwidth.js';
+import { BandwidthSchedule, bandwidthView } from './config/bandwidth.js';
 import { planReconcile } from './pipeline/reconciler.js';
 import { Downloads } from './pipeline/downloads.js';
 import { ReportQueue } from './pipeline/report-queue.js';
@@ -21,6 +21,7 @@ import { cleanPartials } from './pipeline/ingest.js';
 import { diskUsage, type DiskUsage } from './monitoring/disk-space.js';
 import { torrentView } from './monitoring/status-view.js';
 import { AlarmBook, ALARM_CODES } from './monitoring/alarms.js';
+import { checkListenPort } from './monitoring/listen-port.js';
 import { Monitor, withMonitor } from './monitoring/monitor.js';
 import { TrackerAlarm } from './monitoring/tracker-alarm.js';
 import { FirmwareUpdates } from './firmware/firmware-updates.js';
@@ -110,6 +111,8 @@ export class Agent implements AgentControl {
       }),
     );
     this.session.on('listen-failed', (a: { message: string }) => this.log.error({ listen: c.listen }, `cannot listen for peers: ${a.message}`));
+    checkListenPort(this.alarms, c.listen, this.session.listenPort);
+    this.session.on('listen-succeeded', () => checkListenPort(this.alarms, c.listen, this.session.listenPort));
     const nameOf = (ih: string) => this.history.all().find((e) => e.infoHash === ih)?.name;
     new TrackerAlarm(this.alarms, nameOf, this.log.child({ component: 'tracker' })).attach(this.session);
     this.downloads = new Downloads(
@@ -269,6 +272,7 @@ export class Agent implements AgentControl {
       conflicts: this.history.conflicts().map((c) => ({ ...c })),
       lastPollAt: this.lastPollAt,
       memory: (({ rssBytes, anonBytes }) => ({ rssBytes, anonBytes }))(processMemory()),
+      bandwidth: bandwidthView(this.config.bandwidth),
       ...(this.firmware?.last ? { firmware: { ...this.firmware.last } } : {}),
     };
     // Measured disk and network figures (and the alarm list) replace the agent's own estimates.

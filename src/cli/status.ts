@@ -1,6 +1,7 @@
 // `cineswarm status [--agent URL] [--json]`: one agent's state, as its web page shows it.
 import { parseArgs } from 'node:util';
 import type { AgentStatus } from '../agent/monitoring/status-types.js';
+import { bandwidthLine, bytes, duration, rate } from '../agent/web/public/format.js';
 
 const HELP = `usage: cineswarm status [--agent URL] [--json]
 
@@ -9,17 +10,6 @@ Shows one agent's state (torrents, groups, disk) from its local API.
   --agent URL   the agent's web address (default http://127.0.0.1:8680)
   --json        print the raw JSON of GET /api/status`;
 
-function bytes(n: number): string {
-  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < u.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(i ? 1 : 0)} ${u[i]}`;
-}
-
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
@@ -27,8 +17,9 @@ function table(rows: string[][]): string {
 
 export function renderStatus(s: AgentStatus): string {
   const out: string[] = [];
-  out.push(`agent ${s.id}  version ${s.version}  up ${Math.round(s.uptime)} s`);
-  out.push(`disk ${s.disk.path}: ${bytes(s.disk.free)} free of ${bytes(s.disk.total)}   network in ${bytes(s.network.rxBps)}/s out ${bytes(s.network.txBps)}/s`);
+  out.push(`agent ${s.id}  version ${s.version}  up ${duration(s.uptime)}`);
+  out.push(`disk ${s.disk.path}: ${bytes(s.disk.free)} free of ${bytes(s.disk.total)}   network in ${rate(s.network.rxBps)} out ${rate(s.network.txBps)}`);
+  if (s.bandwidth) out.push(`bandwidth ${bandwidthLine(s.bandwidth)}`);
   out.push('');
   const rows = [['NAME', 'GROUP', 'STATE', 'PROGRESS', 'DOWN/s', 'UP/s', 'PEERS', 'ETA', 'NOTE']];
   for (const t of s.torrents) {
@@ -37,10 +28,10 @@ export function renderStatus(s: AgentStatus): string {
       t.group,
       t.state,
       `${(t.progress * 100).toFixed(1)}%`,
-      bytes(t.downloadBps),
-      bytes(t.uploadBps),
+      rate(t.downloadBps),
+      rate(t.uploadBps),
       String(t.peers),
-      t.etaSeconds === null ? '-' : `${t.etaSeconds}s`,
+      t.state === 'downloading' ? duration(t.etaSeconds) : '–',
       t.message ?? (t.verify.failed.length ? t.verify.failed.map((f) => f.path).join(', ') : ''),
     ]);
   }

@@ -24,6 +24,31 @@ export function ruleInForce(rules: BandwidthRule[], now: Date = new Date()): Ban
   return best?.rule;
 }
 
+/** A rule with the moment it takes (or took) effect. */
+export interface TimedRule extends BandwidthRule {
+  at: string;
+}
+
+/** What the page and `cineswarm status` show: the rule in force since when, and the next change. */
+export interface BandwidthView {
+  inForce: TimedRule | null;
+  next: TimedRule | null;
+  rules: BandwidthRule[];
+}
+
+export function bandwidthView(rules: BandwidthRule[], now: Date = new Date()): BandwidthView {
+  let inForce: TimedRule | null = null;
+  let next: TimedRule | null = null;
+  for (const rule of rules) {
+    const cron = cronParser.parseExpression(rule.cron, { currentDate: now });
+    const prev = cron.prev().getTime();
+    if (!inForce || prev > Date.parse(inForce.at)) inForce = { ...rule, at: new Date(prev).toISOString() };
+    const upcoming = cronParser.parseExpression(rule.cron, { currentDate: now }).next().getTime();
+    if (!next || upcoming < Date.parse(next.at)) next = { ...rule, at: new Date(upcoming).toISOString() };
+  }
+  return { inForce, next, rules: rules.map((r) => ({ ...r })) };
+}
+
 export class BandwidthSchedule {
   private jobs: schedule.Job[] = [];
 

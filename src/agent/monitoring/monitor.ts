@@ -16,7 +16,12 @@ export interface MonitorOptions {
   intervalMs?: number;
   /** period of the slower RAID/SMART look; default 5 min */
   storageIntervalMs?: number;
-  /** count loopback traffic too (tests on 127.0.0.1); default false, a cinema wants its real links */
+  /**
+   * count loopback traffic; default true. The kernel carries traffic to the machine's own
+   * addresses over lo, so peers on the same machine (a second agent, a distributor's seed on the
+   * same box, a trial install) exchange DCPs there: leaving it out showed a 2.4 MB/s download
+   * as 1.7 kB/s.
+   */
   includeLoopback?: boolean;
   /** where mdadm reports arrays; default /proc/mdstat */
   mdstatPath?: string;
@@ -24,7 +29,8 @@ export interface MonitorOptions {
 }
 
 export interface MonitorSnapshot extends SystemView {
-  network: { rxBps: number; txBps: number; interfaces: { iface: string; rxBps: number; txBps: number }[] };
+  /** rates over the `seconds` since the previous sample (0 on the first) */
+  network: { rxBps: number; txBps: number; seconds: number; interfaces: { iface: string; rxBps: number; txBps: number }[] };
   sampledAt: string;
 }
 
@@ -81,7 +87,7 @@ export class Monitor {
     this.opts = {
       intervalMs: 2000,
       storageIntervalMs: 5 * 60_000,
-      includeLoopback: false,
+      includeLoopback: true,
       mdstatPath: '/proc/mdstat',
       ...opts,
     };
@@ -178,6 +184,7 @@ export class Monitor {
     const interfaces: MonitorSnapshot['network']['interfaces'] = [];
     let rxBps = 0;
     let txBps = 0;
+    let seconds = 0;
     for (const s of await readInterfaceCounters()) {
       if (!this.opts.includeLoopback && s.iface === 'lo') continue;
       // Rates from our own previous reading, so several monitors in one process do not disturb each other.
@@ -185,13 +192,14 @@ export class Monitor {
       this.counters.set(s.iface, { rx: s.rx, tx: s.tx, at: now });
       if (!prev || now <= prev.at) continue;
       const secs = (now - prev.at) / 1000;
+      seconds = secs;
       const rx = Math.max(0, Math.round((s.rx - prev.rx) / secs));
       const tx = Math.max(0, Math.round((s.tx - prev.tx) / secs));
       interfaces.push({ iface: s.iface, rxBps: rx, txBps: tx });
       rxBps += rx;
       txBps += tx;
     }
-    return { rxBps, txBps, interfaces };
+    return { rxBps, txBps, seconds, interfaces };
   }
 
   private processUsage(): SystemView['process'] {

@@ -113,6 +113,12 @@ export interface AgentStatus {
   memory?: { rssBytes: number; anonBytes: number };
   /** filled from the monitor when the agent has one (src/agent/monitor.ts) */
   system?: SystemView;
+  /** the bandwidth rule in force (config "bandwidth") and the next scheduled change */
+  bandwidth?: {
+    inForce: { cron: string; downloadKiBps: number; uploadKiBps: number; at: string } | null;
+    next: { cron: string; downloadKiBps: number; uploadKiBps: number; at: string } | null;
+    rules: { cron: string; downloadKiBps: number; uploadKiBps: number }[];
+  };
   /** the last firmware check, when firmware.autoUpdate is on */
   firmware?: { at: string; state: string; version?: string; message?: string };
 }

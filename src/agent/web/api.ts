@@ -33,6 +33,7 @@ type Action = 'pause' | 'resume' | 'reverify';
 const STATIC_FILES: Record<string, string> = {
   '/': 'index.html',
   '/app.js': 'app.js',
+  '/format.js': 'format.js',
   '/app.css': 'app.css',
   '/favicon.svg': 'favicon.svg',
 };

@@ -5,7 +5,7 @@ const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
 const nnum = { type: 'number' } as const;
 
-const torrentState = { type: 'string', enum: ['queued', 'checking', 'downloading', 'verifying', 'ready', 'seeding', 'failed', 'paused'] } as const;
+const torrentState = { type: 'string', enum: ['queued', 'checking', 'downloading', 'verifying', 'ready', 'seeding', 'failed', 'paused', 'retired'] } as const;
 
 const torrent = {
   type: 'object',
@@ -32,6 +32,9 @@ const torrent = {
     message: str,
   },
 } as const;
+
+const rule = { type: 'object', required: ['cron', 'downloadKiBps', 'uploadKiBps'], properties: { cron: str, downloadKiBps: nnum, uploadKiBps: nnum } } as const;
+const timedRule = { type: ['object', 'null'], required: ['cron', 'downloadKiBps', 'uploadKiBps', 'at'], properties: { ...rule.properties, at: str } } as const;
 
 const disk = { type: 'object', required: ['path', 'total', 'free'], properties: { path: str, total: nnum, free: nnum } } as const;
 
@@ -63,6 +66,7 @@ export const statusSchema = {
     },
     lastPollAt: { type: ['string', 'null'] },
     memory: { type: 'object', required: ['rssBytes', 'anonBytes'], properties: { rssBytes: nnum, anonBytes: nnum } },
+    bandwidth: { type: 'object', properties: { inForce: timedRule, next: timedRule, rules: { type: 'array', items: rule } } },
     system: {
       type: 'object',
       properties: {

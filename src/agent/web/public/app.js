@@ -1,6 +1,6 @@
 // Status page logic: polls /api/status, draws it with textContent only (names come from the
 // network, so never as HTML), and sends actions with the session's CSRF token.
-'use strict';
+import { bandwidthLine, bytes, duration, rate } from '/format.js';
 
 const STATE_WORDS = {
   queued: 'Waiting',
@@ -39,23 +39,6 @@ function el(tag, cls, text) {
   return e;
 }
 
-function bytes(n) {
-  const u = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let i = 0;
-  while (n >= 1000 && i < u.length - 1) { n /= 1000; i++; }
-  return `${i === 0 ? n : n.toFixed(n < 10 ? 2 : 1)} ${u[i]}`;
-}
-const rate = (bps) => `${bytes(bps)}/s`;
-
-function duration(s) {
-  if (s === null || s === undefined) return '–';
-  s = Math.round(s);
-  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
-  if (d) return `${d} d ${h} h`;
-  if (h) return `${h} h ${m} min`;
-  if (m) return `${m} min ${s % 60} s`;
-  return `${s} s`;
-}
 function when(iso) {
   if (!iso) return '–';
   const t = new Date(iso);
@@ -219,6 +202,7 @@ function draw(s) {
   drawStorage(s);
   $('net-rx').textContent = rate(s.network.rxBps);
   $('net-tx').textContent = rate(s.network.txBps);
+  $('bandwidth').textContent = s.bandwidth ? bandwidthLine(s.bandwidth) : '–';
   $('last-poll').textContent = when(s.lastPollAt);
   $('uptime').textContent = duration(s.uptime);
   $('version').textContent = s.version;
