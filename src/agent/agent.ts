@@ -2,6 +2,7 @@
 // offered torrents with its history, drives the download pipeline, reports to the server, and
 // shuts down without losing work. The CLI and the tests construct it; nothing here listens on HTTP.
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { Session } from '../engine/index.js';
@@ -26,6 +27,7 @@ import { Monitor, withMonitor } from './monitoring/monitor.js';
 import { TrackerAlarm } from './monitoring/tracker-alarm.js';
 import { FirmwareUpdates } from './firmware/firmware-updates.js';
 import type { AgentControl, AgentStatus, GroupView, TorrentView } from './monitoring/status-types.js';
+import { KdmKeeper } from './kdm/kdm-keeper.js';
 
 export interface AgentOptions {
   logger?: Logger;
@@ -61,6 +63,7 @@ export class Agent implements AgentControl {
   readonly alarms: AlarmBook;
   private monitor: Monitor | null = null;
   private firmware: FirmwareUpdates | null = null;
+  private kdm: KdmKeeper | null = null;
 
   private readonly opts: AgentOptions;
 
@@ -101,6 +104,12 @@ export class Agent implements AgentControl {
     if (removed.length) this.log.warn({ removed }, 'removed half-placed DCPs left in the ingest folder by an interrupted run');
     this.history = await HistoryStore.open(c.dataDir);
     this.resumeStore = await ResumeStore.open(c.dataDir);
+    this.kdm = new KdmKeeper({
+      agentId: c.id, server: c.server, groups: () => this.config.groups, config: c.kdm, alarms: this.alarms,
+      dcps: () => this.history.all().map((e) => ({ infoHash: e.infoHash, name: e.name, dir: path.join(c.downloadDir, e.name) })),
+      logger: this.log.child({ component: 'kdm' }),
+    });
+    await this.kdm.start();
     this.session = new Session(
       agentSessionSettings({
         listenInterfaces: listenInterface(c.listen.host, c.listen.port),
@@ -168,6 +177,8 @@ export class Agent implements AgentControl {
     }
     this.lastProgressReport.set(e.infoHash, Date.now());
     void this.reports.flush();
+    // A DCP that changed state may now have its CPL on disk: judge its KDMs again.
+    if (e.state !== 'downloading') void this.kdm?.sync().catch((err: unknown) => this.log.error({ err }, 'KDM round failed'));
   }
 
   /** One poll of every group: a group that fails keeps its last known list and does not stop the others. */
@@ -198,6 +209,7 @@ export class Agent implements AgentControl {
     if (unreachable) this.alarms.raise(ALARM_CODES.SERVER_UNREACHABLE, 'warning', `The central server at ${this.config.server} cannot be reached; downloads in progress continue, new DCPs wait.`);
     else this.alarms.clear(ALARM_CODES.SERVER_UNREACHABLE);
     await this.reconcile();
+    void this.kdm?.sync().catch((err: unknown) => this.log.error({ err }, 'KDM round failed'));
     return unreachable ? 'unreachable' : 'ok';
   }
 
@@ -258,7 +270,10 @@ export class Agent implements AgentControl {
   }
 
   getStatus(): AgentStatus {
-    const torrents: TorrentView[] = this.history.all().map((e) => torrentView(e, this.downloads.status(e.infoHash)));
+    const torrents: TorrentView[] = this.history.all().map((e) => {
+      const kdm = this.kdm?.view(e.infoHash);
+      return { ...torrentView(e, this.downloads.status(e.infoHash)), ...(kdm ? { kdm } : {}) };
+    });
     const own: AgentStatus = {
       id: this.config.id,
       version: VERSION,

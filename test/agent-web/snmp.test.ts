@@ -100,7 +100,7 @@ test.serial('many managers at once: snmpd pipelines their requests and every wal
     // a request the subagent dropped shows as a timeout instead of being papered over.
     const walks = await Promise.all(Array.from({ length: 16 }, () => snmpwalk(snmpd.udpPort, 'cswTorrentTable', 0, 'snmpbulkwalk', 4)));
     for (const w of walks) {
-      t.is(w.size, 40 * 10);
+      t.is(w.size, 40 * 12); // 12 readable columns (the index is not)
       t.is(w.get('cswTorrentName.40'), 'FEATURE_39_FTR');
     }
   }
@@ -147,6 +147,7 @@ test('snmpwalk reads the torrent table of a real agent and it matches /api/statu
   t.is(walk.get('cswTorrentProgress.1'), `${Math.floor(tv.progress * 1000)} per mille`);
   t.is(walk.get('cswTorrentVerifyState.1'), tv.verify.state);
   t.is(walk.get('cswTorrentSize.1'), `${Math.ceil(tv.sizeBytes / MiB)} MiB`);
+  t.is(walk.get('cswTorrentKdmState.1'), 'notEncrypted', 'a DCP that needs no keys');
   t.regex(walk.get('cswTorrentDownloadRate.1') ?? '', /^\d+ bytes per second$/);
   t.regex(walk.get('cswTorrentPeers.1') ?? '', /^\d+$/);
   t.is(walk.get('cswDiskPath.0'), status.disk.path);

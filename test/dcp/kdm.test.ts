@@ -4,8 +4,10 @@ import test from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
-  certificateFacts, checkKdmSignature, DcpError, examineKdm, parseKdm, parsePemCertificates, readCompositions,
+  certificateFacts, checkKdmSignature, DcpError, examineKdm, parseKdm, parsePemCertificates, readCompositions, verifyDcp,
 } from '../../src/dcp/index.js';
+import { generateDcp } from '../helpers/dcp-generator.js';
+import { dcpSigner, makeTestKdm, makeTestPki } from '../helpers/test-kdm.js';
 import { DCP_FIXTURES, KDM_FIXTURES } from '../helpers/paths.js';
 import { makeCertificate, subjFromDn } from '../helpers/test-pki.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -164,4 +166,25 @@ test('a PEM bundle holding a private key is refused', async (t) => {
   const cert = await fs.readFile(path.join(KDM_FIXTURES, 'libdcp_other_kdm_smpte.target.pem'), 'utf8');
   t.is(t.throws(() => parsePemCertificates(cert + key, 'bundle'), { instanceOf: DcpError })?.code, 'PRIVATE_KEY');
   t.is((await certsOf('libdcp_other_kdm_smpte.target-chain.pem')).length, 3);
+});
+
+test('test material: a KDM made here for a generated signed encrypted DCP is valid, and only for its recipient', async (t) => {
+  const dir = await tempDir(t);
+  const pki = makeTestPki(dir);
+  const dcp = await generateDcp(path.join(dir, 'dcp'), { encrypted: true, signXml: dcpSigner(pki), assetSizes: [20_000, 10_000] });
+  const report = await verifyDcp(dcp.dir);
+  t.true(report.ok, report.summary);
+  const compositions = await readCompositions(dcp.dir);
+  t.is(compositions[0]!.keyIds.length, 2);
+  const { xml, messageId } = makeTestKdm(pki, {
+    cplId: dcp.cplId, title: 'CINESWARM_TEST_FTR', keyIds: compositions[0]!.keyIds,
+    notValidBefore: '2026-01-01T00:00:00+00:00', notValidAfter: '2027-01-01T00:00:00+00:00',
+  });
+  const certificates = parsePemCertificates(pki.recipient.pem, 'recipient').map(certificateFacts);
+  const r = await examineKdm(Buffer.from(xml), 'test', { clock: at('2026-06-01T00:00:00Z'), certificates, compositions });
+  t.is(r.facts.messageId, messageId);
+  t.is(r.verdict.state, 'valid', r.verdict.message);
+  t.regex(r.signature.message, /CS\.cineswarm-test\.SIGNER/);
+  const other = parsePemCertificates(pki.signer.pem, 'signer').map(certificateFacts);
+  t.is((await examineKdm(Buffer.from(xml), 'test', { clock: at('2026-06-01T00:00:00Z'), certificates: other, compositions })).verdict.state, 'not-for-this-server');
 });

@@ -12,6 +12,7 @@ export interface GenerateOptions {
   seed?: number;                        // deterministic ids and bytes when given
   encrypted?: boolean;                  // give every track file a KeyId (the bytes stay random either way)
   cplHashes?: boolean;                  // write <Hash> for track files in the CPL; default true
+  signXml?: (xml: string) => string;    // signs the CPL and PKL text (see test-kdm.ts); default unsigned
 }
 
 export interface GeneratedAsset { id: string; path: string; kind: 'picture' | 'sound'; size: number; hash: string }
@@ -48,12 +49,13 @@ export async function generateDcp(dir: string, opts: GenerateOptions = {}): Prom
   const cplId = uuid();
   const pklId = uuid();
   const date = '2026-01-01T12:00:00+00:00';
-  const cplXml = cplDocument(flavour, { id: cplId, title, date, assets, uuid, encrypted: !!opts.encrypted, hashes: opts.cplHashes ?? true });
+  const sign = opts.signXml ?? ((x: string) => x);
+  const cplXml = sign(cplDocument(flavour, { id: cplId, title, date, assets, uuid, encrypted: !!opts.encrypted, hashes: opts.cplHashes ?? true }));
   const cplPath = path.join(dir, `CPL_${cplId}.xml`);
   await fs.writeFile(cplPath, cplXml);
   const cplHash = sha1b64(Buffer.from(cplXml));
 
-  const pklXml = pklDocument(flavour, { id: pklId, title, date, cpl: { id: cplId, path: cplPath, size: Buffer.byteLength(cplXml), hash: cplHash }, assets });
+  const pklXml = sign(pklDocument(flavour, { id: pklId, title, date, cpl: { id: cplId, path: cplPath, size: Buffer.byteLength(cplXml), hash: cplHash }, assets }));
   const pklPath = path.join(dir, `PKL_${pklId}.xml`);
   await fs.writeFile(pklPath, pklXml);
 

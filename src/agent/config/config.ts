@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import cronParser from 'cron-parser';
 import { AGENT_STORAGE } from '../../engine/settings.js';
 import type { StorageKind } from '../../engine/index.js';
+import { parseKdmSection, type KdmConfig } from '../kdm/kdm-config.js';
 
 export interface GroupCredentials {
   id: string;
@@ -39,6 +40,8 @@ export interface AgentConfig {
   engine: { allowMultipleConnectionsPerIp: boolean; enableUtp: boolean; storage: StorageKind };
   /** firmware bundles fetched from the central server and staged for the root updater */
   firmware: { autoUpdate: boolean; checkMinutes: number; publicKey: string };
+  /** KDM delivery; absent: encrypted DCPs are shown without keys and no certificate is registered */
+  kdm?: KdmConfig;
 }
 
 export class ConfigError extends Error {
@@ -91,7 +94,7 @@ function section(o: Obj, key: string, required: boolean): Obj | undefined {
   return v;
 }
 
-const KNOWN_KEYS = new Set(['id', 'server', 'groups', 'dataDir', 'downloadDir', 'ingestDir', 'listen', 'poll', 'web', 'snmp', 'bandwidth', 'minFreeBytes', 'resumeSaveSeconds', 'reportIntervalSeconds', 'engine', 'firmware']);
+const KNOWN_KEYS = new Set(['id', 'server', 'groups', 'dataDir', 'downloadDir', 'ingestDir', 'listen', 'poll', 'web', 'snmp', 'bandwidth', 'minFreeBytes', 'resumeSaveSeconds', 'reportIntervalSeconds', 'engine', 'firmware', 'kdm']);
 
 /** Checks a parsed JSON value against the schema; returns a complete config with defaults filled. */
 export function validateConfig(raw: unknown): AgentConfig {
@@ -186,7 +189,15 @@ export function validateConfig(raw: unknown): AgentConfig {
       storage: storageKind(engineObj),
     },
     firmware,
+    ...kdmSection(raw.kdm),
   };
+}
+
+function kdmSection(raw: unknown): { kdm?: KdmConfig } {
+  const kdm = parseKdmSection(raw, (m) => {
+    throw new ConfigError(m);
+  });
+  return kdm ? { kdm } : {};
 }
 
 /** Reads and validates the config file; errors say which file and which field. */

@@ -22,6 +22,10 @@ export const TORRENT_STATE_CODES: Record<TorrentStateName, number> = {
   paused: 8,
   retired: 9,
 };
+export const KDM_STATE_CODES: Record<NonNullable<TorrentView['kdm']>['state'], number> = {
+  valid: 1, 'waiting-for-dcp': 2, 'not-yet-valid': 3, expired: 4, 'not-for-this-server': 5, 'keys-missing': 6,
+  'signature-invalid': 7, 'signature-not-checked': 8, missing: 9,
+};
 export const VERIFY_STATE_CODES: Record<VerifyStateName, number> = { none: 1, pending: 2, running: 3, passed: 4, failed: 5 };
 
 const MiB = 1024 * 1024;
@@ -74,6 +78,8 @@ export const TORRENT_TABLE = table('cswTorrentTable', TORRENT_ENTRY_OID, [
   ['cswTorrentPeers', ObjectType.Gauge],
   ['cswTorrentVerifyState', ObjectType.Integer],
   ['cswTorrentSize', ObjectType.Gauge],
+  ['cswTorrentKdmState', ObjectType.Integer],
+  ['cswTorrentKdmNotValidAfter', ObjectType.OctetString],
 ]);
 
 export const ALARM_TABLE = table('cswAlarmTable', ALARM_ENTRY_OID, [
@@ -138,6 +144,8 @@ export function torrentRow(index: number, t: TorrentView): MibValue[] {
     gauge(t.peers),
     VERIFY_STATE_CODES[t.verify.state],
     gauge(Math.ceil((t.sizeBytes ?? 0) / MiB)),
+    t.kdm ? KDM_STATE_CODES[t.kdm.state] : 0,
+    t.kdm?.notValidAfter ?? '',
   ];
 }
 

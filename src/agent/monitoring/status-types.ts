@@ -37,6 +37,15 @@ export interface TorrentView {
   verify: { state: VerifyStateName; failed: VerifyFailure[] };
   /** one sentence for a projectionist, e.g. why it is queued or failed */
   message?: string;
+  /** encrypted DCPs only: whether a valid KDM is here and until when (DESIGN.md states) */
+  kdm?: TorrentKdmView;
+}
+
+export interface TorrentKdmView {
+  state: 'valid' | 'waiting-for-dcp' | 'not-yet-valid' | 'expired' | 'not-for-this-server' | 'keys-missing' | 'signature-invalid' | 'signature-not-checked' | 'missing';
+  messageId?: string;
+  notValidAfter?: string;
+  message?: string;
 }
 
 export type GroupJoinState = 'joining' | 'joined' | 'unauthorized' | 'not-found' | 'unreachable';

@@ -65,6 +65,14 @@ export function renderMetrics(s: AgentStatus, now: number = Date.now()): string 
     'State of the DCP; 1 for the current state.',
     s.torrents.map((x) => [{ ...t(x), state: x.state, verify: x.verify.state }, 1]),
   );
+  const encrypted = s.torrents.filter((x) => x.kdm);
+  w.family('cineswarm_torrent_kdm_state', 'gauge', 'Key state of an encrypted DCP; 1 for the current state.', encrypted.map((x) => [{ ...t(x), state: x.kdm!.state }, 1]));
+  w.family(
+    'cineswarm_torrent_kdm_not_valid_after_timestamp_seconds',
+    'gauge',
+    'When the KDM of an encrypted DCP stops being valid (Unix time).',
+    encrypted.filter((x) => x.kdm!.notValidAfter).map((x) => [t(x), Date.parse(x.kdm!.notValidAfter!) / 1000]),
+  );
   w.family(
     'cineswarm_alarms',
     'gauge',

@@ -30,6 +30,16 @@ const torrent = {
       },
     },
     message: str,
+    kdm: {
+      type: 'object',
+      required: ['state'],
+      properties: {
+        state: { type: 'string', enum: ['valid', 'waiting-for-dcp', 'not-yet-valid', 'expired', 'not-for-this-server', 'keys-missing', 'signature-invalid', 'signature-not-checked', 'missing'] },
+        messageId: str,
+        notValidAfter: str,
+        message: str,
+      },
+    },
   },
 } as const;
 

@@ -19,6 +19,17 @@ const VERIFY_WORDS = {
   passed: 'DCP checked: complete and intact',
   failed: 'DCP check failed',
 };
+const KDM_WORDS = {
+  valid: 'Keys (KDM) valid',
+  'waiting-for-dcp': 'KDM waiting for its DCP',
+  'not-yet-valid': 'KDM not valid yet',
+  expired: 'KDM EXPIRED',
+  'not-for-this-server': 'KDM is for another server',
+  'keys-missing': 'KDM lacks keys',
+  'signature-invalid': 'KDM signature INVALID',
+  'signature-not-checked': 'KDM signature not checked',
+  missing: 'Encrypted: NO KDM',
+};
 const GROUP_WORDS = {
   joining: 'Connecting',
   joined: 'Connected',
@@ -102,6 +113,7 @@ function torrentCard(t) {
   const facts = el('div', 'torrent-facts');
   const verify = el('div', 'verify');
   const failed = el('ul', 'failed plain');
+  const kdm = el('div', 'kdm');
   const message = el('p', 'message');
   const actions = el('div', 'actions');
   const toggle = el('button', 'action toggle');
@@ -114,7 +126,7 @@ function torrentCard(t) {
   });
   recheck.addEventListener('click', () => act(`/api/torrents/${t.infoHash}/reverify`, 'Check again'));
   actions.append(toggle, recheck);
-  card.append(head, bar, facts, verify, failed, message, actions);
+  card.append(head, bar, facts, verify, failed, kdm, message, actions);
   return card;
 }
 
@@ -142,6 +154,13 @@ function fillTorrent(card, t) {
   v.textContent = VERIFY_WORDS[t.verify.state] || t.verify.state;
   v.className = `verify verify-${t.verify.state}`;
   card.querySelector('.failed').replaceChildren(...t.verify.failed.map((x) => el('li', null, `${x.path}: ${x.reason}`)));
+  const k = card.querySelector('.kdm');
+  k.hidden = !t.kdm;
+  if (t.kdm) {
+    const until = t.kdm.notValidAfter ? ` until ${when(t.kdm.notValidAfter)}` : '';
+    k.textContent = `${KDM_WORDS[t.kdm.state] || t.kdm.state}${t.kdm.state === 'valid' ? until : ''}${t.kdm.message && t.kdm.state !== 'valid' ? ` – ${t.kdm.message}` : ''}`;
+    k.className = `kdm kdm-${t.kdm.state}`;
+  }
   card.querySelector('.message').textContent = t.message || '';
   const toggle = card.querySelector('.toggle');
   toggle.textContent = t.state === 'paused' ? 'Resume' : 'Pause';
