@@ -14,7 +14,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { buildServer } from '../src/server/app.js';
 import { publishDcp, startSeeding } from '../src/publish/publisher.js';
-import { ServerClient } from '../src/agent/server-client.js';
+import { ServerClient } from '../src/protocol/index.js';
 import { Session } from '../src/engine/index.js';
 import { generateDcp } from '../test/helpers/dcp-generator.js';
 

@@ -12,7 +12,7 @@ import { processMemory } from '../util/memory.js';
 import type { AgentConfig, GroupCredentials } from './config/config.js';
 import { HistoryStore, type HistoryEntry } from './pipeline/history-store.js';
 import { ResumeStore } from './pipeline/resume-store.js';
-import { ServerClient, ServerError, type RemoteTorrent } from './server-client.js';
+import { ServerClient, type ApiError, type TorrentSummary } from '../protocol/index.js';
 import { PollSchedule, type PollOutcome } from './server-link/poll-schedule.js';
 import { BandwidthSchedule, bandwidthView } from './config/bandwidth.js';
 import { planReconcile } from './pipeline/reconciler.js';
@@ -49,7 +49,7 @@ export class Agent implements AgentControl {
   private readonly poller: PollSchedule;
   private bandwidth!: BandwidthSchedule;
   private readonly groups = new Map<string, GroupView>();
-  private readonly targets = new Map<string, RemoteTorrent[]>();
+  private readonly targets = new Map<string, TorrentSummary[]>();
   /** groups that offer a torrent we took from another group (same info hash): reported to as well */
   private readonly offers = new Map<string, Set<string>>();
   private readonly lastProgressReport = new Map<string, number>();
@@ -149,7 +149,7 @@ export class Agent implements AgentControl {
     if (c.firmware.autoUpdate) {
       const { checkMinutes, publicKey } = c.firmware;
       const firstCheckMs = Math.min(5000, checkMinutes * 60_000);
-      this.firmware = new FirmwareUpdates({ server: c.server, currentVersion: VERSION, dataDir: c.dataDir, checkMinutes, publicKey, firstCheckMs, logger: this.log.child({ component: 'firmware' }) });
+      this.firmware = new FirmwareUpdates({ client: this.client, currentVersion: VERSION, dataDir: c.dataDir, checkMinutes, publicKey, firstCheckMs, logger: this.log.child({ component: 'firmware' }) });
       this.firmware.start();
     }
     this.log.info({ id: c.id, server: c.server, groups: c.groups.map((g) => g.id), port: this.session.listenPort }, 'agent started');
@@ -194,7 +194,7 @@ export class Agent implements AgentControl {
           Object.assign(view, { state: 'joined', message: undefined, lastPollAt: new Date().toISOString() });
           reached++;
         } catch (err) {
-          const e = err as ServerError;
+          const e = err as ApiError;
           const state = e.code === 'UNAUTHORIZED' ? 'unauthorized' : e.code === 'NOT_FOUND' ? 'not-found' : 'unreachable';
           const message =
             state === 'unauthorized' ? `the server refused the password of group ${g.id}; check the config` : state === 'not-found' ? `the server does not know group ${g.id}` : e.message;

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { packBundle, stageApp } from '../firmware/bundle.js';
 import { parsePen } from '../firmware/mib-pen.js';
 import { generateKeyFiles } from '../firmware/sign.js';
+import { ApiError, ServerClient, type FirmwareInfo } from '../protocol/index.js';
 
 const HELP = `usage: cineswarm firmware keygen DIR
        cineswarm firmware build --key FILE [--version V] [--out DIR] [--repo DIR] [--runtime DIR] [--no-node-modules] [--mib-pen N]
@@ -118,17 +119,15 @@ async function publish(argv: string[]): Promise<number> {
   const bundle = positionals[0]!;
   const body = await fs.readFile(bundle);
   const signature = (await fs.readFile(v.signature ?? `${bundle}.sig`, 'utf8')).trim();
-  const res = await fetch(new URL('/api/firmware', v.server), {
-    method: 'POST',
-    headers: { 'content-type': 'application/gzip', authorization: `Bearer ${token}`, 'x-cineswarm-signature': signature },
-    body,
-  });
-  const reply = (await res.json().catch(() => ({}))) as { version?: string; message?: string; error?: string };
-  if (res.status !== 201) {
-    process.stderr.write(`cineswarm firmware publish: the server refused the bundle (${res.status} ${reply.error ?? ''}): ${reply.message ?? res.statusText}\n`);
+  let info: FirmwareInfo;
+  try {
+    info = await new ServerClient(v.server).publishFirmware({ bearer: token }, body, signature);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status === undefined) throw err;
+    process.stderr.write(`cineswarm firmware publish: the server refused the bundle (${err.status} ${err.error ?? ''}): ${err.serverMessage ?? err.message}\n`);
     return 1;
   }
-  process.stdout.write(`published firmware ${reply.version} on ${v.server}\n`);
+  process.stdout.write(`published firmware ${info.version} on ${v.server}\n`);
   return 0;
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { Session, createTorrent, parseTorrent, type SessionSettings, type Torrent } from '../engine/index.js';
 import { verifyDcp } from '../dcp/index.js';
-import { ServerClient, ServerError, type GroupAuth } from '../agent/server-client.js';
+import { ServerClient, ApiError, type GroupAuth, type UploadedTorrent } from '../protocol/index.js';
 import { log as rootLog } from '../util/log.js';
 
 export type PublishErrorCode = 'BROKEN_DCP' | 'GROUP_TAKEN' | 'NAME_TAKEN' | 'UNAUTHORIZED' | 'NO_SUCH_GROUP' | 'UNREACHABLE' | 'REFUSED';
@@ -43,7 +43,7 @@ export interface Published {
 }
 
 function mapServerError(err: unknown, g: GroupAuth, name: string): never {
-  if (!(err instanceof ServerError)) throw err;
+  if (!(err instanceof ApiError)) throw err;
   switch (err.code) {
     case 'UNAUTHORIZED':
       throw new PublishError('UNAUTHORIZED', `the server refused the password for group ${g.id}`);
@@ -79,14 +79,14 @@ export async function publishDcp(o: PublishOptions): Promise<Published> {
       await client.createGroup(g);
       log.info({ group: g.id }, 'group created');
     } catch (err) {
-      if (err instanceof ServerError && err.code === 'CONFLICT') {
+      if (err instanceof ApiError && err.code === 'CONFLICT') {
         throw new PublishError('GROUP_TAKEN', `group id ${g.id} is already taken; choose another id or drop --create if it is yours`);
       }
-      if (err instanceof ServerError && err.code === 'BAD_REQUEST') throw new PublishError('REFUSED', err.message);
+      if (err instanceof ApiError && err.code === 'BAD_REQUEST') throw new PublishError('REFUSED', err.message);
       mapServerError(err, g, info.name);
     }
   }
-  let up: { name: string; infoHash: string; size: number };
+  let up: UploadedTorrent;
   try {
     up = await client.uploadTorrent(g, torrent);
   } catch (err) {
@@ -124,7 +124,7 @@ export interface Seeder {
 export async function startSeeding(o: SeedOptions): Promise<Seeder> {
   const log = o.log ?? rootLog.child({ component: 'publish' });
   const g: GroupAuth = { id: o.group, password: o.password };
-  const client = new ServerClient(o.server.replace(/\/+$/, ''));
+  const client = new ServerClient(o.server);
   const bytes = await client.fetchTorrent(g, o.name, o.peerId).catch((err: unknown) => mapServerError(err, g, o.name));
   // libtorrent stretches tracker intervals to at least 5 minutes by default, but our tracker forgets
   // a peer after two of its own intervals: follow the tracker's interval so we stay listed.

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { GroupNotFoundError, KdmExistsError, ServerError } from './errors.js';
 import type { KdmRecord, KdmStore } from './group-store.js';
-import { isGroupId, isPeerId } from './names.js';
+import { isGroupId, isPeerId } from '../protocol/index.js';
 
 export const MESSAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

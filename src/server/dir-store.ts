@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { GroupExistsError, GroupNotFoundError, ServerError, TorrentExistsError } from './errors.js';
 import type { GroupRecord, GroupStore, KdmStore, PeerReport, StoredTorrent } from './group-store.js';
-import { isGroupId, isPeerId, isTorrentName } from './names.js';
+import { isGroupId, isPeerId, isTorrentName } from '../protocol/index.js';
 import { loadOrCreateSecret } from './passkey.js';
 import { DirKdmStore } from './dir-kdm-store.js';
 

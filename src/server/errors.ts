@@ -2,6 +2,7 @@
 // refusal `{error, message}`: every code maps to exactly one status.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { ErrorBody } from '../protocol/index.js';
 
 export type ServerErrorCode =
   | 'BAD_REQUEST'
@@ -125,18 +126,6 @@ export class TooManyFailuresError extends ServerError {
   }
 }
 
-/** The JSON body of every refusal. */
-export interface ErrorBody {
-  error: string;
-  message: string;
-}
-
-export const errorBodySchema = {
-  type: 'object',
-  required: ['error', 'message'],
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-} as const;
-
 // Field names that appear in schemas, with the rule a person can act on.
 const FIELD_RULES: Record<string, string> = {
   id: "a group id starts with a letter or digit and has at most 64 letters, digits, '.', '_' or '-'",
@@ -144,7 +133,7 @@ const FIELD_RULES: Record<string, string> = {
   peer: "a peer id starts with a letter or digit and has at most 64 letters, digits, '.', '_' or '-'",
   name: "a torrent name starts with a letter or digit and has at most 200 letters, digits, '.', '_' or '-'",
   infoHash: 'infoHash is the torrent info hash in hex (40 or 64 characters)',
-  state: 'state is one of queued, checking, downloading, verifying, ready, seeding, failed, paused',
+  state: 'state is one of queued, checking, downloading, verifying, ready, seeding, failed, paused, retired',
   progress: 'progress is a number from 0 to 1',
   message: 'message is a text of at most 2000 characters',
 };

@@ -1,5 +1,6 @@
 // What the server keeps per group, behind one interface free of file paths, so the directory
 // backend and a later object-storage backend are interchangeable.
+import type { ReportState } from '../protocol/index.js';
 
 export interface GroupRecord {
   id: string;
@@ -14,8 +15,6 @@ export interface StoredTorrent {
   createdAt: Date;
 }
 
-export const REPORT_STATES = ['queued', 'checking', 'downloading', 'verifying', 'ready', 'seeding', 'failed', 'paused'] as const;
-export type ReportState = (typeof REPORT_STATES)[number];
 
 export interface ReportEntry {
   state: ReportState;

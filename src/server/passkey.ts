@@ -3,7 +3,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { isGroupId, isPeerId } from './names.js';
+import { isGroupId, isPeerId } from '../protocol/index.js';
 
 const MAC_BYTES = 16;
 

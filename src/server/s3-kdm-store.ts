@@ -4,7 +4,7 @@ import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { MESSAGE_ID } from './dir-kdm-store.js';
 import { KdmExistsError, ServerError } from './errors.js';
 import type { KdmRecord, KdmStore } from './group-store.js';
-import { isPeerId } from './names.js';
+import { isPeerId } from '../protocol/index.js';
 import type { S3GroupStore } from './s3-store.js';
 
 export class S3KdmStore implements KdmStore {

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { GroupExistsError, GroupNotFoundError, ServerError, StoreUnavailableError, TorrentExistsError } from './errors.js';
 import type { GroupRecord, GroupStore, KdmStore, PeerReport, StoredTorrent } from './group-store.js';
 import { S3KdmStore } from './s3-kdm-store.js';
-import { isGroupId, isPeerId, isTorrentName } from './names.js';
+import { isGroupId, isPeerId, isTorrentName } from '../protocol/index.js';
 
 export interface S3StoreOptions {
   bucket: string;

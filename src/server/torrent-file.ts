@@ -4,7 +4,7 @@
 import bencode from 'bencode';
 import { createHash } from 'node:crypto';
 import { BadTorrentError } from './errors.js';
-import { isTorrentName } from './names.js';
+import { isTorrentName } from '../protocol/index.js';
 import { DEFAULT_TORRENT_LIMITS, type TorrentLimits } from './torrent-limits.js';
 
 export interface TorrentInfo {

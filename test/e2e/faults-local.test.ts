@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
-import { ServerClient } from '../../src/agent/server-client.js';
+import { ServerClient } from '../../src/protocol/index.js';
 import { diskUsage } from '../../src/agent/monitoring/disk-space.js';
 import { agentConfig, groupStatus, ingestListing, publishAndSeed, startAgent, startServer, publishedSwarm, waitFor } from './rig.js';
 

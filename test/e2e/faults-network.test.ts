@@ -9,7 +9,7 @@ import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
 import { verifyDcp } from '../../src/dcp/index.js';
 import { Session } from '../../src/engine/index.js';
-import { ServerClient } from '../../src/agent/server-client.js';
+import { ServerClient } from '../../src/protocol/index.js';
 import { agentConfig, groupStatus, ingestListing, publishAndSeed, startAgent, startServer, waitFor } from './rig.js';
 
 const MiB = 1024 * 1024;

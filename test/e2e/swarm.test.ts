@@ -10,7 +10,7 @@ import bencode from 'bencode';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
 import { verifyDcp } from '../../src/dcp/index.js';
-import { ServerClient } from '../../src/agent/server-client.js';
+import { ServerClient } from '../../src/protocol/index.js';
 import { parseTorrent } from '../../src/engine/index.js';
 import { agentConfig, groupStatus, ingestListing, publishAndSeed, startAgent, startServer, waitFor } from './rig.js';
 

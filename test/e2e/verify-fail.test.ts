@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
-import { ServerClient } from '../../src/agent/server-client.js';
+import { ServerClient } from '../../src/protocol/index.js';
 import { Session, createTorrent } from '../../src/engine/index.js';
 import { agentConfig, ingestListing, publishAndSeed, startAgent, startServer, publishedSwarm, waitFor } from './rig.js';
 

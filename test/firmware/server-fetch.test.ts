@@ -12,6 +12,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { buildServer } from '../../src/server/app.js';
 import { fetchFirmware, FirmwareFetchError } from '../../src/agent/firmware/firmware-fetch.js';
 import { installBundle } from '../../src/firmware/install.js';
+import { ServerClient } from '../../src/protocol/index.js';
 import { buildTestBundle, makeKeys, readlinkCurrent, writeSiteConfig } from './fixture.js';
 
 const execFileP = promisify(execFile);
@@ -62,7 +63,7 @@ test('published firmware reaches an agent root through the server, the fetcher a
 
   const staging = path.join(root, 'var/lib/cineswarm/firmware');
   const fetchOpts = {
-    server, stagingDir: staging, logger: quiet,
+    client: new ServerClient(server), stagingDir: staging, logger: quiet,
     publicKeyFile: path.join(root, 'etc/cineswarm/firmware-key.pem'),
     updateStateFile: path.join(root, 'opt/cineswarm/state.json'),
   };

@@ -7,17 +7,17 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import semver from 'semver';
 import { verifyBundle } from '../../firmware/install.js';
+import { ApiError, type FirmwareInfo, type ServerClient } from '../../protocol/index.js';
 import { writeFileAtomic } from '../../firmware/slots.js';
 import { log, type Logger } from '../../util/log.js';
 
 export const PENDING_FILE = 'pending.json';
 
 export interface FirmwareFetchOptions {
-  /** Central server base URL (the agent config's `server`). */
-  server: string;
+  /** The agent's client of the central server. */
+  client: ServerClient;
   /** Version of the running agent. */
   currentVersion: string;
   /** Where bundles are staged and the request is left: `<dataDir>/firmware`. */
@@ -40,14 +40,6 @@ export type FirmwareFetchResult =
   | { state: 'rejected'; version: string; reason: string }
   | { state: 'staged'; version: string; bundle: string; etag?: string };
 
-interface LatestInfo {
-  version: string;
-  size: number;
-  sha256: string;
-  bundleUrl: string;
-  signatureUrl: string;
-}
-
 export class FirmwareFetchError extends Error {
   constructor(
     readonly code: 'SERVER_UNREACHABLE' | 'BAD_DOWNLOAD' | 'BAD_BUNDLE',
@@ -67,11 +59,20 @@ async function rejectedReason(stateFile: string, version: string): Promise<strin
   }
 }
 
-/** Downloads `url` to `file`, checking size and SHA-256 on the way; the file only gets its
- * final name once both match. */
-async function download(url: URL, file: string, expect: LatestInfo, signal?: AbortSignal): Promise<void> {
-  const res = await fetch(url, { signal });
-  if (!res.ok || !res.body) throw new FirmwareFetchError('BAD_DOWNLOAD', `firmware download ${url} answered ${res.status}`);
+/** Runs one request for a download, turning the server's refusal into BAD_DOWNLOAD. */
+async function downloading<T>(what: Promise<T>): Promise<T> {
+  try {
+    return await what;
+  } catch (err) {
+    if (err instanceof ApiError) throw new FirmwareFetchError('BAD_DOWNLOAD', err.message);
+    throw err;
+  }
+}
+
+/** Downloads the offered bundle to `file`, checking size and SHA-256 on the way; the file only
+ * gets its final name once both match. */
+async function download(client: ServerClient, file: string, expect: FirmwareInfo, signal?: AbortSignal): Promise<void> {
+  const body = await downloading(client.firmwareBundle(expect, signal));
   const hash = createHash('sha256');
   let size = 0;
   const tap = new Transform({
@@ -83,7 +84,7 @@ async function download(url: URL, file: string, expect: LatestInfo, signal?: Abo
   });
   const part = `${file}.part`;
   try {
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), tap, createWriteStream(part));
+    await pipeline(Readable.fromWeb(body), tap, createWriteStream(part));
     const sha = hash.digest('hex');
     if (size !== expect.size || sha !== expect.sha256) {
       throw new FirmwareFetchError('BAD_DOWNLOAD', `firmware ${expect.version} download is damaged (${size} of ${expect.size} bytes, SHA-256 ${sha === expect.sha256 ? 'ok' : 'mismatch'})`);
@@ -97,20 +98,15 @@ async function download(url: URL, file: string, expect: LatestInfo, signal?: Abo
 /** One check, meant to run from the agent's poll loop (e.g. once an hour). Never installs. */
 export async function fetchFirmware(opts: FirmwareFetchOptions): Promise<FirmwareFetchResult> {
   const logger = (opts.logger ?? log).child({ component: 'firmware-fetch' });
-  let res: Response;
+  let latest;
   try {
-    res = await fetch(new URL('/api/firmware/latest', opts.server), {
-      headers: opts.etag ? { 'if-none-match': opts.etag } : {},
-      signal: opts.signal,
-    });
+    latest = await opts.client.firmwareLatest(opts.etag, opts.signal);
   } catch (err) {
-    throw new FirmwareFetchError('SERVER_UNREACHABLE', `cannot reach ${opts.server} for firmware: ${(err as Error).message}`);
+    if (err instanceof ApiError) throw new FirmwareFetchError('SERVER_UNREACHABLE', err.message);
+    throw err;
   }
-  if (res.status === 304 && opts.etag) return { state: 'unchanged', etag: opts.etag };
-  if (res.status === 404) return { state: 'none' };
-  if (!res.ok) throw new FirmwareFetchError('SERVER_UNREACHABLE', `the server answered ${res.status} to the firmware check`);
-  const etag = res.headers.get('etag') ?? undefined;
-  const info = (await res.json()) as LatestInfo;
+  if (latest.state !== 'offer') return latest;
+  const { info, etag } = latest;
   // The version names a file in the staging dir: only a plain, normalised semver is accepted.
   if (semver.valid(info.version) !== info.version || !semver.gt(info.version, opts.currentVersion)) {
     return { state: 'up-to-date', version: opts.currentVersion, etag };
@@ -125,10 +121,8 @@ export async function fetchFirmware(opts: FirmwareFetchOptions): Promise<Firmwar
   const name = `cineswarm-${info.version}.tar.gz`;
   const bundle = path.join(opts.stagingDir, name);
   logger.info({ version: info.version, size: info.size }, 'downloading firmware');
-  await download(new URL(info.bundleUrl, opts.server), bundle, info, opts.signal);
-  const sigRes = await fetch(new URL(info.signatureUrl, opts.server), { signal: opts.signal });
-  if (!sigRes.ok) throw new FirmwareFetchError('BAD_DOWNLOAD', `firmware signature download answered ${sigRes.status}`);
-  await fs.writeFile(`${bundle}.sig`, await sigRes.text());
+  await download(opts.client, bundle, info, opts.signal);
+  await fs.writeFile(`${bundle}.sig`, await downloading(opts.client.firmwareSignature(info, opts.signal)));
   try {
     // Checked here too, so a bad bundle is dropped by the agent and never wakes the root updater.
     const { manifest } = await verifyBundle(bundle, `${bundle}.sig`, opts.publicKeyFile ?? '/etc/cineswarm/firmware-key.pem');

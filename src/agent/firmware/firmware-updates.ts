@@ -2,6 +2,7 @@
 // signed bundle and stages it for the root updater. It never installs and never stops the agent.
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { ServerClient } from '../../protocol/index.js';
 import { fetchFirmware, FirmwareFetchError, type FirmwareFetchResult } from './firmware-fetch.js';
 
 /** The outcome of the last check, as shown in the agent status. */
@@ -13,7 +14,8 @@ export interface FirmwareCheckView {
 }
 
 export interface FirmwareUpdatesOptions {
-  server: string;
+  /** the agent's client of the central server */
+  client: ServerClient;
   currentVersion: string;
   dataDir: string;
   checkMinutes: number;
@@ -67,7 +69,7 @@ export class FirmwareUpdates {
     const at = new Date().toISOString();
     try {
       const r = await fetchFirmware({
-        server: o.server,
+        client: o.client,
         currentVersion: o.currentVersion,
         stagingDir: this.stagingDir,
         publicKeyFile: o.publicKey,

@@ -1,12 +1,12 @@
 // Target-state reconciliation: compares what the groups offer (the target, from the last polls)
 // with what the agent already has (its history) and says what to do. Pure, so running it twice
 // on the same inputs, after the first plan was applied, yields an empty plan.
-import type { RemoteTorrent } from '../server-client.js';
+import type { TorrentSummary } from '../../protocol/index.js';
 import type { ConflictEntry, HistoryEntry } from './history-store.js';
 
 export interface GroupTarget {
   group: string;
-  torrents: RemoteTorrent[];
+  torrents: TorrentSummary[];
 }
 
 export interface NewDownload {

@@ -2,7 +2,7 @@
 // (group, torrent) is kept, a failed POST is retried on the next flush, and nothing here ever
 // waits on the downloads or blocks them.
 import type { Logger } from 'pino';
-import type { GroupAuth, ReportBody, ServerClient } from '../server-client.js';
+import type { GroupAuth, ReportBody, ServerClient } from '../../protocol/index.js';
 
 export class ReportQueue {
   private readonly pending = new Map<string, { group: GroupAuth; body: ReportBody; seq: number }>();

@@ -1,22 +1,6 @@
-// Pieces the group routes share: the group-auth hook and the schemas of path parameters.
+// The group-auth hook the group routes share (their schemas live in src/protocol).
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ServerContext } from '../context.js';
-import { errorBodySchema } from '../errors.js';
-import { GROUP_ID_PATTERN } from '../names.js';
-
-export const groupParamsSchema = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', pattern: GROUP_ID_PATTERN } },
-} as const;
-
-export const refusals = {
-  400: errorBodySchema,
-  401: errorBodySchema,
-  404: errorBodySchema,
-  409: errorBodySchema,
-  429: errorBodySchema,
-} as const;
 
 /**
  * Runs before the body is read, so a stranger cannot make the server buffer an upload:

@@ -10,6 +10,15 @@ import semver from 'semver';
 import { readMember } from '../../firmware/archive.js';
 import { bundleFileName } from '../../firmware/bundle.js';
 import { MANIFEST_NAME, parseManifest } from '../../firmware/manifest.js';
+import {
+  errorBodySchema,
+  FIRMWARE_BUNDLE_TYPE,
+  FIRMWARE_SIGNATURE_HEADER,
+  firmwareInfoSchema,
+  firmwareVersionParamsSchema,
+  type FirmwareInfo,
+  type FirmwareVersionParams,
+} from '../../protocol/index.js';
 
 export interface FirmwareRoutesOptions {
   /** The server's DATA directory; bundles live in DATA/firmware/<version>/. */
@@ -20,16 +29,6 @@ export interface FirmwareRoutesOptions {
   maxBundleBytes?: number;
 }
 
-export interface FirmwareInfo {
-  version: string;
-  size: number;
-  sha256: string;
-  createdAt: string;
-  bundleUrl: string;
-  signatureUrl: string;
-}
-
-const BUNDLE_TYPE = 'application/gzip';
 const INFO_FILE = 'info.json';
 
 async function loadToken(dataDir: string): Promise<string> {
@@ -48,23 +47,14 @@ function refuse(reply: FastifyReply, status: number, error: string, message: str
   return reply.code(status).send({ error, message });
 }
 
-const infoSchema = {
-  type: 'object',
-  properties: {
-    version: { type: 'string' }, size: { type: 'number' }, sha256: { type: 'string' }, createdAt: { type: 'string' },
-    bundleUrl: { type: 'string' }, signatureUrl: { type: 'string' },
-  },
-};
-const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } };
-const versionParams = { type: 'object', required: ['version'], properties: { version: { type: 'string', maxLength: 64 } } };
 
 export const firmwareRoutes: FastifyPluginAsync<FirmwareRoutesOptions> = async (app, opts) => {
   const root = path.join(opts.dataDir, 'firmware');
   const token = opts.adminToken ?? (await loadToken(opts.dataDir));
   const maxBytes = opts.maxBundleBytes ?? 1024 ** 3;
 
-  if (!app.hasContentTypeParser(BUNDLE_TYPE)) {
-    app.addContentTypeParser(BUNDLE_TYPE, { parseAs: 'buffer', bodyLimit: maxBytes }, (_req, body, done) => done(null, body));
+  if (!app.hasContentTypeParser(FIRMWARE_BUNDLE_TYPE)) {
+    app.addContentTypeParser(FIRMWARE_BUNDLE_TYPE, { parseAs: 'buffer', bodyLimit: maxBytes }, (_req, body, done) => done(null, body));
   }
 
   async function versions(): Promise<string[]> {
@@ -122,7 +112,7 @@ export const firmwareRoutes: FastifyPluginAsync<FirmwareRoutesOptions> = async (
     }
   }
 
-  app.get('/api/firmware/latest', { schema: { response: { 200: infoSchema, 304: { type: 'null' }, 404: errorSchema } } }, async (req, reply) => {
+  app.get('/api/firmware/latest', { schema: { response: { 200: firmwareInfoSchema, 304: { type: 'null' }, 404: errorBodySchema } } }, async (req, reply) => {
     const [latest] = await versions();
     const i = latest ? await info(latest) : null;
     if (!i) return refuse(reply, 404, 'NO_FIRMWARE', 'no firmware has been published on this server yet');
@@ -131,23 +121,23 @@ export const firmwareRoutes: FastifyPluginAsync<FirmwareRoutesOptions> = async (
     return reply.header('etag', etag).send(i);
   });
 
-  app.get<{ Params: { version: string } }>('/api/firmware/:version/bundle', { schema: { params: versionParams } }, async (req, reply) => {
+  app.get<{ Params: FirmwareVersionParams }>('/api/firmware/:version/bundle', { schema: { params: firmwareVersionParamsSchema } }, async (req, reply) => {
     const i = semver.valid(req.params.version) === req.params.version ? await info(req.params.version) : null;
     if (!i) return refuse(reply, 404, 'FIRMWARE_NOT_FOUND', `no firmware ${req.params.version} on this server`);
     const file = path.join(root, i.version, bundleFileName(i.version));
-    return reply.type(BUNDLE_TYPE).header('content-length', i.size).send(createReadStream(file));
+    return reply.type(FIRMWARE_BUNDLE_TYPE).header('content-length', i.size).send(createReadStream(file));
   });
 
-  app.get<{ Params: { version: string } }>('/api/firmware/:version/signature', { schema: { params: versionParams } }, async (req, reply) => {
+  app.get<{ Params: FirmwareVersionParams }>('/api/firmware/:version/signature', { schema: { params: firmwareVersionParamsSchema } }, async (req, reply) => {
     const i = semver.valid(req.params.version) === req.params.version ? await info(req.params.version) : null;
     if (!i) return refuse(reply, 404, 'FIRMWARE_NOT_FOUND', `no firmware ${req.params.version} on this server`);
     return reply.type('text/plain').send(await fs.readFile(path.join(root, i.version, bundleFileName(i.version) + '.sig'), 'utf8'));
   });
 
-  app.post('/api/firmware', { bodyLimit: maxBytes, schema: { response: { 201: infoSchema, '4xx': errorSchema } } }, async (req, reply) => {
+  app.post('/api/firmware', { bodyLimit: maxBytes, schema: { response: { 201: firmwareInfoSchema, '4xx': errorBodySchema } } }, async (req, reply) => {
     if (!isAdmin(req)) return refuse(reply, 401, 'BAD_CREDENTIALS', 'uploading firmware needs the admin token (Authorization: Bearer <token>) from the server\'s firmware-admin-token file');
-    if (!Buffer.isBuffer(req.body)) return refuse(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', `send the bundle as ${BUNDLE_TYPE}`);
-    const signature = String(req.headers['x-cineswarm-signature'] ?? '').trim();
+    if (!Buffer.isBuffer(req.body)) return refuse(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', `send the bundle as ${FIRMWARE_BUNDLE_TYPE}`);
+    const signature = String(req.headers[FIRMWARE_SIGNATURE_HEADER] ?? '').trim();
     if (Buffer.from(signature, 'base64').length !== 64) {
       return refuse(reply, 400, 'SIGNATURE_MISSING', 'the X-Cineswarm-Signature header must carry the bundle\'s base64 Ed25519 signature');
     }

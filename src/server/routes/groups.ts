@@ -2,37 +2,16 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { GroupExistsError } from '../errors.js';
-import { GROUP_ID_PATTERN } from '../names.js';
+import { createdGroupSchema, createGroupBodySchema, refusalSchemas, type CreateGroupBody } from '../../protocol/index.js';
 import { hashPassword } from '../passwords.js';
-import { refusals } from './common.js';
-
-interface CreateBody {
-  id: string;
-  password: string;
-}
 
 export const groupRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
-  app.post<{ Body: CreateBody }>(
+  app.post<{ Body: CreateGroupBody }>(
     '/api/groups',
     {
       schema: {
-        body: {
-          type: 'object',
-          required: ['id', 'password'],
-          additionalProperties: false,
-          properties: {
-            id: { type: 'string', pattern: GROUP_ID_PATTERN },
-            password: { type: 'string', minLength: 1, maxLength: 1024 },
-          },
-        },
-        response: {
-          201: {
-            type: 'object',
-            required: ['id', 'createdAt'],
-            properties: { id: { type: 'string' }, createdAt: { type: 'string' } },
-          },
-          ...refusals,
-        },
+        body: createGroupBodySchema,
+        response: { 201: createdGroupSchema, ...refusalSchemas },
       },
     },
     async (request, reply) => {

@@ -4,10 +4,10 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { DcpError, MAX_KDM_BYTES, parseKdm, parsePemCertificates, type KdmFacts } from '../../dcp/index.js';
 import { kdmListSchema, kdmPostedSchema, kdmReceiptSchema, type KdmDelivery, type KdmListEntry, type KdmPosted, type KdmReceiptBody } from '../../protocol/kdm.js';
 import type { ServerContext } from '../context.js';
-import { errorBodySchema, ServerError } from '../errors.js';
+import { ServerError } from '../errors.js';
 import type { KdmRecord } from '../group-store.js';
-import { GROUP_ID_PATTERN, PEER_ID_PATTERN } from '../names.js';
-import { groupAuth, groupParamsSchema, refusals } from './common.js';
+import { errorBodySchema, GROUP_ID_PATTERN, groupParamsSchema, PEER_ID_PATTERN, refusalSchemas } from '../../protocol/index.js';
+import { groupAuth } from './common.js';
 import { peersForRecipient } from './kdm-routing.js';
 
 const MESSAGE_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
@@ -24,7 +24,7 @@ const peerParams = {
   properties: { id: { type: 'string', pattern: GROUP_ID_PATTERN }, peer: { type: 'string', pattern: PEER_ID_PATTERN } },
 } as const;
 const peerQuery = { type: 'object', additionalProperties: false, properties: { peer: { type: 'string', pattern: PEER_ID_PATTERN } } } as const;
-const kdmRefusals = { ...refusals, 403: errorBodySchema, 413: errorBodySchema, 415: errorBodySchema } as const;
+const kdmRefusals = { ...refusalSchemas, 403: errorBodySchema, 413: errorBodySchema, 415: errorBodySchema } as const;
 
 export function posted(r: KdmRecord): KdmPosted {
   return { messageId: r.messageId, cplId: r.cplId, title: r.title, notValidBefore: r.notValidBefore, notValidAfter: r.notValidAfter, recipient: r.recipient, peers: r.peers };

@@ -3,78 +3,30 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { ServerError } from '../errors.js';
-import { REPORT_STATES, type ReportEntry, type ReportState } from '../group-store.js';
-import { INFO_HASH_PATTERN, PEER_ID_PATTERN } from '../names.js';
-import { groupAuth, groupParamsSchema, refusals } from './common.js';
-
-interface ReportBody {
-  peer: string;
-  infoHash: string;
-  state: ReportState;
-  progress: number;
-  message?: string;
-}
-
-const peerStatusSchema = {
-  type: 'object',
-  required: ['peer', 'state', 'progress', 'updatedAt'],
-  properties: {
-    peer: { type: 'string' },
-    state: { type: 'string' },
-    progress: { type: 'number' },
-    message: { type: 'string' },
-    updatedAt: { type: 'string' },
-  },
-} as const;
-
-const statusSchema = {
-  type: 'object',
-  required: ['group', 'torrents'],
-  properties: {
-    group: { type: 'string' },
-    torrents: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['name', 'infoHash', 'size', 'createdAt', 'peers'],
-        properties: {
-          name: { type: 'string' },
-          infoHash: { type: 'string' },
-          size: { type: 'integer' },
-          createdAt: { type: 'string' },
-          peers: { type: 'array', items: peerStatusSchema },
-        },
-      },
-    },
-  },
-} as const;
-
-export interface PeerStatus extends ReportEntry {
-  peer: string;
-}
+import type { ReportEntry } from '../group-store.js';
+import {
+  groupParamsSchema,
+  groupStatusSchema,
+  refusalSchemas,
+  reportBodySchema,
+  type GroupParams,
+  type GroupStatus,
+  type PeerStatus,
+  type ReportBody,
+} from '../../protocol/index.js';
+import { groupAuth } from './common.js';
 
 export const reportRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   const onRequest = groupAuth(ctx);
 
-  app.post<{ Params: { id: string }; Body: ReportBody }>(
+  app.post<{ Params: GroupParams; Body: ReportBody }>(
     '/api/groups/:id/reports',
     {
       onRequest,
       schema: {
         params: groupParamsSchema,
-        body: {
-          type: 'object',
-          required: ['peer', 'infoHash', 'state', 'progress'],
-          additionalProperties: false,
-          properties: {
-            peer: { type: 'string', pattern: PEER_ID_PATTERN },
-            infoHash: { type: 'string', pattern: INFO_HASH_PATTERN },
-            state: { type: 'string', enum: [...REPORT_STATES] },
-            progress: { type: 'number', minimum: 0, maximum: 1 },
-            message: { type: 'string', maxLength: 2000 },
-          },
-        },
-        response: { 204: { type: 'null', description: 'recorded' }, ...refusals },
+        body: reportBodySchema,
+        response: { 204: { type: 'null', description: 'recorded' }, ...refusalSchemas },
       },
     },
     async (request, reply) => {
@@ -96,10 +48,10 @@ export const reportRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: GroupParams }>(
     '/api/groups/:id/status',
-    { onRequest, schema: { params: groupParamsSchema, response: { 200: statusSchema, ...refusals } } },
-    async (request) => {
+    { onRequest, schema: { params: groupParamsSchema, response: { 200: groupStatusSchema, ...refusalSchemas } } },
+    async (request): Promise<GroupStatus> => {
       const group = request.params.id;
       const [view, reports] = await Promise.all([ctx.catalog.list(group), ctx.store.listReports(group)]);
       return {

@@ -4,38 +4,39 @@ import type { FastifyPluginAsync } from 'fastify';
 import { etagMatches } from '../catalog.js';
 import { inFlightKey, type ServerContext } from '../context.js';
 import { BadTorrentError, ServerError, TorrentNotFoundError } from '../errors.js';
-import { GROUP_ID_PATTERN, isTorrentName, PEER_ID_PATTERN, TORRENT_NAME_PATTERN } from '../names.js';
+import {
+  groupParamsSchema,
+  isTorrentName,
+  refusalSchemas,
+  TORRENT_CONTENT_TYPE,
+  torrentListSchema,
+  torrentParamsSchema,
+  torrentQuerySchema,
+  torrentSummarySchema,
+  type GroupParams,
+  type TorrentParams,
+  type TorrentQuery,
+} from '../../protocol/index.js';
 import { makePasskey } from '../passkey.js';
 import { personalise, readTorrent } from '../torrent-file.js';
-import { groupAuth, groupParamsSchema, refusals } from './common.js';
+import { groupAuth } from './common.js';
 
 // Bodies up to this size are read and refused with the configured limit named; larger ones 413.
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-const summarySchema = {
-  type: 'object',
-  required: ['name', 'infoHash', 'size'],
-  properties: {
-    name: { type: 'string' },
-    infoHash: { type: 'string' },
-    size: { type: 'integer' },
-    createdAt: { type: 'string' },
-  },
-} as const;
-
 export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   const onRequest = groupAuth(ctx);
   const MAX_TORRENT_BYTES = Math.max(MAX_BODY_BYTES, ctx.torrentLimits.maxTorrentBytes + 1);
-  for (const type of ['application/x-bittorrent', 'application/octet-stream']) {
+  for (const type of [TORRENT_CONTENT_TYPE, 'application/octet-stream']) {
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_TORRENT_BYTES }, (_req, body, done) => done(null, body));
   }
 
-  app.post<{ Params: { id: string } }>(
+  app.post<{ Params: GroupParams }>(
     '/api/groups/:id/torrents',
     {
       onRequest,
       bodyLimit: MAX_TORRENT_BYTES,
-      schema: { params: groupParamsSchema, response: { 201: summarySchema, ...refusals } },
+      schema: { params: groupParamsSchema, response: { 201: torrentSummarySchema, ...refusalSchemas } },
     },
     async (request, reply) => {
       const group = request.params.id;
@@ -58,11 +59,11 @@ export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: GroupParams }>(
     '/api/groups/:id/torrents',
     {
       onRequest,
-      schema: { params: groupParamsSchema, response: { 200: { type: 'array', items: summarySchema }, ...refusals } },
+      schema: { params: groupParamsSchema, response: { 200: torrentListSchema, ...refusalSchemas } },
     },
     async (request, reply) => {
       const view = await ctx.catalog.list(request.params.id);
@@ -73,22 +74,14 @@ export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
     },
   );
 
-  app.get<{ Params: { id: string; name: string }; Querystring: { peer: string } }>(
+  app.get<{ Params: TorrentParams; Querystring: TorrentQuery }>(
     '/api/groups/:id/torrents/:name',
     {
       onRequest,
       schema: {
-        params: {
-          type: 'object',
-          required: ['id', 'name'],
-          properties: { id: { type: 'string', pattern: GROUP_ID_PATTERN }, name: { type: 'string', pattern: TORRENT_NAME_PATTERN } },
-        },
-        querystring: {
-          type: 'object',
-          required: ['peer'],
-          properties: { peer: { type: 'string', pattern: PEER_ID_PATTERN } },
-        },
-        response: { 200: { description: 'the .torrent file', type: 'string', format: 'binary' }, ...refusals },
+        params: torrentParamsSchema,
+        querystring: torrentQuerySchema,
+        response: { 200: { description: 'the .torrent file', type: 'string', format: 'binary' }, ...refusalSchemas },
       },
     },
     async (request, reply) => {
@@ -101,7 +94,7 @@ export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
       const base = ctx.publicUrl ?? `${request.protocol}://${host}`;
       const announce = `${base.replace(/\/+$/, '')}/announce/${makePasskey(ctx.secret, id, request.query.peer)}`;
       return reply
-        .type('application/x-bittorrent')
+        .type(TORRENT_CONTENT_TYPE)
         .header('content-disposition', `attachment; filename="${name}.torrent"`)
         .send(personalise(bytes, announce));
     },

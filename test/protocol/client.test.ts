@@ -1,9 +1,9 @@
-// The agent's server client against a real server: ETag conditional listing, and typed errors
+// The one server client against a real server: ETag conditional listing, and typed errors
 // the poller tells apart (wrong password, unknown group, nobody listening).
 import test from 'ava';
 import net from 'node:net';
 import path from 'node:path';
-import { ServerClient, ServerError } from '../../src/agent/server-client.js';
+import { ApiError, ServerClient } from '../../src/protocol/index.js';
 import { createTorrent } from '../../src/engine/index.js';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -24,7 +24,7 @@ test('listing is conditional on the ETag and errors are typed', async (t) => {
   t.true(after.changed);
   t.deepEqual(after.list.map((x) => [x.name, x.infoHash]), [[up.name, up.infoHash]]);
 
-  const code = async (p: Promise<unknown>) => ((await t.throwsAsync(p, { instanceOf: ServerError })) as ServerError).code;
+  const code = async (p: Promise<unknown>) => ((await t.throwsAsync(p, { instanceOf: ApiError })) as ApiError).code;
   t.is(await code(c.listTorrents({ id: g.id, password: 'wrong' })), 'UNAUTHORIZED');
   t.is(await code(c.listTorrents({ id: 'no-such-group', password: 'x' })), 'NOT_FOUND');
   t.is(await code(c.createGroup(g)), 'CONFLICT');
@@ -35,7 +35,7 @@ test('listing is conditional on the ETag and errors are typed', async (t) => {
     });
   });
   const dead = new ServerClient(`http://127.0.0.1:${closedPort}`);
-  const err = (await t.throwsAsync(dead.listTorrents(g), { instanceOf: ServerError })) as ServerError;
+  const err = (await t.throwsAsync(dead.listTorrents(g), { instanceOf: ApiError })) as ApiError;
   t.is(err.code, 'UNREACHABLE');
   t.regex(err.message, /cannot reach the server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) while listing group etag-group/);
 });

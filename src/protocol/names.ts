@@ -1,5 +1,5 @@
-// The naming rules shared by groups, peers and torrents: one charset that is safe as a file
-// name, a URL path segment and an object key, so no name can ever climb out of its directory.
+// The naming rules of the wire contract for groups, peers and torrents: one charset that is safe
+// as a file name, a URL path segment and an object key, so no name can ever climb out of its directory.
 
 export const GROUP_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 export const PEER_ID_PATTERN = GROUP_ID_PATTERN;
