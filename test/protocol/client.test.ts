@@ -26,7 +26,8 @@ test('listing is conditional on the ETag and errors are typed', async (t) => {
 
   const code = async (p: Promise<unknown>) => ((await t.throwsAsync(p, { instanceOf: ApiError })) as ApiError).code;
   t.is(await code(c.listTorrents({ id: g.id, password: 'wrong' })), 'UNAUTHORIZED');
-  t.is(await code(c.listTorrents({ id: 'no-such-group', password: 'x' })), 'NOT_FOUND');
+  // An unknown group answers like a wrong password, so group ids cannot be listed.
+  t.is(await code(c.listTorrents({ id: 'no-such-group', password: 'x' })), 'UNAUTHORIZED');
   t.is(await code(c.createGroup(g)), 'CONFLICT');
   const closedPort = await new Promise<number>((resolve) => {
     const srv = net.createServer().listen(0, '127.0.0.1', () => {
