@@ -50,7 +50,10 @@ Napi::Object AlertToObject(Napi::Env env, lt::alert* a) {
     }
     case lt::save_resume_data_alert::alert_type: {
       auto* s = static_cast<lt::save_resume_data_alert*>(a);
-      std::vector<char> buf = lt::write_resume_data_buf(s->params);
+      // A full disk's upload mode is a passing condition, never something to restore (see addTorrent).
+      lt::add_torrent_params params = s->params;
+      params.flags &= ~lt::torrent_flags::upload_mode;
+      std::vector<char> buf = lt::write_resume_data_buf(params);
       o.Set("resumeData", Napi::Buffer<char>::Copy(env, buf.data(), buf.size()));
       break;
     }

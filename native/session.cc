@@ -195,7 +195,9 @@ Napi::Value Session::AddTorrent(const Napi::CallbackInfo& info) {
   if (!sp.IsString()) throw MakeError(env, "INVALID_ARGUMENT", "addTorrent needs a savePath");
   atp.save_path = sp.As<Napi::String>().Utf8Value();
   // Torrents are never auto-managed: the caller decides what runs, libtorrent's queue must not.
-  atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
+  // Upload mode is libtorrent's reaction to a full disk; resume data saved then carries it and
+  // would keep the torrent from downloading for ever after the space is back.
+  atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused | lt::torrent_flags::upload_mode);
   atp.flags |= lt::torrent_flags::duplicate_is_error;
   if (o.Get("paused").ToBoolean()) atp.flags |= lt::torrent_flags::paused;
   if (o.Get("seedMode").ToBoolean()) atp.flags |= lt::torrent_flags::seed_mode;

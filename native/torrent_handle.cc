@@ -2,6 +2,7 @@
 #include "torrent_handle.h"
 
 #include <libtorrent/address.hpp>
+#include <libtorrent/peer_info.hpp>
 #include <libtorrent/error_code.hpp>
 #include <libtorrent/socket.hpp>
 
@@ -47,6 +48,7 @@ Napi::Object StatusToObject(Napi::Env env, const lt::torrent_status& st) {
   o.Set("numPieces", Num(env, st.num_pieces));
   o.Set("isSeeding", Napi::Boolean::New(env, st.is_seeding));
   o.Set("isFinished", Napi::Boolean::New(env, st.is_finished));
+  o.Set("uploadMode", Napi::Boolean::New(env, bool(st.flags & lt::torrent_flags::upload_mode)));
   if (st.errc) {
     o.Set("errorCode", CodeFor(st.errc));
     std::string msg = st.errc.message();
@@ -75,6 +77,8 @@ Napi::Function TorrentHandle::Define(Napi::Env env) {
     InstanceMethod<&TorrentHandle::SetSuperSeeding>("setSuperSeeding"),
     InstanceMethod<&TorrentHandle::FileProgress>("fileProgress"),
     InstanceMethod<&TorrentHandle::SetFilePriority>("setFilePriority"),
+    InstanceMethod<&TorrentHandle::ClearError>("clearError"),
+    InstanceMethod<&TorrentHandle::Peers>("peers"),
   });
 }
 
@@ -193,6 +197,38 @@ void TorrentHandle::SetFilePriority(const Napi::CallbackInfo& info) {
   int prio = info[1].As<Napi::Number>().Int32Value();
   if (index < 0 || prio < 0 || prio > 7) throw MakeError(env, "INVALID_ARGUMENT", "a file index of 0 or more and a priority 0-7 are required");
   Guard(env, [&](lt::torrent_handle& h) { h.file_priority(lt::file_index_t{index}, lt::download_priority_t{static_cast<std::uint8_t>(prio)}); });
+}
+
+// clearError(): lt::torrent_handle::clear_error plus leaving upload mode (a full disk's), so a
+// torrent stopped by a disk error downloads again; pieces already on disk are kept.
+void TorrentHandle::ClearError(const Napi::CallbackInfo& info) {
+  Guard(info.Env(), [](lt::torrent_handle& h) {
+    h.clear_error();
+    h.unset_flags(lt::torrent_flags::upload_mode);
+  });
+}
+
+// peers(): the connected peers with what cineswarm judges them by (lt::peer_info).
+Napi::Value TorrentHandle::Peers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<lt::peer_info> peers;
+  Guard(env, [&](lt::torrent_handle& h) { h.get_peer_info(peers); });
+  Napi::Array arr = Napi::Array::New(env, peers.size());
+  for (size_t i = 0; i < peers.size(); ++i) {
+    const auto& p = peers[i];
+    Napi::Object o = Napi::Object::New(env);
+    std::string a = p.ip.address().to_string();
+    if (p.ip.address().is_v6()) a = "[" + a + "]";
+    o.Set("peer", a + ":" + std::to_string(p.ip.port()));
+    o.Set("client", p.client);
+    o.Set("hashFailures", Napi::Number::New(env, p.num_hashfails));
+    o.Set("seed", Napi::Boolean::New(env, bool(p.flags & lt::peer_info::seed)));
+    o.Set("progress", Napi::Number::New(env, p.progress));
+    o.Set("downloadRate", Num(env, p.payload_down_speed));
+    o.Set("totalDownload", Num(env, p.total_download));
+    arr.Set(static_cast<uint32_t>(i), o);
+  }
+  return arr;
 }
 
 }  // namespace cs

@@ -36,6 +36,8 @@ class TorrentHandle : public Napi::ObjectWrap<TorrentHandle> {
   void SetSuperSeeding(const Napi::CallbackInfo& info);
   Napi::Value FileProgress(const Napi::CallbackInfo& info);
   void SetFilePriority(const Napi::CallbackInfo& info);
+  void ClearError(const Napi::CallbackInfo& info);
+  Napi::Value Peers(const Napi::CallbackInfo& info);
 
   // Runs f on the handle, turning libtorrent exceptions (e.g. a removed torrent) into coded JS errors.
   template <typename F>

@@ -17,6 +17,7 @@ import { PollSchedule, type PollOutcome } from './server-link/poll-schedule.js';
 import { BandwidthSchedule, bandwidthView } from './config/bandwidth.js';
 import { planReconcile } from './pipeline/reconciler.js';
 import { Downloads } from './pipeline/downloads.js';
+import { DiskFullGuard } from './pipeline/disk-full.js';
 import { ReportQueue } from './pipeline/report-queue.js';
 import { cleanPartials } from './pipeline/ingest.js';
 import { diskUsage, type DiskUsage } from './monitoring/disk-space.js';
@@ -131,6 +132,10 @@ export class Agent implements AgentControl {
       this.resumeStore,
       { fetchTorrent: (e) => this.fetchTorrent(e), stateChanged: (e) => this.queueReport(e) },
       this.log.child({ component: 'downloads' }),
+      new DiskFullGuard({ dir: c.downloadDir, alarms: this.alarms, log: this.log.child({ component: 'downloads' }), nameOf,
+        minFreeBytes: () => this.downloads.minFreeBytes,
+        pausedByPerson: (ih) => this.history.all().find((e) => e.infoHash === ih)?.state === 'paused',
+      }),
     );
     this.bandwidth = new BandwidthSchedule(c.bandwidth, (limits, rule) => {
       this.session.applySettings({ downloadRateLimit: limits.downloadBytesPerSecond, uploadRateLimit: limits.uploadBytesPerSecond });

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EngineAlert, StorageKind, TorrentInfo, TorrentStatus } from './types.js';
+import type { EngineAlert, PeerInfo, StorageKind, TorrentInfo, TorrentStatus } from './types.js';
 
 export type SettingsPack = Record<string, string | number | boolean>;
 
@@ -20,6 +20,8 @@ export interface NativeTorrentHandle {
   setSuperSeeding(on: boolean): void;
   fileProgress(): number[];
   setFilePriority(fileIndex: number, priority: number): void;
+  clearError(): void;
+  peers(): PeerInfo[];
 }
 
 export interface NativeAddParams {

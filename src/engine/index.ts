@@ -9,6 +9,7 @@ export type {
   EngineAlert,
   FileHash,
   HashFilesOptions,
+  PeerInfo,
   SessionSettings,
   StorageKind,
   TorrentInfo,

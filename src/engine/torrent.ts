@@ -1,7 +1,7 @@
 // Torrent: one torrent of a Session (a typed face over the native torrent handle).
 import type { NativeTorrentHandle } from './addon.js';
 import { native } from './errors.js';
-import type { TorrentStatus } from './types.js';
+import type { PeerInfo, TorrentStatus } from './types.js';
 
 /** What a Torrent needs from its Session: resume data arrives as a session alert. */
 export interface TorrentOwner {
@@ -71,6 +71,16 @@ export class Torrent {
   /** Bytes of each file (torrent file order) that are in pieces already checked. */
   fileProgress(): number[] {
     return native(() => this.handle.fileProgress());
+  }
+
+  /** Clears a disk error and leaves upload mode: the torrent downloads again, keeping what is on disk. */
+  clearError(): void {
+    native(() => this.handle.clearError());
+  }
+
+  /** The connected peers, with their hash failures. */
+  peers(): PeerInfo[] {
+    return native(() => this.handle.peers());
   }
 
   /** 0 = do not download, 1 = low … 4 = default … 7 = top priority. */

@@ -61,8 +61,23 @@ export interface TorrentStatus {
   numPieces: number;
   isSeeding: boolean;
   isFinished: boolean;
+  /** libtorrent stopped downloading after a full disk (it only uploads); Torrent.clearError leaves it */
+  uploadMode: boolean;
   errorCode: string | null;
   error: string | null;
+}
+
+/** A connected peer of a torrent (lt::peer_info). */
+export interface PeerInfo {
+  /** host:port */
+  peer: string;
+  client: string;
+  /** pieces this peer had a part in that failed their hash check */
+  hashFailures: number;
+  seed: boolean;
+  progress: number;
+  downloadRate: number;
+  totalDownload: number;
 }
 
 export interface TorrentInfo {

@@ -9,6 +9,7 @@ export type AlarmSeverity = Alarm['severity'];
 /** Codes used across the agent; other codes are allowed, these are the ones the docs name. */
 export const ALARM_CODES = {
   LOW_DISK: 'LOW_DISK',
+  DISK_FULL: 'DISK_FULL',
   SERVER_UNREACHABLE: 'SERVER_UNREACHABLE',
   TRACKER_ERROR: 'TRACKER_ERROR',
   VERIFY_FAILED: 'VERIFY_FAILED',

@@ -10,6 +10,7 @@ import type { HistoryEntry, HistoryStore } from './history-store.js';
 import type { ResumeStore } from './resume-store.js';
 import { diskUsage, formatBytes, spaceShortfall } from '../monitoring/disk-space.js';
 import { placeInIngest, alreadyPlaced } from './ingest.js';
+import type { DiskFullGuard } from './disk-full.js';
 import type { TorrentStateName } from '../monitoring/status-types.js';
 
 /** How many times a DCP that fails verification is rechecked and re-downloaded before a person must act. */
@@ -48,6 +49,8 @@ export class Downloads {
     private readonly resume: ResumeStore,
     private readonly hooks: PipelineHooks,
     private readonly log: Logger,
+    /** a full disk during a download: message, alarm, resume when space is back */
+    private readonly diskFull?: DiskFullGuard,
   ) {
     this.minFreeBytes = cfg.minFreeBytes;
     session.on('save-resume-data', (a: EngineAlert) => {
@@ -67,7 +70,8 @@ export class Downloads {
       // A full hash check of existing data means resume data was missing or refused: worth a line.
       if (a.state === 'checking_files') this.log.info({ infoHash: a.infoHash, previousState: a.previousState }, 'checking files on disk against the torrent');
     });
-    session.on('file-error', (a: EngineAlert) => this.log.error({ infoHash: a.infoHash, error: a.error }, 'disk error while writing a download'));
+    if (diskFull) diskFull.attach(session);
+    else session.on('file-error', (a: EngineAlert) => this.log.error({ infoHash: a.infoHash, error: a.error }, 'disk error while writing a download'));
   }
 
   private entryByHash(infoHash?: string): HistoryEntry | undefined {
@@ -123,6 +127,7 @@ export class Downloads {
 
   /** One pass over the history: start what can start, follow the engine, verify what finished. */
   async tick(): Promise<void> {
+    await this.diskFull?.check((ih) => this.live.get(ih)?.torrent);
     for (const s of this.session.statusAll()) this.lastStatus.set(s.infoHash, s);
     for (const entry of this.history.all()) {
       const live = this.live.get(entry.infoHash);
@@ -185,7 +190,14 @@ export class Downloads {
     }
     const complete = st.isFinished || st.isSeeding || st.progress >= 1;
     if (!complete) {
-      if (entry.state !== 'downloading' && entry.state !== 'failed') await this.setState(entry, { state: 'downloading', message: undefined });
+      const waiting = this.diskFull?.message(entry.infoHash);
+      // `paused` is only ever a person's: a full disk keeps the download `downloading`, with why it waits.
+      if (waiting !== undefined) {
+        if (entry.state !== 'downloading' || entry.message !== waiting) await this.setState(entry, { state: 'downloading', message: waiting });
+        return;
+      }
+      if (entry.state === 'downloading' && entry.message?.startsWith('waiting: disk full')) await this.setState(entry, { state: 'downloading', message: undefined });
+      else if (entry.state !== 'downloading' && entry.state !== 'failed') await this.setState(entry, { state: 'downloading', message: undefined });
       else if (entry.state === 'failed' && entry.verify.state === 'failed') await this.setState(entry, { state: 'downloading' });
       return;
     }
