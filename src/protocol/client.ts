@@ -5,6 +5,7 @@ import type { ReadableStream } from 'node:stream/web';
 import type { ErrorBody } from './errors.js';
 import { FIRMWARE_BUNDLE_TYPE, FIRMWARE_SIGNATURE_HEADER, type FirmwareInfo } from './firmware.js';
 import type { CreatedGroup, CreateGroupBody } from './groups.js';
+import { KDM_CONTENT_TYPE, PEM_CONTENT_TYPE, type KdmListEntry, type KdmPosted, type KdmReceiptBody } from './kdm.js';
 import type { GroupStatus, ReportBody } from './reports.js';
 import { TORRENT_CONTENT_TYPE, type TorrentSummary, type UploadedTorrent } from './torrents.js';
 
@@ -81,6 +82,11 @@ function authorization(auth: GroupAuth | BearerAuth): string {
 function retryAfter(res: Response): number | undefined {
   const v = res.headers.get('retry-after');
   return v && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/** `Cineswarm-Peer: <peerId> <peerKey>` for a member request made for one peer. */
+function peerHeaders(as: string | undefined): Record<string, string> {
+  return as ? { 'cineswarm-peer': as } : {};
 }
 
 export class ServerClient {
@@ -201,6 +207,41 @@ export class ServerClient {
   /** POST /api/groups/:id/reports. */
   async report(g: GroupAuth, body: ReportBody): Promise<void> {
     await this.call({ method: 'POST', path: this.group(g.id, '/reports'), auth: g, json: body, what: `reporting ${body.state} to group ${g.id}` });
+  }
+
+  /** POST /api/groups/:id/kdms[?peer=] with the KDM XML (owner). */
+  async postKdm(g: GroupAuth, xml: Uint8Array, peer?: string): Promise<KdmPosted> {
+    const body = { type: KDM_CONTENT_TYPE, bytes: new Uint8Array(xml) };
+    const res = await this.call({ method: 'POST', path: this.group(g.id, '/kdms'), query: { peer }, auth: g, body, what: `sending a KDM to group ${g.id}` });
+    return (await res.json()) as KdmPosted;
+  }
+
+  /** GET /api/groups/:id/kdms[?peer=]: all (owner) or one peer's KDMs with their deliveries. */
+  async listKdms(g: GroupAuth, peer?: string, as?: string): Promise<KdmListEntry[]> {
+    const res = await this.call({ path: this.group(g.id, '/kdms'), query: { peer }, auth: g, headers: peerHeaders(as), what: `listing the KDMs of group ${g.id}` });
+    return (await res.json()) as KdmListEntry[];
+  }
+
+  /** GET /api/groups/:id/kdms/:messageId?peer=: the XML, for a peer it is routed to. */
+  async fetchKdm(g: GroupAuth, messageId: string, peer: string, as?: string): Promise<Buffer> {
+    const res = await this.call({ path: this.group(g.id, `/kdms/${encodeURIComponent(messageId)}`), query: { peer }, auth: g, headers: peerHeaders(as), what: `fetching KDM ${messageId} from group ${g.id}` });
+    return Buffer.from(await res.arrayBuffer());
+  }
+
+  /** DELETE /api/groups/:id/kdms/:messageId (owner). */
+  async deleteKdm(g: GroupAuth, messageId: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: this.group(g.id, `/kdms/${encodeURIComponent(messageId)}`), auth: g, what: `withdrawing KDM ${messageId} from group ${g.id}` });
+  }
+
+  /** POST /api/groups/:id/kdms/:messageId/receipts. */
+  async postKdmReceipt(g: GroupAuth, messageId: string, receipt: KdmReceiptBody, as?: string): Promise<void> {
+    await this.call({ method: 'POST', path: this.group(g.id, `/kdms/${encodeURIComponent(messageId)}/receipts`), auth: g, headers: peerHeaders(as), json: receipt, what: `sending the receipt of KDM ${messageId} to group ${g.id}` });
+  }
+
+  /** PUT /api/groups/:id/peers/:peer/certificates with PEM text (public certificates only). */
+  async putCertificates(g: GroupAuth, peer: string, pem: string, as?: string): Promise<void> {
+    const path = this.group(g.id, `/peers/${encodeURIComponent(peer)}/certificates`);
+    await this.call({ method: 'PUT', path, auth: g, headers: peerHeaders(as), body: { type: PEM_CONTENT_TYPE, bytes: pem }, what: `registering certificates with group ${g.id}` });
   }
 
   /** GET /api/groups/:id/status (owner). */

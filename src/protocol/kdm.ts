@@ -1,5 +1,5 @@
-// The KDM part of the server's HTTP API, described once: wire types, JSON schemas, and the client
-// calls the distributor's CLI and the cinema agent make.
+// The KDM part of the server's HTTP API, described once: wire types and JSON schemas (the calls
+// are methods of the one ServerClient).
 import type { KdmState } from '../dcp/index.js';
 
 export interface KdmRecipientWire { subject: string; issuer: string; serial: string; dnQualifier: string | null }
@@ -93,81 +93,5 @@ export const kdmReceiptSchema = {
   },
 } as const;
 
-/** A refusal from the server, with its `{error, message}`. */
-export class KdmApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
-    super(message);
-    this.name = 'KdmApiError';
-  }
-}
-
-export interface KdmClientOptions {
-  server: string;
-  group: string;
-  password: string;
-  /** `Cineswarm-Peer: <peerId> <peerKey>` for requests made for a peer */
-  peerHeader?: string;
-  signal?: AbortSignal;
-}
-
-export class KdmClient {
-  constructor(private readonly o: KdmClientOptions) {}
-
-  postKdm(xml: Buffer, peer?: string): Promise<KdmPosted> {
-    const q = peer ? `?peer=${encodeURIComponent(peer)}` : '';
-    return this.json<KdmPosted>('POST', `/kdms${q}`, { body: xml, type: 'application/xml' });
-  }
-
-  listKdms(peer?: string): Promise<KdmListEntry[]> {
-    return this.json<KdmListEntry[]>('GET', `/kdms${peer ? `?peer=${encodeURIComponent(peer)}` : ''}`);
-  }
-
-  async fetchKdm(messageId: string, peer: string): Promise<Buffer> {
-    const res = await this.request('GET', `/kdms/${encodeURIComponent(messageId)}?peer=${encodeURIComponent(peer)}`);
-    return Buffer.from(await res.arrayBuffer());
-  }
-
-  async deleteKdm(messageId: string): Promise<void> {
-    await this.request('DELETE', `/kdms/${encodeURIComponent(messageId)}`);
-  }
-
-  async postReceipt(messageId: string, receipt: KdmReceiptBody): Promise<void> {
-    await this.request('POST', `/kdms/${encodeURIComponent(messageId)}/receipts`, { body: JSON.stringify(receipt), type: 'application/json' });
-  }
-
-  async putCertificates(peer: string, pem: string): Promise<void> {
-    await this.request('PUT', `/peers/${encodeURIComponent(peer)}/certificates`, { body: pem, type: 'application/x-pem-file' });
-  }
-
-  private async json<T>(method: string, rel: string, body?: { body: Buffer | string; type: string }): Promise<T> {
-    const res = await this.request(method, rel, body);
-    return (await res.json()) as T;
-  }
-
-  private async request(method: string, rel: string, body?: { body: Buffer | string; type: string }): Promise<Response> {
-    const url = `${this.o.server.replace(/\/+$/, '')}/api/groups/${encodeURIComponent(this.o.group)}${rel}`;
-    const headers: Record<string, string> = {
-      authorization: `Basic ${Buffer.from(`${this.o.group}:${this.o.password}`).toString('base64')}`,
-    };
-    if (this.o.peerHeader) headers['cineswarm-peer'] = this.o.peerHeader;
-    if (body) headers['content-type'] = body.type;
-    let res: Response;
-    try {
-      res = await fetch(url, { method, headers, body: typeof body?.body === 'string' ? body.body : body ? new Uint8Array(body.body) : undefined, signal: this.o.signal ?? AbortSignal.timeout(30_000) });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new KdmApiError(0, 'SERVER_UNREACHABLE', `cannot reach ${this.o.server}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
-    }
-    if (res.ok) return res;
-    let code = 'HTTP_ERROR';
-    let message = `the server answered ${res.status}`;
-    try {
-      const b = (await res.json()) as { error?: string; message?: string };
-      if (b.error) code = b.error;
-      if (b.message) message = b.message;
-    } catch {
-      // not a JSON refusal; the status says enough
-    }
-    throw new KdmApiError(res.status, code, message);
-  }
-}
+export const KDM_CONTENT_TYPE = 'application/xml';
+export const PEM_CONTENT_TYPE = 'application/x-pem-file';

@@ -8,7 +8,7 @@ import {
   bestKdmState, certificateFacts, checkKdm, checkKdmSignature, parseKdm, parsePemCertificates, readCompositions,
   type CertificateFacts, type CompositionKeys, type KdmFacts, type KdmState, type KdmVerdict, type SignatureCheck,
 } from '../../dcp/index.js';
-import { KdmClient } from '../../protocol/kdm.js';
+import { ServerClient } from '../../protocol/index.js';
 import type { GroupCredentials } from '../config/config.js';
 import type { AlarmBook } from '../monitoring/alarms.js';
 import { writeFileAtomic } from '../pipeline/atomic-file.js';
@@ -53,9 +53,11 @@ export class KdmKeeper {
   private views = new Map<string, DcpKdmView>();
   private readonly clock: () => Date;
   private running: Promise<void> | null = null;
+  private readonly api: ServerClient;
 
   constructor(private readonly o: KdmKeeperOptions) {
     this.clock = o.clock ?? (() => new Date());
+    this.api = new ServerClient(o.server);
   }
 
   /** Loads the certificates and the KDMs already accepted in kdm.dir (so a restart keeps its keys). */
@@ -154,9 +156,6 @@ export class KdmKeeper {
     else this.o.alarms.clear(KDM_ALARMS.KDM_EXPIRING);
   }
 
-  private client(g: GroupCredentials): KdmClient {
-    return new KdmClient({ server: this.o.server, group: g.id, password: g.password, peerHeader: this.o.peerHeader?.() });
-  }
 
   private async round(): Promise<void> {
     const c = this.o.config;
@@ -174,13 +173,13 @@ export class KdmKeeper {
   }
 
   private async pull(g: GroupCredentials): Promise<void> {
-    const api = this.client(g);
+    const as = this.o.peerHeader?.();
     if (!this.registered.has(g.id) && this.certificatePem !== '') {
-      await api.putCertificates(this.o.agentId, this.certificatePem);
+      await this.api.putCertificates(g, this.o.agentId, this.certificatePem, as);
       this.registered.add(g.id);
       this.o.logger.info({ group: g.id, certificates: this.certificates.length }, `certificates registered with group ${g.id}`);
     }
-    for (const k of await api.listKdms(this.o.agentId)) {
+    for (const k of await this.api.listKdms(g, this.o.agentId, as)) {
       const h = this.held.get(k.messageId);
       if (h) {
         h.group ??= g.id;
@@ -188,7 +187,7 @@ export class KdmKeeper {
         if (d && d.state !== 'routed') h.receipt ??= d.state;
         continue;
       }
-      const xml = await api.fetchKdm(k.messageId, this.o.agentId);
+      const xml = await this.api.fetchKdm(g, k.messageId, this.o.agentId, as);
       await this.hold(g.id, xml);
     }
   }
@@ -207,7 +206,7 @@ export class KdmKeeper {
       const g = this.o.groups().find((x) => x.id === h.group);
       if (!g) continue;
       try {
-        await this.client(g).postReceipt(id, { peer: this.o.agentId, state: h.verdict.state, message: h.verdict.message.slice(0, 1900) });
+        await this.api.postKdmReceipt(g, id, { peer: this.o.agentId, state: h.verdict.state, message: h.verdict.message.slice(0, 1900) }, this.o.peerHeader?.());
         h.receipt = h.verdict.state;
       } catch (err) {
         this.o.logger.warn({ group: g.id, messageId: id }, `receipt for KDM ${id} not sent: ${(err as Error).message}`);
