@@ -1,23 +1,31 @@
-// `cineswarm server [--config FILE] [--host H] [--port 8600] [--data DIR]`: runs the central seed
+// `cineswarm server [--config FILE] [--host H] [--port 8600] [--data DIR] [--store s3://…] [--redis …]`: runs the central seed
 // server until SIGINT/SIGTERM. Exit 2 on usage or config errors, 1 when it cannot start.
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { buildServer } from '../server/app.js';
-import { checkServerConfig, ConfigError, SERVER_DEFAULTS, type ServerConfig } from '../server/config.js';
+import { checkServerConfig, ConfigError, parseStoreUrl, SERVER_DEFAULTS, type ServerConfig } from '../server/config.js';
+import type { GroupStore } from '../server/group-store.js';
+import { openStore } from '../server/open-store.js';
 import { log } from '../util/log.js';
 
 const USAGE = `usage: cineswarm server [--config FILE] [--host H] [--port 8600] [--data DIR]
+                        [--store s3://BUCKET/PREFIX --s3-endpoint URL [--s3-region R]] [--redis redis://H:P/DB]
 
 Runs the central seed server: groups and their torrents, the group-scoped
 BitTorrent tracker, delivery reports, and the cleanup of old torrents.
 
 options:
   --config FILE  JSON settings: host, port, dataDir, publicUrl, retentionDays,
-                 cleanupCron, announceIntervalSeconds, torrentLimits, trustedProxies
-                 (flags below win over it)
+                 cleanupCron, announceIntervalSeconds, torrentLimits, trustedProxies,
+                 store, redis (flags below win over it)
   --host H       address to listen on (default ${SERVER_DEFAULTS.host})
   --port N       port to listen on (default ${SERVER_DEFAULTS.port}; 0 picks a free one)
   --data DIR     storage directory of groups and torrents (default ${SERVER_DEFAULTS.dataDir})
+  --store URL    keep groups and torrents in S3 instead: s3://BUCKET/PREFIX (credentials from
+                 AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the AWS SDK's other sources)
+  --s3-endpoint URL   S3 endpoint, e.g. http://minio.example:9000 (path-style addressing)
+  --s3-region R  S3 region (default us-east-1)
+  --redis URL    redis://HOST:PORT/DB shared by replicas: tracker peers, change notices, cleanup lock
   -h, --help     show this help`;
 
 function fail(message: string, code: number): number {
@@ -52,6 +60,10 @@ export async function run(argv: string[]): Promise<number> {
         host: { type: 'string' },
         port: { type: 'string' },
         data: { type: 'string' },
+        store: { type: 'string' },
+        's3-endpoint': { type: 'string' },
+        's3-region': { type: 'string' },
+        redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -68,6 +80,11 @@ export async function run(argv: string[]): Promise<number> {
     if (values.host !== undefined) overrides.host = values.host;
     if (values.port !== undefined) overrides.port = /^\d+$/.test(values.port) ? Number(values.port) : values.port;
     if (values.data !== undefined) overrides.dataDir = values.data;
+    if (values.redis !== undefined) overrides.redis = values.redis;
+    if (values.store !== undefined) overrides.store = parseStoreUrl(values.store, values['s3-endpoint'], values['s3-region']);
+    else if (values['s3-endpoint'] !== undefined || values['s3-region'] !== undefined) {
+      throw new ConfigError('command line: --s3-endpoint and --s3-region go with --store s3://BUCKET/PREFIX');
+    }
     const base = await loadConfig(values.config);
     config = checkServerConfig({ ...base, ...overrides }, 'command line');
   } catch (err) {
@@ -77,9 +94,15 @@ export async function run(argv: string[]): Promise<number> {
 
   const logger = log.child({ component: 'server' });
   let app;
+  let store: GroupStore | undefined;
   try {
     await fs.mkdir(config.dataDir, { recursive: true });
+    const opened = await openStore(config);
+    store = opened.store;
     app = await buildServer({
+      store,
+      redis: config.redis,
+      redisNamespace: opened.namespace,
       dataDir: config.dataDir,
       publicUrl: config.publicUrl,
       retentionDays: config.retentionDays,
@@ -92,6 +115,7 @@ export async function run(argv: string[]): Promise<number> {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await app?.close();
+    store?.close?.();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') return fail(`port ${config.port} on ${config.host} is already in use`, 1);
     if (e.code === 'EACCES') return fail(`no permission for ${e.path ?? `port ${config.port}`}`, 1);
@@ -100,14 +124,20 @@ export async function run(argv: string[]): Promise<number> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  logger.info({ url: `http://${host}:${port}`, dataDir: config.dataDir, retentionDays: config.retentionDays }, 'cineswarm server listening');
+  logger.info(
+    { url: `http://${host}:${port}`, dataDir: config.dataDir, store: config.store?.kind ?? 'dir', redis: Boolean(config.redis), retentionDays: config.retentionDays },
+    'cineswarm server listening',
+  );
 
   const server = app;
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping');
       server.close().then(
-        () => resolve(0),
+        () => {
+          store?.close?.();
+          resolve(0);
+        },
         (err: unknown) => {
           logger.error({ err }, 'error while stopping');
           resolve(1);

@@ -20,8 +20,11 @@ import { kdmRoutes } from './routes/kdms.js';
 import { reportRoutes } from './routes/reports.js';
 import { torrentRoutes } from './routes/torrents.js';
 import { trackerRoutes } from './routes/tracker.js';
-import { Swarms } from './swarms.js';
 import { torrentLimits, type TorrentLimits } from './torrent-limits.js';
+import { connectRedis, RedisState } from './redis-state.js';
+import { RedisSwarms } from './redis-swarms.js';
+import { LocalState, type SharedState } from './shared-state.js';
+import { Swarms, type SwarmState } from './swarms.js';
 
 /** Stock BitTorrent clients (libtorrent's min_announce_interval, for one) announce at most every
  * 300 s whatever interval we ask for: a peer must outlive that gap or it drops out of the peer lists
@@ -53,7 +56,15 @@ export interface ServerOptions {
   now?: () => number;
   /** addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed; none by default */
   trustedProxies?: string[];
+  /** redis://HOST:PORT/DB shared by replicas (tracker peers, change notices, the cleanup lock);
+   * without it all of that stays in this process */
+  redis?: string;
+  /** prefix of every Redis key and channel, one per deployment sharing a Redis (default 'cineswarm:') */
+  redisNamespace?: string;
 }
+
+/** How long the cleanup lock holds when the replica that took it dies mid-pass. */
+const CLEANUP_LOCK_MS = 10 * 60_000;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -85,15 +96,31 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   }
   const limits = torrentLimits(opts.torrentLimits);
   const secret = opts.secret ?? (await store.loadOrCreateSecret());
-  const catalog = new TorrentCatalog(store, logger);
-  const swarms = new Swarms(Math.max(2 * interval, PEER_LIFETIME_FLOOR_SECONDS) * 1000);
+  const peerLifetimeMs = Math.max(2 * interval, PEER_LIFETIME_FLOOR_SECONDS) * 1000;
+  let shared: SharedState = new LocalState();
+  let swarms: SwarmState = new Swarms(peerLifetimeMs);
+  if (opts.redis) {
+    const ns = opts.redisNamespace ?? 'cineswarm:';
+    const client = await connectRedis(opts.redis, logger);
+    shared = await RedisState.open(client, ns, logger);
+    swarms = new RedisSwarms(client, ns, peerLifetimeMs);
+  }
+  const catalog = new TorrentCatalog(store, logger, (group) => shared.catalogChanged(group));
+  const auth = new GroupAuthenticator(store, new AuthLimits({ ...DEFAULT_AUTH_LIMITS, ...opts.authLimits }, logger, opts.now));
+  shared.onCatalogChanged((group) => catalog.forget(group));
+  shared.onAuthChanged((group) => auth.forget(group));
+  shared.onResync(() => {
+    catalog.forgetAll();
+    auth.forgetAll();
+  });
   const reportLocks = new KeyedLock();
   const inFlight = new Set<string>();
   const ctx: ServerContext = {
     store,
-    auth: new GroupAuthenticator(store, new AuthLimits({ ...DEFAULT_AUTH_LIMITS, ...opts.authLimits }, logger, opts.now)),
+    auth,
     catalog,
     swarms,
+    shared,
     secret,
     publicUrl: opts.publicUrl,
     announceIntervalSeconds: interval,
@@ -138,17 +165,18 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const job = schedule.scheduleJob(opts.cleanupCron ?? '17 * * * *', () => {
     if (cleaning) return;
     cleaning = true;
-    ctx
-      .runCleanup()
+    shared
+      .withLock('cleanup', CLEANUP_LOCK_MS, () => ctx.runCleanup())
       .catch((err: unknown) => logger.error({ err }, 'cleanup failed'))
       .finally(() => (cleaning = false));
   });
   if (!job) throw new Error(`cleanupCron '${opts.cleanupCron}' is not a valid schedule`);
-  const sweeper = setInterval(() => swarms.sweep(), interval * 1000);
+  const sweeper = setInterval(() => void swarms.sweep(), interval * 1000);
   sweeper.unref();
   app.addHook('onClose', async () => {
     job.cancel();
     clearInterval(sweeper);
+    await shared.close();
   });
   // pino's Logger is a FastifyBaseLogger; the generic only differs in name.
   return app as unknown as FastifyInstance;

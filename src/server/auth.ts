@@ -42,6 +42,17 @@ export class GroupAuthenticator {
     return rec;
   }
 
+  /** Drops what is remembered of a group (its passwords changed, here or on another replica). */
+  forget(id: string): void {
+    this.groups.delete(id);
+    this.verified.delete(id);
+  }
+
+  forgetAll(): void {
+    this.groups.clear();
+    this.verified.clear();
+  }
+
   /**
    * Resolves with the group when the Authorization header holds its id and password. An unknown
    * group and a wrong password get the same 401 after the same scrypt work, so ids cannot be

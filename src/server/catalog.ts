@@ -30,6 +30,8 @@ export class TorrentCatalog {
   constructor(
     private readonly store: GroupStore,
     private readonly logger: Logger,
+    /** told after every local change, so other replicas drop their view too */
+    private readonly changed: (group: string) => void = () => {},
   ) {}
 
   list(group: string): Promise<CatalogView> {
@@ -50,10 +52,20 @@ export class TorrentCatalog {
     return loading;
   }
 
-  /** Called after every change to a group's torrents. */
+  /** Called after every change to a group's torrents made by this server. */
   invalidate(group: string): void {
+    this.forget(group);
+    this.changed(group);
+  }
+
+  /** Drops the view of a group another replica changed. */
+  forget(group: string): void {
     this.generation.set(group, (this.generation.get(group) ?? 0) + 1);
     this.views.delete(group);
+  }
+
+  forgetAll(): void {
+    for (const group of [...this.views.keys()]) this.forget(group);
   }
 
   private async load(group: string): Promise<CatalogView> {

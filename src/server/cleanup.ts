@@ -4,12 +4,12 @@ import type { Logger } from 'pino';
 import type { TorrentCatalog } from './catalog.js';
 import type { GroupStore } from './group-store.js';
 import type { KeyedLock } from './keyed-lock.js';
-import { swarmKey, type Swarms } from './swarms.js';
+import { swarmKey, type SwarmState } from './swarms.js';
 
 export interface CleanupDeps {
   store: GroupStore;
   catalog: TorrentCatalog;
-  swarms: Swarms;
+  swarms: SwarmState;
   reportLocks: KeyedLock;
   inFlight: Set<string>;
   retentionDays: number;
@@ -45,7 +45,7 @@ export async function runCleanup(deps: CleanupDeps, now = new Date()): Promise<C
     // The same content may remain under another name; its reports and swarm stay.
     for (const infoHash of [...gone]) if (after.byInfoHash.has(infoHash)) gone.delete(infoHash);
     for (const [hash, summary] of view.byTrackerHash) {
-      if (gone.has(summary.infoHash)) deps.swarms.drop(swarmKey(group, hash));
+      if (gone.has(summary.infoHash)) await deps.swarms.drop(swarmKey(group, hash));
     }
     if (gone.size > 0) await dropReportEntries(deps, group, gone);
   }

@@ -13,6 +13,34 @@ export interface ServerConfig {
   announceIntervalSeconds: number;
   torrentLimits?: Partial<TorrentLimits>;
   trustedProxies?: string[];
+  /** where groups live: the directory under dataDir (default) or an S3 bucket */
+  store?: StoreConfig;
+  /** redis://HOST:PORT/DB shared by replicas; without it, tracker state stays in this process */
+  redis?: string;
+}
+
+export type StoreConfig = { kind: 'dir' } | { kind: 's3'; bucket: string; prefix?: string; endpoint?: string; region?: string };
+
+const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function isStoreConfig(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const o = v as Record<string, unknown>;
+  if (o.kind === 'dir') return Object.keys(o).length === 1;
+  if (o.kind !== 's3') return false;
+  for (const k of Object.keys(o)) if (!['kind', 'bucket', 'prefix', 'endpoint', 'region'].includes(k)) return false;
+  if (typeof o.bucket !== 'string' || !BUCKET_RE.test(o.bucket)) return false;
+  if (o.prefix !== undefined && (typeof o.prefix !== 'string' || o.prefix.startsWith('/'))) return false;
+  if (o.endpoint !== undefined && (typeof o.endpoint !== 'string' || !/^https?:\/\/[^/]+/.test(o.endpoint))) return false;
+  return o.region === undefined || (typeof o.region === 'string' && o.region.length > 0);
+}
+
+/** `s3://BUCKET/PREFIX` of the command line as a store config. */
+export function parseStoreUrl(url: string, endpoint?: string, region?: string): StoreConfig {
+  if (url === 'dir') return { kind: 'dir' };
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m) throw new ConfigError(`command line: --store must be s3://BUCKET/PREFIX (or dir), not '${url}'`);
+  return { kind: 's3', bucket: m[1]!, prefix: m[2] ?? '', ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) };
 }
 
 export const SERVER_DEFAULTS: ServerConfig = {
@@ -49,6 +77,11 @@ const FIELDS: Record<keyof ServerConfig, [Check, string]> = {
     (v) => Array.isArray(v) && v.every((a) => typeof a === 'string' && net.isIP(a.split('/')[0] ?? '') !== 0),
     'a list of proxy addresses or CIDR ranges such as ["127.0.0.1", "10.0.0.0/8"]',
   ],
+  store: [
+    isStoreConfig,
+    '{"kind": "dir"} or {"kind": "s3", "bucket": "…", "prefix"?, "endpoint"?: "http(s)://…", "region"?} with a valid bucket name',
+  ],
+  redis: [(v) => typeof v === 'string' && /^rediss?:\/\/[^/]+/.test(v), 'a URL such as redis://127.0.0.1:6379/0'],
 };
 
 /** Validates a parsed config object (all fields optional) over the defaults. */

@@ -5,14 +5,17 @@ import type { TorrentCatalog } from './catalog.js';
 import type { CleanupResult } from './cleanup.js';
 import type { GroupStore } from './group-store.js';
 import type { KeyedLock } from './keyed-lock.js';
-import type { Swarms } from './swarms.js';
+import type { SharedState } from './shared-state.js';
+import type { SwarmState } from './swarms.js';
 import type { TorrentLimits } from './torrent-limits.js';
 
 export interface ServerContext {
   store: GroupStore;
   auth: GroupAuthenticator;
   catalog: TorrentCatalog;
-  swarms: Swarms;
+  swarms: SwarmState;
+  /** change notices and the cleanup lock, across replicas when Redis is configured */
+  shared: SharedState;
   /** HMAC key of the tracker passkeys */
   secret: string;
   /** base of announce URLs; from the request's Host header when unset */

@@ -30,6 +30,32 @@ export interface SwarmCounts {
   downloaded: number;
 }
 
+export interface AnnounceResult {
+  peers: SwarmPeer[];
+  counts: SwarmCounts;
+}
+
+/** The tracker's peer lists: in this process (Swarms) or shared by replicas (RedisSwarms). */
+export interface SwarmState {
+  announce(key: string, a: AnnounceInput, now?: number): AnnounceResult | Promise<AnnounceResult>;
+  scrape(key: string, now?: number): SwarmCounts | Promise<SwarmCounts>;
+  drop(key: string): void | Promise<void>;
+  sweep(now?: number): void | Promise<void>;
+}
+
+/** Up to numwant of the others, a random subset so large swarms spread the load; never the
+ * announcing address itself, and no seed for a seed (they have nothing to gain from each other). */
+export function pickPeers<P extends SwarmPeer>(others: P[], a: AnnounceInput): P[] {
+  const candidates = others.filter((p) => !(p.ip === a.ip && p.port === a.port) && !(a.left === 0 && p.left === 0));
+  const n = Math.min(a.numwant, candidates.length);
+  // Partial Fisher-Yates.
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(Math.random() * (candidates.length - i));
+    [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
+  }
+  return candidates.slice(0, n);
+}
+
 interface Swarm {
   peers: Map<string, SwarmPeer>;
   downloaded: number;
@@ -39,13 +65,13 @@ export function swarmKey(group: string, trackerHashHex: string): string {
   return `${group}\0${trackerHashHex}`;
 }
 
-export class Swarms {
+export class Swarms implements SwarmState {
   private readonly swarms = new Map<string, Swarm>();
 
   constructor(private readonly peerLifetimeMs: number) {}
 
   /** Records the announce and picks up to numwant other peers of the same swarm. */
-  announce(key: string, a: AnnounceInput, now = Date.now()): { peers: SwarmPeer[]; counts: SwarmCounts } {
+  announce(key: string, a: AnnounceInput, now = Date.now()): AnnounceResult {
     let swarm = this.swarms.get(key);
     if (!swarm) {
       swarm = { peers: new Map(), downloaded: 0 };
@@ -61,24 +87,15 @@ export class Swarms {
       return { peers: [], counts: this.counts(swarm, now) };
     }
     swarm.peers.set(id, { member: a.member, peerId: a.peerId, ip: a.ip, port: a.port, left: a.left, expiresAt: now + this.peerLifetimeMs });
-    const candidates: SwarmPeer[] = [];
+    const others: SwarmPeer[] = [];
     for (const [pid, p] of swarm.peers) {
       if (p.expiresAt <= now) {
         swarm.peers.delete(pid);
         continue;
       }
-      if (pid === id || (p.ip === a.ip && p.port === a.port)) continue;
-      // Seeds have nothing to gain from each other.
-      if (a.left === 0 && p.left === 0) continue;
-      candidates.push(p);
+      if (pid !== id) others.push(p);
     }
-    // Partial Fisher-Yates: a random subset, so large swarms spread the load.
-    const n = Math.min(a.numwant, candidates.length);
-    for (let i = 0; i < n; i++) {
-      const j = i + Math.floor(Math.random() * (candidates.length - i));
-      [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
-    }
-    return { peers: candidates.slice(0, n), counts: this.counts(swarm, now) };
+    return { peers: pickPeers(others, a), counts: this.counts(swarm, now) };
   }
 
   scrape(key: string, now = Date.now()): SwarmCounts {

@@ -5,6 +5,7 @@ import bencode from 'bencode';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import net from 'node:net';
 import type { ServerContext } from '../context.js';
+import { StoreUnavailableError } from '../errors.js';
 import { readPasskey, type PasskeyOwner } from '../passkey.js';
 import { swarmKey, type AnnounceInput, type SwarmPeer } from '../swarms.js';
 import { encodeRawDict } from '../torrent-file.js';
@@ -131,7 +132,8 @@ export const trackerRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
 
   // Anything that goes wrong on these routes is still an answer a BitTorrent client can read.
   app.setErrorHandler((err, request, reply) => {
-    const reason = err instanceof TrackerRefusal ? err.message : 'the tracker could not handle this request';
+    const reason =
+      err instanceof TrackerRefusal || err instanceof StoreUnavailableError ? err.message : 'the tracker could not handle this request';
     if (!(err instanceof TrackerRefusal)) ctx.logger.warn({ err, url: request.url }, 'tracker request failed');
     // The intervals ride along because libtorrent, finding none in a refusal, waits 30 minutes
     // before asking again: an agent whose passkey works again would sit that long without peers.
@@ -143,7 +145,8 @@ export const trackerRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
     if (!who) throw new TrackerRefusal('unknown passkey: download the torrent again from the cineswarm server');
     try {
       await ctx.auth.group(who.group);
-    } catch {
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err;
       throw new TrackerRefusal(`group '${who.group}' does not exist on this tracker`);
     }
     return who;
@@ -173,7 +176,7 @@ export const trackerRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
         event: (event || 'empty') as AnnounceInput['event'],
         numwant: Math.min(int(q, 'numwant', DEFAULT_NUMWANT), MAX_NUMWANT),
       };
-      const { peers, counts } = ctx.swarms.announce(swarmKey(who.group, hex), a);
+      const { peers, counts } = await ctx.swarms.announce(swarmKey(who.group, hex), a);
       const body: Record<string, unknown> = {
         interval,
         'min interval': Math.max(1, Math.floor(interval / 2)),
@@ -204,10 +207,12 @@ export const trackerRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
       const hashes = asked.length > 0 ? asked.filter((h) => view.byTrackerHash.has(h)) : [...view.byTrackerHash.keys()];
       // Keys of `files` are raw 20-byte hashes, which a JS object cannot carry.
       const files = encodeRawDict(
-        hashes.map((h) => {
-          const c = ctx.swarms.scrape(swarmKey(who.group, h));
-          return [Buffer.from(h, 'hex'), Buffer.from(bencode.encode(c))];
-        }),
+        await Promise.all(
+          hashes.map(async (h): Promise<[Buffer, Buffer]> => {
+            const c = await ctx.swarms.scrape(swarmKey(who.group, h));
+            return [Buffer.from(h, 'hex'), Buffer.from(bencode.encode(c))];
+          }),
+        ),
       );
       return sendBencoded(reply, encodeRawDict([[Buffer.from('files'), files]]));
     },
