@@ -40,13 +40,24 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
   const client = redisClient(url, logger);
   const where = url.replace(/\/\/[^@/]*@/, '//');
   try {
-    await client.connect();
+    await client.connect().catch(() => readyWithin(client, 5000));
     await client.ping();
   } catch (err) {
     client.disconnect();
     throw new Error(`Redis ${where} is unreachable: ${(err as Error).message}`);
   }
   return client;
+}
+
+function readyWithin(client: Redis, ms: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no connection within ${ms / 1000} s`)), ms);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** Runs a Redis call; an outage becomes the 503 domain error. */
@@ -89,7 +100,9 @@ export class RedisState implements SharedState {
       state.subscribedOnce = true;
     });
     try {
-      await sub.connect();
+      // A first connect that fails (a loaded host, a timeout) is retried by ioredis itself;
+      // start-up waits for that within a bound instead of giving up at once.
+      await sub.connect().catch(() => readyWithin(sub, 10_000));
       await sub.subscribe(state.channels.catalog, state.channels.auth);
     } catch (err) {
       sub.disconnect();

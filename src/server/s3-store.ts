@@ -84,7 +84,7 @@ export class S3GroupStore implements GroupStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 2,
-      requestHandler: { connectionTimeout: Math.min(1000, timeout), requestTimeout: timeout },
+      requestHandler: { connectionTimeout: Math.min(1000, timeout), requestTimeout: timeout, throwOnRequestTimeout: true },
     });
   }
 
