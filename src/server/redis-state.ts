@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { StoreUnavailableError } from './errors.js';
 import type { ChangeListener, SharedState } from './shared-state.js';
 
-const COMMAND_TIMEOUT_MS = 1000;
+const COMMAND_TIMEOUT_MS = 2000;
 
 // Deletes the lock only while it is still ours (it may have expired and been taken since).
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -88,7 +88,8 @@ export class RedisState implements SharedState {
 
   /** `ns` namespaces every key and channel, so several deployments can share one Redis. */
   static async open(client: Redis, ns: string, logger: Logger): Promise<RedisState> {
-    const sub = client.duplicate();
+    // SUBSCRIBE is sent once at start and again on each reconnect; a slow host must not fail it.
+    const sub = client.duplicate({ commandTimeout: 10_000 });
     const state = new RedisState(client, sub, ns, logger);
     sub.on('error', () => {}); // reported by the main client's handler
     sub.on('message', (channel: string, message: string) => state.deliver(channel, message));
