@@ -21,7 +21,7 @@ soon as the download is complete.
 
   --out DIR             where the torrent's files are written (DIR/<name>)
   --port P              BitTorrent listen port (default 6881; 0 = any free port)
-  --host H              listen address (default 0.0.0.0)
+  --host H              listen address, and the source of connections to peers (default 0.0.0.0)
   --upload-limit RATE   cap the upload, e.g. 25MB/s or 2000KiB/s (bytes/s without a unit; default unlimited)
   --storage KIND        disk backend: mmap or posix (default: the agent's default)
   --seed                keep seeding after the download until interrupted (SIGINT/SIGTERM)
@@ -138,7 +138,10 @@ export async function run(argv: string[]): Promise<number> {
   const glog = log.child({ component: 'get', name: info.name, infoHash: info.infoHash });
   let session: Session;
   try {
-    session = new Session(agentSessionSettings({ listenInterfaces: listenInterface(a.host, a.port), version: VERSION, storage: a.storage }));
+    const settings = agentSessionSettings({ listenInterfaces: listenInterface(a.host, a.port), version: VERSION, storage: a.storage });
+    // A given address is also where connections to peers start from (several peers on one host).
+    if (a.host !== '0.0.0.0' && a.host !== '::') settings.raw = { ...settings.raw, outgoing_interfaces: a.host };
+    session = new Session(settings);
   } catch (err) {
     return fail(`cannot start the BitTorrent engine: ${(err as Error).message}`);
   }

@@ -84,3 +84,31 @@ export function agentSessionSettings(o: AgentEngineOptions): SessionSettings {
     raw: { min_announce_interval: 5, min_reconnect_time: 5 },
   };
 }
+
+export interface SeederEngineOptions {
+  listenInterfaces: string;
+  version: string;
+  storage?: StorageKind;
+}
+
+/**
+ * The session settings of an initial seeder (`publish --seed`, `cineswarm seed`): its capped upload
+ * is the swarm's bottleneck, so every setting here is about sending each piece once.
+ */
+export function seederSessionSettings(o: SeederEngineOptions): SessionSettings {
+  return {
+    listenInterfaces: o.listenInterfaces,
+    userAgent: `cineswarm/${o.version}`,
+    storage: o.storage,
+    // Cinemas behind one NAT address (or one VPN concentrator) each need their own connection.
+    allowMultipleConnectionsPerIp: true,
+    rateLimitLocalPeers: true,
+    // libtorrent stretches tracker intervals to at least 5 minutes by default, but our tracker forgets
+    // a peer after two of its own intervals: follow the tracker's interval so we stay listed.
+    // Short per-peer request queues and two unchoke slots: peers fed in parallel by the seeder ask it
+    // for the same rare pieces, while two can take the whole capped upload and hand pieces on
+    // (in-process swarm bench, 8 peers: 1.5 copies sent -> 1.0). libtorrent puts LAN, VPN and
+    // loopback peers in a class that ignores unchoke slots, hence rateLimitLocalPeers.
+    raw: { min_announce_interval: 5, min_reconnect_time: 5, max_allowed_in_request_queue: 16, unchoke_slots_limit: 2 },
+  };
+}

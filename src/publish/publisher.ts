@@ -2,11 +2,15 @@
 // asked, uploads the torrent and, when seeding, serves it to the group as its initiator.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { Session, createTorrent, parseTorrent, type SessionSettings, type Torrent } from '../engine/index.js';
 import { verifyDcp } from '../dcp/index.js';
 import { ServerClient, ApiError, type GroupAuth, type UploadedTorrent } from '../protocol/index.js';
 import { log as rootLog } from '../util/log.js';
+import { seederSessionSettings } from '../engine/settings.js';
+
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export type PublishErrorCode = 'BROKEN_DCP' | 'GROUP_TAKEN' | 'NAME_TAKEN' | 'UNAUTHORIZED' | 'NO_SUCH_GROUP' | 'UNREACHABLE' | 'REFUSED';
 
@@ -126,23 +130,8 @@ export async function startSeeding(o: SeedOptions): Promise<Seeder> {
   const g: GroupAuth = { id: o.group, password: o.password };
   const client = new ServerClient(o.server);
   const bytes = await client.fetchTorrent(g, o.name, o.peerId).catch((err: unknown) => mapServerError(err, g, o.name));
-  // libtorrent stretches tracker intervals to at least 5 minutes by default, but our tracker forgets
-  // a peer after two of its own intervals: follow the tracker's interval so we stay listed.
-  // The initial seeder's upload is the swarm's bottleneck: with short per-peer request queues it
-  // sends far fewer duplicate pieces (bench/swarm.bench.ts: 1.9 copies sent for 8 peers → 1.4),
-  // and the cinemas pass pieces among themselves instead.
-  // It also serves only two cinemas at a time (plus libtorrent's one optimistic unchoke, and
-  // round-robin rotation among the rest): peers fed in parallel by the seeder ask it for the same
-  // rare pieces, while two can take the whole capped upload and hand pieces on to the others
-  // (bench, 8 peers: 1.5 copies sent → 1.0, efficiency 0.58 → 0.84; 4 unchoke slots already 1.3
-  // copies). libtorrent puts LAN, VPN and loopback peers in a class that ignores unchoke slots,
-  // so every peer is put in the global class for that limit (and the session limits) to hold.
-  const session = new Session({
-    listenInterfaces: '0.0.0.0:6881',
-    rateLimitLocalPeers: true,
-    ...o.session,
-    raw: { min_announce_interval: 5, min_reconnect_time: 5, max_allowed_in_request_queue: 16, unchoke_slots_limit: 2, ...o.session?.raw },
-  });
+  const base = seederSessionSettings({ listenInterfaces: '0.0.0.0:6881', version: VERSION });
+  const session = new Session({ ...base, ...o.session, raw: { ...base.raw, ...o.session?.raw } });
   const torrent = session.addTorrent({ torrent: bytes, savePath: path.dirname(path.resolve(o.dcpDir)), seedMode: true, uploadLimit: o.uploadLimit ?? 0 });
   const report = (): Promise<void> =>
     client.report(g, { peer: o.peerId, infoHash: torrent.infoHash, state: 'seeding', progress: 1, message: 'initiator' }).catch((err: unknown) => {
