@@ -8,7 +8,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import bencode from 'bencode';
 import { pino } from 'pino';
+import { parseTorrent } from '../src/engine/index.js';
 import { buildServer } from '../src/server/app.js';
 import { publishDcp } from '../src/publish/publisher.js';
 import { generateDcp } from '../test/helpers/dcp-generator.js';
@@ -43,6 +45,20 @@ async function personalTorrent(server: string, group: string, pw: string, name: 
   return file;
 }
 
+/** Waits until the tracker lists a seed for the torrent: on a real site the seeder was there long
+ * before the cinemas started, and no client should pay for a seeder still starting up. */
+async function seederListed(torrentFile: string): Promise<void> {
+  const announce = parseTorrent(await fs.readFile(torrentFile)).trackers[0]!;
+  const scrape = announce.replace('/announce/', '/scrape/');
+  for (let i = 0; i < 300; i++) {
+    const res = await fetch(scrape);
+    const body = bencode.decode(Buffer.from(await res.arrayBuffer())) as { files?: Record<string, { complete?: number }> };
+    if (Object.values(body.files ?? {}).some((f) => (f.complete ?? 0) > 0)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the seeder never appeared at the tracker');
+}
+
 async function runScenario(root: string, server: string, dcpDir: string, size: number, sc: Scenario): Promise<Result> {
   const dir = path.join(root, sc.tag);
   await fs.mkdir(dir, { recursive: true });
@@ -56,13 +72,25 @@ async function runScenario(root: string, server: string, dcpDir: string, size: n
   try {
     const seeder = await startSeeder({ client: sc.seeder, torrent: seedTorrent, savePath: path.dirname(dcpDir), address: SEED_ADDRESS, uploadBps: U, superSeeding: process.env.BENCH_SWARM_SUPER });
     peers.push(seeder);
+    await seederListed(seedTorrent);
     const files = await Promise.all(Array.from({ length: sc.n }, (_, i) => personalTorrent(server, group, pw, pub.name, `peer-${sc.tag}-${i}`, path.join(dir, `p${i}.torrent`))));
     const start = performance.now();
     const downloaders = await Promise.all(
       files.map((torrent, i) => startDownloader({ client: sc.downloaders, name: `${sc.downloaders}-${i}`, torrent, out: path.join(dir, `p${i}`), address: peerAddress(i), uploadBps: U })),
     );
     peers.push(...downloaders);
-    const doneAt = await Promise.all(downloaders.map((d) => d.done));
+    // Seeder upload over time: when its first payload byte left, and how busy it was afterwards.
+    let firstByte = 0;
+    const timeline: number[] = [];
+    const probe = setInterval(() => {
+      const up = seeder.uploaded();
+      if (!firstByte && up > 0) firstByte = performance.now();
+      timeline.push(up);
+    }, 1000);
+    const doneAt = await Promise.all(downloaders.map((d) => d.done)).finally(() => clearInterval(probe));
+    process.stderr.write(
+      `swarm-eff: ${sc.tag}: seeder first byte after ${((firstByte - start) / 1000).toFixed(1)} s; done at ${doneAt.map((t) => ((t - start) / 1000).toFixed(1)).join(' ')} s; seeder MB/s per second: ${timeline.map((v, i) => ((v - (timeline[i - 1] ?? 0)) / 1e6).toFixed(1)).join(' ')}\n`,
+    );
     const seconds = (Math.max(...doneAt) - start) / 1000;
     // Let the seeder's last upload report arrive.
     await new Promise((r) => setTimeout(r, 300));

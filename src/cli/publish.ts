@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { publishDcp, startSeeding, PublishError } from '../publish/publisher.js';
+import { parseRate } from '../util/rate.js';
 
 const HELP = `usage: cineswarm publish DCP_DIR --server URL --group ID --password PW [--create] [--seed] [--data DIR]
 
@@ -16,7 +17,7 @@ Verifies the DCP, hashes it into a private torrent and uploads it to a group on 
   --data DIR            keep the created .torrent here
   --peer-id ID          the id this publisher reports as (default publisher-<hostname>)
   --listen HOST:PORT    BitTorrent listen address when seeding (default 0.0.0.0:6881)
-  --upload-limit KIBPS  cap the seeding upload rate (default unlimited)`;
+  --upload-limit RATE   cap the seeding upload rate, e.g. 25MB/s or 2000KiB/s (bytes/s without a unit; default unlimited)`;
 
 export async function run(argv: string[]): Promise<number> {
   const fail = (msg: string, code = 1): number => {
@@ -52,8 +53,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) return fail('give exactly one DCP folder', 2);
   for (const k of ['server', 'group', 'password'] as const) if (!v[k]) return fail(`--${k} is required`, 2);
-  const uploadKiBps = v['upload-limit'] === undefined ? 0 : Number(v['upload-limit']);
-  if (!Number.isFinite(uploadKiBps) || uploadKiBps < 0) return fail('--upload-limit must be a number of KiB/s', 2);
+  let uploadLimit = 0;
+  try {
+    if (v['upload-limit'] !== undefined) uploadLimit = parseRate(v['upload-limit']);
+  } catch (err) {
+    return fail(`--upload-limit: ${(err as Error).message}`, 2);
+  }
   const peerId = v['peer-id'] ?? `publisher-${os.hostname()}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
   try {
     const pub = await publishDcp({ dcpDir: positionals[0], server: v.server!, group: v.group!, password: v.password!, create: v.create, dataDir: v.data, peerId });
@@ -67,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
       dcpDir: positionals[0],
       peerId,
       session: { listenInterfaces: v.listen ?? '0.0.0.0:6881' },
-      uploadLimit: Math.round(uploadKiBps * 1024),
+      uploadLimit,
     });
     process.stdout.write(`seeding on port ${seeder.session.listenPort}; press Ctrl-C to stop\n`);
     await new Promise<void>((resolve) => {

@@ -49,5 +49,9 @@ export function applySuperSeeding(torrent: Torrent, mode: SuperSeedingMode): () 
   };
 }
 
-/** What `publish --seed` and `cineswarm seed` use (bench/swarm-eff.bench.ts has the figures). */
-export const DEFAULT_SUPER_SEEDING: SuperSeedingMode = 'after-connect';
+/**
+ * What `publish --seed` and `cineswarm seed` use. Off: in bench/swarm-eff.bench.ts (N=8, capped
+ * uploads) super seeding cut the copies sent from 1.2-1.3 to 1.02-1.04 but delayed the seeder's first
+ * byte by a further 6-12 s, so every cinema finished later; re-arming after connects did not help.
+ */
+export const DEFAULT_SUPER_SEEDING: SuperSeedingMode = 'off';

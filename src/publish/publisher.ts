@@ -9,6 +9,7 @@ import { verifyDcp } from '../dcp/index.js';
 import { ServerClient, ApiError, type GroupAuth, type UploadedTorrent } from '../protocol/index.js';
 import { log as rootLog } from '../util/log.js';
 import { seederSessionSettings } from '../engine/settings.js';
+import { applySuperSeeding, DEFAULT_SUPER_SEEDING, type SuperSeedingMode } from './initial-seeding.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -114,6 +115,8 @@ export interface SeedOptions {
   session?: SessionSettings;
   /** bytes/s for this torrent, 0 = unlimited */
   uploadLimit?: number;
+  /** BEP 16 super seeding (default DEFAULT_SUPER_SEEDING) */
+  superSeeding?: SuperSeedingMode;
   log?: Logger;
 }
 
@@ -133,6 +136,7 @@ export async function startSeeding(o: SeedOptions): Promise<Seeder> {
   const base = seederSessionSettings({ listenInterfaces: '0.0.0.0:6881', version: VERSION });
   const session = new Session({ ...base, ...o.session, raw: { ...base.raw, ...o.session?.raw } });
   const torrent = session.addTorrent({ torrent: bytes, savePath: path.dirname(path.resolve(o.dcpDir)), seedMode: true, uploadLimit: o.uploadLimit ?? 0 });
+  const stopSuperSeeding = applySuperSeeding(torrent, o.superSeeding ?? DEFAULT_SUPER_SEEDING);
   const report = (): Promise<void> =>
     client.report(g, { peer: o.peerId, infoHash: torrent.infoHash, state: 'seeding', progress: 1, message: 'initiator' }).catch((err: unknown) => {
       log.warn({ err: (err as Error).message }, 'could not report to the server; will retry');
@@ -148,6 +152,7 @@ export async function startSeeding(o: SeedOptions): Promise<Seeder> {
     infoHash: torrent.infoHash,
     async stop() {
       clearInterval(timer);
+      stopSuperSeeding();
       await session.close();
     },
   };
