@@ -109,6 +109,10 @@ export class Agent implements AgentControl {
       agentId: c.id, server: c.server, groups: () => this.config.groups, config: c.kdm, alarms: this.alarms,
       dcps: () => this.history.all().map((e) => ({ infoHash: e.infoHash, name: e.name, dir: path.join(c.downloadDir, e.name) })),
       logger: this.log.child({ component: 'kdm' }),
+      changed: (ih) => {
+        const e = this.history.all().find((x) => x.infoHash === ih);
+        if (e) this.queueReport(e);
+      },
     });
     await this.kdm.start();
     this.session = new Session(
@@ -176,7 +180,11 @@ export class Agent implements AgentControl {
     else this.alarms.clear(ALARM_CODES.VERIFY_FAILED);
     const st = this.downloads?.status(e.infoHash);
     const progress = e.state === 'ready' || e.state === 'seeding' ? 1 : (st?.progress ?? 0);
-    const body = { peer: this.config.id, infoHash: e.infoHash, state: e.state, progress, ...(e.message ? { message: e.message.slice(0, 1900) } : {}) };
+    const kdm = this.kdm?.view(e.infoHash);
+    const body = {
+      peer: this.config.id, infoHash: e.infoHash, state: e.state, progress, ...(e.message ? { message: e.message.slice(0, 1900) } : {}),
+      ...(kdm ? { kdm: { state: kdm.state, ...(kdm.notValidAfter ? { notValidAfter: kdm.notValidAfter } : {}) } } : {}),
+    };
     for (const gid of [e.group, ...(this.offers.get(e.name) ?? [])]) {
       if (this.config.groups.some((g) => g.id === gid)) this.reports.push(this.group(gid), body);
     }

@@ -12,7 +12,21 @@ export interface ReportBody {
   state: ReportState;
   progress: number;
   message?: string;
+  /** encrypted DCPs: the key state the peer judged (DESIGN.md KDM states) */
+  kdm?: ReportKdm;
 }
+
+export interface ReportKdm { state: string; notValidAfter?: string }
+
+const reportKdmSchema = {
+  type: 'object',
+  required: ['state'],
+  additionalProperties: false,
+  properties: {
+    state: { type: 'string', enum: ['valid', 'waiting-for-dcp', 'not-yet-valid', 'expired', 'not-for-this-server', 'keys-missing', 'signature-invalid', 'signature-not-checked', 'missing'] },
+    notValidAfter: { type: 'string', maxLength: 64 },
+  },
+} as const;
 
 export const reportBodySchema = {
   type: 'object',
@@ -24,6 +38,7 @@ export const reportBodySchema = {
     state: { type: 'string', enum: [...REPORT_STATES] },
     progress: { type: 'number', minimum: 0, maximum: 1 },
     message: { type: 'string', maxLength: 2000 },
+    kdm: reportKdmSchema,
   },
 } as const;
 
@@ -33,6 +48,7 @@ export interface PeerStatus {
   state: ReportState;
   progress: number;
   message?: string;
+  kdm?: ReportKdm;
   updatedAt: string;
 }
 
@@ -53,6 +69,7 @@ const peerStatusSchema = {
     state: { type: 'string' },
     progress: { type: 'number' },
     message: { type: 'string' },
+    kdm: { type: 'object', properties: { state: { type: 'string' }, notValidAfter: { type: 'string' } } },
     updatedAt: { type: 'string' },
   },
 } as const;

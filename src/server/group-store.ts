@@ -20,6 +20,8 @@ export interface ReportEntry {
   state: ReportState;
   progress: number;
   message?: string;
+  /** encrypted DCPs: the key state the peer reported */
+  kdm?: { state: string; notValidAfter?: string };
   updatedAt: string;
 }
 

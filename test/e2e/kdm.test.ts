@@ -110,6 +110,13 @@ test('an encrypted DCP shows KDM_MISSING until its KDM is sent; then the key is 
     return d?.state === 'valid' && d;
   }, 30_000, 300);
   t.is(receipt.state, 'valid');
+  const reported = await waitFor('key state in the group status', async () => {
+    const res = await fetch(`${server.url}/api/groups/${G.id}/status`, { headers: { authorization: 'Basic ' + Buffer.from(`${G.id}:${G.password}`).toString('base64') } });
+    const st = (await res.json()) as { torrents: Array<{ infoHash: string; peers: Array<{ peer: string; kdm?: { state: string; notValidAfter?: string } }> }> };
+    const p = st.torrents.find((x) => x.infoHash === pub.infoHash)?.peers.find((x) => x.peer === 'site-kdm');
+    return p?.kdm?.state === 'valid' && p.kdm;
+  }, 30_000, 300);
+  t.is(reported.notValidAfter, iso(now + 30 * 86_400_000));
 
   const cleared = await waitFor('alarm gone over SNMP', async () => {
     const w = await snmpwalk(snmpd.udpPort, 'cineswarmMIB');

@@ -31,6 +31,8 @@ export interface KdmKeeperOptions {
   alarms: AlarmBook;
   logger: Logger;
   clock?: () => Date;
+  /** a DCP's key state changed (the agent reports it to the server) */
+  changed?: (infoHash: string) => void;
   /** `Cineswarm-Peer` value for requests made as this peer, once the agent has a peer key */
   peerHeader?: () => string | undefined;
 }
@@ -119,8 +121,13 @@ export class KdmKeeper {
       if (cpls.length === 0) continue;
       views.set(d.infoHash, this.viewOf(cpls));
     }
+    const before = this.views;
     this.views = views;
     this.updateAlarms(dcps, now);
+    for (const [ih, v] of views) {
+      const b = before.get(ih);
+      if (!b || b.state !== v.state || b.notValidAfter !== v.notValidAfter) this.o.changed?.(ih);
+    }
   }
 
   /** The key state of one DCP, or undefined when it is not (known to be) encrypted. */

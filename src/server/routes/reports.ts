@@ -39,6 +39,7 @@ export const reportRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
       }
       const entry: ReportEntry = { state, progress, updatedAt: new Date().toISOString() };
       if (message !== undefined) entry.message = message;
+      if (request.body.kdm !== undefined) entry.kdm = request.body.kdm;
       await ctx.reportLocks.run(`${group}/${peer}`, async () => {
         const current = (await ctx.store.readReport(group, peer)) ?? { peer, torrents: {} };
         current.torrents[infoHash] = entry;
