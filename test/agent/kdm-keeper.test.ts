@@ -75,4 +75,14 @@ test('KDM_EXPIRING before the end, expired and KDM_MISSING after it, and a KDM f
   await again.start();
   await again.sync();
   t.is(again.view('a'.repeat(40))?.state, 'valid');
+
+  // Withdrawn by the distributor: it leaves kdm.dir and the DCP has no KDM again.
+  now = new Date('2026-06-01T00:00:00Z');
+  await keeper.sync();
+  t.is(keeper.view('a'.repeat(40))?.state, 'valid');
+  t.is((await fetch(`${server.url}/api/groups/${G.id}/kdms/${mine.messageId}`, { method: 'DELETE', headers: auth })).status, 204);
+  await keeper.sync();
+  t.is(keeper.view('a'.repeat(40))?.state, 'not-for-this-server', 'only the foreign KDM is left');
+  t.deepEqual(await fs.readdir(kdmDir), []);
+  t.true(alarms.has('KDM_MISSING'));
 });

@@ -186,7 +186,12 @@ export class KdmKeeper {
       this.registered.add(g.id);
       this.o.logger.info({ group: g.id, certificates: this.certificates.length }, `certificates registered with group ${g.id}`);
     }
-    for (const k of await this.api.listKdms(g, this.o.agentId, as)) {
+    const listed = await this.api.listKdms(g, this.o.agentId, as);
+    const ids = new Set(listed.map((k) => k.messageId));
+    for (const [id, h] of this.held) {
+      if (h.group === g.id && !ids.has(id)) await this.withdraw(id, h);
+    }
+    for (const k of listed) {
       const h = this.held.get(k.messageId);
       if (h) {
         h.group ??= g.id;
@@ -197,6 +202,13 @@ export class KdmKeeper {
       const xml = await this.api.fetchKdm(g, k.messageId, this.o.agentId, as);
       await this.hold(g.id, xml);
     }
+  }
+
+  /** The distributor withdrew it: it leaves kdm.dir (a TMS that ingested it keeps its own copy). */
+  private async withdraw(id: string, h: Held): Promise<void> {
+    this.held.delete(id);
+    if (this.o.config) await fs.rm(path.join(this.o.config.dir, `${id}.xml`), { force: true });
+    this.o.logger.info({ group: h.group, messageId: id }, `KDM ${id} for ${h.facts.title ?? h.facts.cplId} was withdrawn by the distributor`);
   }
 
   private async hold(group: string | null, xml: Buffer): Promise<void> {
