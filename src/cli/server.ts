@@ -16,7 +16,7 @@ BitTorrent tracker, delivery reports, and the cleanup of old torrents.
 
 options:
   --config FILE  JSON settings: host, port, dataDir, publicUrl, retentionDays,
-                 cleanupCron, announceIntervalSeconds, torrentLimits, trustedProxies,
+                 cleanupCron, announceIntervalSeconds, maxWaitSeconds, torrentLimits, trustedProxies,
                  store, redis (flags below win over it)
   --host H       address to listen on (default ${SERVER_DEFAULTS.host})
   --port N       port to listen on (default ${SERVER_DEFAULTS.port}; 0 picks a free one)
@@ -108,6 +108,7 @@ export async function run(argv: string[]): Promise<number> {
       retentionDays: config.retentionDays,
       cleanupCron: config.cleanupCron,
       announceIntervalSeconds: config.announceIntervalSeconds,
+      maxWaitSeconds: config.maxWaitSeconds,
       torrentLimits: config.torrentLimits,
       trustedProxies: config.trustedProxies,
       logger,

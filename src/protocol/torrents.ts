@@ -44,6 +44,17 @@ export interface TorrentQuery {
   peer: string;
 }
 
+/** GET /api/groups/:id/torrents?wait=S: with If-None-Match, hold the answer up to S seconds for a change. */
+export interface TorrentListQuery {
+  /** whole seconds, as the query string carries them (the server holds at most its maxWaitSeconds) */
+  wait?: string;
+}
+
+export const torrentListQuerySchema = {
+  type: 'object',
+  properties: { wait: { type: 'string', pattern: '^[0-9]{1,5}$' } },
+} as const;
+
 export const torrentQuerySchema = {
   type: 'object',
   required: ['peer'],

@@ -45,6 +45,8 @@ export interface ServerOptions {
   /** tracker interval (default 60); peers expire after two intervals without an announce, and never
    * sooner than PEER_LIFETIME_FLOOR_SECONDS */
   announceIntervalSeconds?: number;
+  /** longest hold of a torrent-list long poll (default 60; 0 turns long polling off) */
+  maxWaitSeconds?: number;
   logger?: Logger | boolean;
   /** another GroupStore backend; default: the directory backend under dataDir */
   store?: GroupStore;
@@ -84,6 +86,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const interval = opts.announceIntervalSeconds ?? 60;
   if (!(retentionDays > 0)) throw new Error('retentionDays must be a positive number of days');
   if (!(Number.isInteger(interval) && interval > 0)) throw new Error('announceIntervalSeconds must be a positive whole number');
+  const maxWait = opts.maxWaitSeconds ?? 60;
+  if (!(Number.isInteger(maxWait) && maxWait >= 0 && maxWait <= 3600)) throw new Error('maxWaitSeconds must be a whole number of seconds from 0 to 3600');
   if (opts.publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(opts.publicUrl)) {
     throw new Error(`publicUrl must be an http(s) URL such as http://seed.example:8600, not '${opts.publicUrl}'`);
   }
@@ -124,6 +128,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     secret,
     publicUrl: opts.publicUrl,
     announceIntervalSeconds: interval,
+    maxWaitSeconds: maxWait,
     retentionDays,
     torrentLimits: limits,
     inFlight,

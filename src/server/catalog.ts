@@ -26,6 +26,8 @@ export interface CatalogView {
 export class TorrentCatalog {
   private readonly views = new Map<string, Promise<CatalogView>>();
   private readonly generation = new Map<string, number>();
+  /** long polls waiting for a group's list to change */
+  private readonly waiters = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly store: GroupStore,
@@ -58,10 +60,47 @@ export class TorrentCatalog {
     this.changed(group);
   }
 
-  /** Drops the view of a group another replica changed. */
+  /** Drops the view of a group another replica changed (and wakes its long polls). */
   forget(group: string): void {
     this.generation.set(group, (this.generation.get(group) ?? 0) + 1);
     this.views.delete(group);
+    const ws = this.waiters.get(group);
+    if (ws) {
+      this.waiters.delete(group);
+      for (const wake of ws) wake();
+    }
+  }
+
+  /**
+   * Resolves true at the next change of the group's list (here or, through the change notices,
+   * on another replica), false after `ms` or when `signal` aborts (the client went away).
+   */
+  nextChange(group: string, ms: number, signal?: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(group);
+      if (!set) this.waiters.set(group, (set = new Set()));
+      const done = (changed: boolean): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const cur = this.waiters.get(group);
+        cur?.delete(wake);
+        if (cur?.size === 0) this.waiters.delete(group);
+        resolve(changed);
+      };
+      const wake = (): void => done(true);
+      const onAbort = (): void => done(false);
+      const timer = setTimeout(() => done(false), ms);
+      set.add(wake);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort);
+    });
+  }
+
+  /** Long polls waiting right now (all groups). */
+  get waiting(): number {
+    let n = 0;
+    for (const s of this.waiters.values()) n += s.size;
+    return n;
   }
 
   forgetAll(): void {

@@ -11,6 +11,8 @@ export interface ServerConfig {
   retentionDays: number;
   cleanupCron: string;
   announceIntervalSeconds: number;
+  /** longest hold of a torrent-list long poll (GET …/torrents?wait=S); default 60 */
+  maxWaitSeconds?: number;
   torrentLimits?: Partial<TorrentLimits>;
   trustedProxies?: string[];
   /** where groups live: the directory under dataDir (default) or an S3 bucket */
@@ -65,6 +67,7 @@ const FIELDS: Record<keyof ServerConfig, [Check, string]> = {
   retentionDays: [(v) => typeof v === 'number' && v > 0, 'a positive number of days'],
   cleanupCron: [(v) => typeof v === 'string' && v.trim().split(/\s+/).length >= 5, 'a cron rule such as "17 * * * *"'],
   announceIntervalSeconds: [(v) => Number.isInteger(v) && (v as number) > 0, 'a positive whole number of seconds'],
+  maxWaitSeconds: [(v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 3600, 'a whole number of seconds from 0 to 3600'],
   torrentLimits: [
     (v) =>
       typeof v === 'object' &&

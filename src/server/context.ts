@@ -21,6 +21,8 @@ export interface ServerContext {
   /** base of announce URLs; from the request's Host header when unset */
   publicUrl?: string;
   announceIntervalSeconds: number;
+  /** the longest a torrent-list long poll is held (?wait=S is cut to this) */
+  maxWaitSeconds: number;
   retentionDays: number;
   torrentLimits: TorrentLimits;
   /** `<group>/<name>` of torrents being uploaded right now; cleanup leaves them alone */

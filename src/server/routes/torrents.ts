@@ -10,10 +10,12 @@ import {
   refusalSchemas,
   TORRENT_CONTENT_TYPE,
   torrentListSchema,
+  torrentListQuerySchema,
   torrentParamsSchema,
   torrentQuerySchema,
   torrentSummarySchema,
   type GroupParams,
+  type TorrentListQuery,
   type TorrentParams,
   type TorrentQuery,
 } from '../../protocol/index.js';
@@ -59,16 +61,30 @@ export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
     },
   );
 
-  app.get<{ Params: GroupParams }>(
+  app.get<{ Params: GroupParams; Querystring: TorrentListQuery }>(
     '/api/groups/:id/torrents',
     {
       onRequest,
-      schema: { params: groupParamsSchema, response: { 200: torrentListSchema, ...refusalSchemas } },
+      schema: { params: groupParamsSchema, querystring: torrentListQuerySchema, response: { 200: torrentListSchema, ...refusalSchemas } },
     },
     async (request, reply) => {
-      const view = await ctx.catalog.list(request.params.id);
+      const group = request.params.id;
+      let view = await ctx.catalog.list(group);
+      const known = request.headers['if-none-match'];
+      // Long poll: an agent that already has the list waits here (a cheap promise, no disk) for the
+      // next change instead of asking again and again; 304 when nothing changed within the wait.
+      const waitMs = Math.min(Number(request.query.wait ?? 0), ctx.maxWaitSeconds) * 1000;
+      if (waitMs > 0 && etagMatches(known, view.etag)) {
+        const gone = new AbortController();
+        request.raw.once('close', () => gone.abort());
+        const deadline = Date.now() + waitMs;
+        while (etagMatches(known, view.etag) && Date.now() < deadline && !gone.signal.aborted) {
+          if (!(await ctx.catalog.nextChange(group, deadline - Date.now(), gone.signal))) break;
+          view = await ctx.catalog.list(group);
+        }
+      }
       reply.header('etag', view.etag).header('cache-control', 'no-cache');
-      if (etagMatches(request.headers['if-none-match'], view.etag)) return reply.code(304).send();
+      if (etagMatches(known, view.etag)) return reply.code(304).send();
       // Already serialised once per change of the list; fastify sends a JSON string as is.
       return reply.type('application/json; charset=utf-8').send(view.json);
     },
