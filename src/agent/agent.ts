@@ -1,34 +1,41 @@
-// The cinema agent: joins its groups, polls the server on a jittered schedule, reconciles the
-// offered torrents with its history, drives the download pipeline, reports to the server, and
-// shuts down without losing work. The CLI and the tests construct it; nothing here listens on HTTP.
+// The cinema agent: wires the server link (polls), the reconcile loop (pipeline/loop.ts), the
+// engine, monitoring and the runtime config together, and shuts down without losing work. Every
+// trigger only tells the loop that something changed. The CLI and the tests construct it; nothing
+// here listens on HTTP.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { Session } from '../engine/index.js';
-import { agentSessionSettings, listenInterface } from '../engine/settings.js';
+import type { Session } from '../engine/index.js';
 import { log as rootLog } from '../util/log.js';
 import { processMemory } from '../util/memory.js';
-import type { AgentConfig, GroupCredentials } from './config/config.js';
+import type { AgentConfig } from './config/config.js';
+import { RuntimeConfig, type ReloadOutcome } from './config/runtime-config.js';
+import { BandwidthSchedule, bandwidthView } from './config/bandwidth.js';
 import { HistoryStore, type HistoryEntry } from './pipeline/history-store.js';
 import { ResumeStore } from './pipeline/resume-store.js';
-import { ServerClient, type ApiError, type TorrentSummary } from '../protocol/index.js';
-import { PollSchedule, type PollOutcome } from './server-link/poll-schedule.js';
-import { BandwidthSchedule, bandwidthView } from './config/bandwidth.js';
-import { planReconcile } from './pipeline/reconciler.js';
-import { Downloads } from './pipeline/downloads.js';
+import { IntentStore, migratePausedState } from './pipeline/intent-store.js';
+import { EngineLink } from './pipeline/engine-link.js';
 import { DiskFullGuard } from './pipeline/disk-full.js';
+import { StepRunner } from './pipeline/step-runner.js';
+import { PipelineLoop } from './pipeline/loop.js';
+import { shownState, type PlanInput } from './pipeline/planner.js';
+import { Reporter, kdmKey } from './pipeline/reporter.js';
 import { ReportQueue } from './pipeline/report-queue.js';
 import { cleanPartials } from './pipeline/ingest.js';
-import { diskUsage, type DiskUsage } from './monitoring/disk-space.js';
+import { ServerClient } from '../protocol/index.js';
+import { PollSchedule } from './server-link/poll-schedule.js';
+import { Poller } from './server-link/poller.js';
+import { FreeSpace } from './monitoring/free-space.js';
 import { torrentView } from './monitoring/status-view.js';
-import { AlarmBook, ALARM_CODES } from './monitoring/alarms.js';
-import { checkListenPort } from './monitoring/listen-port.js';
+import { AlarmBook } from './monitoring/alarms.js';
 import { Monitor, withMonitor } from './monitoring/monitor.js';
 import { TrackerAlarm } from './monitoring/tracker-alarm.js';
-import { FirmwareUpdates } from './firmware/firmware-updates.js';
-import type { AgentControl, AgentStatus, GroupView, TorrentView } from './monitoring/status-types.js';
+import { checkListenPort } from './monitoring/listen-port.js';
 import { KdmKeeper } from './kdm/kdm-keeper.js';
+import { FirmwareUpdates } from './firmware/firmware-updates.js';
+import { openSession } from './pipeline/engine-session.js';
+import type { AgentControl, AgentStatus, TorrentView } from './monitoring/status-types.js';
 
 export interface AgentOptions {
   logger?: Logger;
@@ -37,61 +44,78 @@ export interface AgentOptions {
 }
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+/** the loop's timer: progress reports, resume saves, retries and the free-space reading come round */
 const TICK_MS = 1000;
+
+const notFound = (ih: string) => Object.assign(new Error(`no torrent ${ih}`), { code: 'NOT_FOUND' });
 
 export class Agent implements AgentControl {
   readonly log: Logger;
+  readonly runtime: RuntimeConfig;
+  readonly alarms: AlarmBook;
+  /** the reconcile loop; its events ('step', 'step-done', 'idle') are what tests and logs follow */
+  readonly loop: PipelineLoop;
+  private runner!: StepRunner;
   private history!: HistoryStore;
   private resumeStore!: ResumeStore;
-  private session!: Session;
-  private downloads!: Downloads;
+  private intent!: IntentStore;
+  private engineLink!: EngineLink;
+  private diskFull!: DiskFullGuard;
   private readonly client: ServerClient;
   private readonly reports: ReportQueue;
-  private readonly poller: PollSchedule;
-  private bandwidth!: BandwidthSchedule;
-  private readonly groups = new Map<string, GroupView>();
-  private readonly targets = new Map<string, TorrentSummary[]>();
-  /** groups that offer a torrent we took from another group (same info hash): reported to as well */
+  private readonly poller: Poller;
+  private readonly schedule: PollSchedule;
+  private readonly freeSpace: FreeSpace;
+  private bandwidth: BandwidthSchedule | null = null;
+  /** groups that offer a DCP we took from another group (same info hash): reported to as well */
   private readonly offers = new Map<string, Set<string>>();
-  private readonly lastProgressReport = new Map<string, number>();
-  private timers: NodeJS.Timeout[] = [];
-  private disk: DiskUsage;
+  private reporter!: Reporter;
+  private readonly retryAt = new Map<string, number>();
+  private readonly storedTorrents = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
   private readonly startedAt = Date.now();
-  private lastPollAt: string | null = null;
   private stopping: Promise<void> | null = null;
-  private ticking = false;
-
-  readonly alarms: AlarmBook;
   private monitor: Monitor | null = null;
   private firmware: FirmwareUpdates | null = null;
   private kdm: KdmKeeper | null = null;
-
   private readonly opts: AgentOptions;
 
   /** The second argument may be a bare logger (the older signature, still used by callers). */
-  constructor(
-    readonly config: AgentConfig,
-    options: AgentOptions | Logger = {},
-  ) {
+  constructor(config: AgentConfig, options: AgentOptions | Logger = {}) {
     const opts: AgentOptions = 'child' in options && typeof options.child === 'function' ? { logger: options as Logger } : (options as AgentOptions);
     this.opts = opts;
-    const logger = opts.logger ?? rootLog.child({ component: 'agent', agent: config.id });
-    this.log = logger;
-    this.alarms = new AlarmBook({ logger: logger.child({ component: 'alarms' }) });
+    this.log = opts.logger ?? rootLog.child({ component: 'agent', agent: config.id });
+    this.runtime = new RuntimeConfig(config);
+    this.alarms = new AlarmBook({ logger: this.log.child({ component: 'alarms' }) });
     this.client = new ServerClient(config.server);
-    this.reports = new ReportQueue(this.client, logger.child({ component: 'reports' }));
-    this.poller = new PollSchedule(config.poll, () => this.pollOnce());
-    this.disk = { path: config.downloadDir, total: 0, free: 0 };
-    for (const g of config.groups) this.groups.set(g.id, { id: g.id, state: 'joining' });
+    this.reports = new ReportQueue(this.client, this.log.child({ component: 'reports' }));
+    this.poller = new Poller(this.runtime, this.client, this.alarms, (why) => this.loop.markChanged(why), this.log.child({ component: 'poller' }));
+    this.schedule = new PollSchedule(
+      () => this.config.poll,
+      async () => {
+        const outcome = await this.poller.pollOnce();
+        void this.kdm?.sync().catch((err: unknown) => this.log.error({ err }, 'KDM round failed'));
+        return outcome;
+      },
+    );
+    this.freeSpace = new FreeSpace(() => [this.config.downloadDir, this.config.ingestDir], this.log.child({ component: 'disk' }));
+    // Made here, not at start, so a caller can follow its events from the very first pass.
+    this.loop = new PipelineLoop((s) => this.planInput(s), { run: (step) => this.runner.run(step) }, this.log.child({ component: 'pipeline' }));
+    this.runtime.on('changed', (_next, prev, outcome) => this.applyReload(prev, outcome));
+  }
+
+  /** The running config (the runtime config's current value; never a copy). */
+  get config(): AgentConfig {
+    return this.runtime.current;
   }
 
   /** TCP port the BitTorrent engine listens on (resolved when the config says 0). */
   get listenPort(): number {
-    return this.session.listenPort;
+    return this.engine.listenPort;
   }
 
   get engine(): Session {
-    return this.session;
+    return this.engineLink.session;
   }
 
   async start(): Promise<void> {
@@ -105,237 +129,213 @@ export class Agent implements AgentControl {
     if (removed.length) this.log.warn({ removed }, 'removed half-placed DCPs left in the ingest folder by an interrupted run');
     this.history = await HistoryStore.open(c.dataDir);
     this.resumeStore = await ResumeStore.open(c.dataDir);
+    this.intent = await IntentStore.open(c.dataDir);
+    await migratePausedState(this.history, this.intent);
     this.kdm = new KdmKeeper({
       agentId: c.id, server: c.server, groups: () => this.config.groups, config: c.kdm, alarms: this.alarms,
       dcps: () => this.history.all().map((e) => ({ infoHash: e.infoHash, name: e.name, dir: path.join(c.downloadDir, e.name) })),
       logger: this.log.child({ component: 'kdm' }),
-      changed: (ih) => {
-        const e = this.history.all().find((x) => x.infoHash === ih);
-        if (e) this.queueReport(e);
-      },
+      // A DCP's key state is part of what is reported: the planner sees the change.
+      changed: () => this.loop.markChanged('kdm state changed'),
     });
     await this.kdm.start();
-    this.session = new Session(
-      agentSessionSettings({
-        listenInterfaces: listenInterface(c.listen.host, c.listen.port),
-        version: VERSION,
-        allowMultipleConnectionsPerIp: c.engine.allowMultipleConnectionsPerIp,
-        enableUtp: c.engine.enableUtp,
-        storage: c.engine.storage,
-      }),
-    );
-    this.session.on('listen-failed', (a: { message: string }) => this.log.error({ listen: c.listen }, `cannot listen for peers: ${a.message}`));
-    checkListenPort(this.alarms, c.listen, this.session.listenPort);
-    this.session.on('listen-succeeded', () => checkListenPort(this.alarms, c.listen, this.session.listenPort));
+    for (const ih of await this.resumeStore.storedTorrents()) this.storedTorrents.add(ih);
+    const session = openSession(c, VERSION, this.log);
+    checkListenPort(this.alarms, c.listen, session.listenPort);
+    session.on('listen-succeeded', () => checkListenPort(this.alarms, c.listen, session.listenPort));
     const nameOf = (ih: string) => this.history.all().find((e) => e.infoHash === ih)?.name;
-    new TrackerAlarm(this.alarms, nameOf, this.log.child({ component: 'tracker' })).attach(this.session);
-    this.downloads = new Downloads(
-      this.session,
-      c,
-      this.history,
-      this.resumeStore,
-      { fetchTorrent: (e) => this.fetchTorrent(e), stateChanged: (e) => this.queueReport(e) },
-      this.log.child({ component: 'downloads' }),
-      new DiskFullGuard({ dir: c.downloadDir, alarms: this.alarms, log: this.log.child({ component: 'downloads' }), nameOf,
-        minFreeBytes: () => this.downloads.minFreeBytes,
-        pausedByPerson: (ih) => this.history.all().find((e) => e.infoHash === ih)?.state === 'paused',
-      }),
-    );
-    this.bandwidth = new BandwidthSchedule(c.bandwidth, (limits, rule) => {
-      this.session.applySettings({ downloadRateLimit: limits.downloadBytesPerSecond, uploadRateLimit: limits.uploadBytesPerSecond });
-      this.log.info({ rule }, `bandwidth rule in force: down ${rule.downloadKiBps || 'unlimited'} KiB/s, up ${rule.uploadKiBps || 'unlimited'} KiB/s`);
+    new TrackerAlarm(this.alarms, nameOf, this.log.child({ component: 'tracker' })).attach(session);
+    const pipeLog = this.log.child({ component: 'pipeline' });
+    this.diskFull = new DiskFullGuard({ dir: c.downloadDir, alarms: this.alarms, log: pipeLog, nameOf, minFreeBytes: () => this.config.minFreeBytes, pausedByPerson: (ih) => Boolean(this.intent.get(ih).paused) });
+    this.engineLink = new EngineLink(session, this.resumeStore, () => this.config.downloadDir, (why) => this.loop.markChanged(why), pipeLog, this.diskFull);
+    this.reporter = new Reporter({ kdm: (ih) => this.kdm?.view(ih), config: () => this.config, history: this.history, intent: this.intent, engine: this.engineLink, queue: this.reports, alarms: this.alarms, offers: this.offers });
+    this.runner = new StepRunner({
+      engine: this.engineLink,
+      history: this.history,
+      resume: this.resumeStore,
+      intent: this.intent,
+      dirs: () => ({ downloadDir: this.config.downloadDir, ingestDir: this.config.ingestDir }),
+      fetchTorrent: async (e) => {
+        const g = this.config.groups.find((x) => x.id === e.group);
+        if (!g) throw new Error(`group ${e.group} is not in the config`);
+        return this.client.fetchTorrent(g, e.name, this.config.id);
+      },
+      report: (e) => {
+        this.reporter.report(e);
+        // A DCP that changed state may now have its CPL on disk: judge its KDMs again.
+        if (e.state !== 'downloading') void this.kdm?.sync().catch((err: unknown) => this.log.error({ err }, 'KDM round failed'));
+      },
+      offers: this.offers,
+      storedTorrents: this.storedTorrents,
+      retryAt: this.retryAt,
+      log: pipeLog,
     });
-    this.bandwidth.start();
+    this.startBandwidth();
     if (this.opts.monitor !== false) {
-      this.monitor = new Monitor({ downloadDir: c.downloadDir, ingestDir: c.ingestDir, minFreeBytes: c.minFreeBytes, alarms: this.alarms, logger: this.log.child({ component: 'monitor' }) });
+      this.monitor = new Monitor({ downloadDir: c.downloadDir, ingestDir: c.ingestDir, minFreeBytes: () => this.config.minFreeBytes, freeSpace: this.freeSpace, alarms: this.alarms, logger: this.log.child({ component: 'monitor' }) });
       this.monitor.start();
     }
-    await this.downloads.restore();
-    this.disk = await diskUsage(c.downloadDir);
-    this.timers.push(setInterval(() => void this.tick(), TICK_MS));
-    this.timers.push(setInterval(() => void this.downloads.saveAllResume(), c.resumeSaveSeconds * 1000));
-    this.poller.start();
+    await this.freeSpace.sample();
+    this.loop.start();
+    this.timer = setInterval(() => {
+      void Promise.all([this.freeSpace.sample(), this.diskFull.check((ih) => this.engineLink.torrent(ih))]).finally(() => this.loop.markChanged('timer'));
+      // Reports queued during a flush, or refused by a server that was away, go out on the next tick.
+      if (this.reports.size > 0) void this.reports.flush();
+    }, TICK_MS);
+    this.schedule.start();
     if (c.firmware.autoUpdate) {
       const { checkMinutes, publicKey } = c.firmware;
       const firstCheckMs = Math.min(5000, checkMinutes * 60_000);
       this.firmware = new FirmwareUpdates({ client: this.client, currentVersion: VERSION, dataDir: c.dataDir, checkMinutes, publicKey, firstCheckMs, logger: this.log.child({ component: 'firmware' }) });
       this.firmware.start();
     }
-    this.log.info({ id: c.id, server: c.server, groups: c.groups.map((g) => g.id), port: this.session.listenPort }, 'agent started');
+    this.log.info({ id: c.id, server: c.server, groups: c.groups.map((g) => g.id), port: session.listenPort }, 'agent started');
   }
 
-  private group(id: string): GroupCredentials {
-    const g = this.config.groups.find((x) => x.id === id);
-    if (!g) throw new Error(`group ${id} is not in the config`);
-    return g;
-  }
-
-  private fetchTorrent(e: HistoryEntry): Promise<Buffer> {
-    return this.client.fetchTorrent(this.group(e.group), e.name, this.config.id);
-  }
-
-  private queueReport(e: HistoryEntry): void {
-    const failed = this.history?.all().filter((x) => x.state === 'failed' && x.verify.state === 'failed') ?? [];
-    if (failed.length) this.alarms.raise(ALARM_CODES.VERIFY_FAILED, 'critical', `Verification failed for ${failed.map((x) => x.name).join(', ')}.`);
-    else this.alarms.clear(ALARM_CODES.VERIFY_FAILED);
-    const st = this.downloads?.status(e.infoHash);
-    const progress = e.state === 'ready' || e.state === 'seeding' ? 1 : (st?.progress ?? 0);
-    const kdm = this.kdm?.view(e.infoHash);
-    const body = {
-      peer: this.config.id, infoHash: e.infoHash, state: e.state, progress, ...(e.message ? { message: e.message.slice(0, 1900) } : {}),
-      ...(kdm ? { kdm: { state: kdm.state, ...(kdm.notValidAfter ? { notValidAfter: kdm.notValidAfter } : {}) } } : {}),
+  private planInput(s: { busy: ReadonlySet<string>; verifying: boolean }): PlanInput {
+    const c = this.config;
+    const now = Date.now();
+    return {
+      now,
+      groups: this.poller.listings(),
+      history: this.history,
+      offers: this.offers,
+      intent: (ih) => this.intent.get(ih),
+      engine: this.engineLink.snapshot(now),
+      storedTorrents: this.storedTorrents,
+      busy: s.busy,
+      verifying: s.verifying,
+      freeBytes: this.freeSpace.latest()?.[0]?.free ?? null,
+      minFreeBytes: c.minFreeBytes,
+      downloadDir: c.downloadDir,
+      resumeSaveMs: c.resumeSaveSeconds * 1000,
+      reportIntervalMs: c.reportIntervalSeconds * 1000,
+      reported: this.reporter.reported,
+      retryAt: this.retryAt,
+      waitingForDisk: (ih) => this.diskFull.message(ih),
+      kdmKey: (ih) => kdmKey(this.kdm?.view(ih)),
     };
-    for (const gid of [e.group, ...(this.offers.get(e.name) ?? [])]) {
-      if (this.config.groups.some((g) => g.id === gid)) this.reports.push(this.group(gid), body);
-    }
-    this.lastProgressReport.set(e.infoHash, Date.now());
-    void this.reports.flush();
-    // A DCP that changed state may now have its CPL on disk: judge its KDMs again.
-    if (e.state !== 'downloading') void this.kdm?.sync().catch((err: unknown) => this.log.error({ err }, 'KDM round failed'));
   }
 
-  /** One poll of every group: a group that fails keeps its last known list and does not stop the others. */
-  private async pollOnce(): Promise<PollOutcome> {
-    let reached = 0;
-    await Promise.all(
-      this.config.groups.map(async (g) => {
-        const view = this.groups.get(g.id)!;
-        try {
-          const { list } = await this.client.listTorrents(g);
-          this.targets.set(g.id, list);
-          if (view.state !== 'joined') this.log.info({ group: g.id }, `joined group ${g.id}`);
-          Object.assign(view, { state: 'joined', message: undefined, lastPollAt: new Date().toISOString() });
-          reached++;
-        } catch (err) {
-          const e = err as ApiError;
-          const state = e.code === 'UNAUTHORIZED' ? 'unauthorized' : e.code === 'NOT_FOUND' ? 'not-found' : 'unreachable';
-          const message =
-            state === 'unauthorized' ? `the server refused the password of group ${g.id}; check the config` : state === 'not-found' ? `the server does not know group ${g.id}` : e.message;
-          if (view.state !== state || view.message !== message) this.log.warn({ group: g.id, state }, message);
-          Object.assign(view, { state, message });
-          if (state !== 'unreachable') reached++;
-        }
-      }),
-    );
-    this.lastPollAt = new Date().toISOString();
-    const unreachable = this.config.groups.length > 0 && reached === 0;
-    if (unreachable) this.alarms.raise(ALARM_CODES.SERVER_UNREACHABLE, 'warning', `The central server at ${this.config.server} cannot be reached; downloads in progress continue, new DCPs wait.`);
-    else this.alarms.clear(ALARM_CODES.SERVER_UNREACHABLE);
-    await this.reconcile();
-    void this.kdm?.sync().catch((err: unknown) => this.log.error({ err }, 'KDM round failed'));
-    return unreachable ? 'unreachable' : 'ok';
+  private startBandwidth(): void {
+    this.bandwidth?.stop();
+    const rules = this.config.bandwidth;
+    // No rule any more after a reload: the limits a removed rule set must not linger.
+    if (rules.length === 0 && this.bandwidth) this.engine.applySettings({ downloadRateLimit: 0, uploadRateLimit: 0 });
+    this.bandwidth = new BandwidthSchedule(rules, (limits, rule) => {
+      this.engine.applySettings({ downloadRateLimit: limits.downloadBytesPerSecond, uploadRateLimit: limits.uploadBytesPerSecond });
+      this.log.info({ rule }, `bandwidth rule in force: down ${rule.downloadKiBps || 'unlimited'} KiB/s, up ${rule.uploadKiBps || 'unlimited'} KiB/s`);
+    });
+    this.bandwidth.start();
   }
 
-  /** Applies the difference between what the groups offer and what the history holds. Idempotent. */
-  async reconcile(): Promise<void> {
-    const targets = [...this.targets].map(([group, torrents]) => ({ group, torrents }));
-    const plan = planReconcile(targets, this.history, this.offers);
-    for (const a of plan.add) {
-      await this.history.put({ name: a.name, infoHash: a.infoHash, group: a.group, sizeBytes: a.size, addedAt: new Date().toISOString(), state: 'queued', verify: { state: 'pending', failed: [] } });
-      this.log.info({ name: a.name, group: a.group, infoHash: a.infoHash, size: a.size }, `new DCP offered: ${a.name}`);
+  /** A reload reached the runtime config: every consumer follows it now, not at its next tick. */
+  private applyReload(prev: AgentConfig, outcome: ReloadOutcome): void {
+    const { joined, left } = this.poller.syncGroups();
+    if (outcome.applied.includes('bandwidth') && this.engineLink) this.startBandwidth();
+    if (outcome.applied.includes('minFreeBytes')) this.monitor?.recheckDisk();
+    this.log.info({ applied: outcome.applied, joined, left, minFreeBytes: this.config.minFreeBytes, was: { minFreeBytes: prev.minFreeBytes } }, 'config reloaded');
+    if (outcome.restartNeededFor.length) {
+      this.log.warn({ restartNeededFor: outcome.restartNeededFor }, `config reload: ${outcome.restartNeededFor.join(', ')} changed but take effect only after a restart (the engine and listeners read them at start)`);
     }
-    for (const c of plan.conflicts) {
-      if (await this.history.addConflict(c)) {
-        this.log.warn(c, `group ${c.group} offers "${c.name}" with different content than the copy already received; not downloaded, a person must decide`);
-      }
-    }
-    for (const o of plan.offers) {
-      let set = this.offers.get(o.name);
-      if (!set) this.offers.set(o.name, (set = new Set()));
-      set.add(o.group);
-      const e = this.history.get(o.name);
-      if (e) {
-        this.log.info({ name: o.name, group: o.group }, `${o.name} is also offered by group ${o.group}; already taken from ${e.group}, not downloaded twice`);
-        this.queueReport(e);
-      }
-    }
-    await this.tick();
+    if (joined.length) void this.schedule.pollNow();
   }
 
-  private async tick(): Promise<void> {
-    if (this.ticking || this.stopping) return;
-    this.ticking = true;
-    try {
-      await this.downloads.tick();
-      this.disk = await diskUsage(this.config.downloadDir);
-      const now = Date.now();
-      for (const e of this.history.all()) {
-        if (e.state !== 'downloading') continue;
-        if (now - (this.lastProgressReport.get(e.infoHash) ?? 0) >= this.config.reportIntervalSeconds * 1000) this.queueReport(e);
-      }
-      if (this.reports.size > 0) void this.reports.flush();
-    } catch (err) {
-      this.log.error({ err }, 'agent tick failed');
-    } finally {
-      this.ticking = false;
-    }
+  /** Takes a re-read config (SIGHUP); resolves when the loop has planned with it. */
+  async reload(next: AgentConfig): Promise<ReloadOutcome> {
+    const outcome = this.runtime.reload(next);
+    await this.loop.afterNextPass('config reload');
+    return outcome;
+  }
+
+  /** Changes the free-space reserve at runtime, as a reload with a new minFreeBytes does. */
+  async setMinFreeBytes(n: number): Promise<void> {
+    this.runtime.set('minFreeBytes', n);
+    await this.loop.afterNextPass('minFreeBytes changed');
   }
 
   /** Pieces of a torrent that failed their hash check since start (corrupt peers). */
   hashFailures(infoHash: string): number {
-    return this.downloads.hashFailures.get(infoHash) ?? 0;
-  }
-
-  /** Changes the free-space reserve at runtime (config reload); queued torrents re-check at once. */
-  async setMinFreeBytes(n: number): Promise<void> {
-    this.downloads.minFreeBytes = n;
-    await this.tick();
+    return this.engineLink.hashFailures.get(infoHash) ?? 0;
   }
 
   getStatus(): AgentStatus {
-    const torrents: TorrentView[] = this.history.all().map((e) => {
+    const entries = this.history.all();
+    const torrents: TorrentView[] = entries.map((e) => {
       const kdm = this.kdm?.view(e.infoHash);
-      return { ...torrentView(e, this.downloads.status(e.infoHash)), ...(kdm ? { kdm } : {}) };
+      return { ...torrentView(e, this.engineLink.status(e.infoHash), shownState(e, this.intent.get(e.infoHash))), ...(kdm ? { kdm } : {}) };
     });
+    const disk = this.freeSpace.latest()?.[0] ?? { path: this.config.downloadDir, total: 0, free: 0 };
     const own: AgentStatus = {
       id: this.config.id,
       version: VERSION,
       uptime: Math.round((Date.now() - this.startedAt) / 1000),
-      disk: this.disk,
+      disk,
       network: { rxBps: torrents.reduce((s, t) => s + t.downloadBps, 0), txBps: torrents.reduce((s, t) => s + t.uploadBps, 0) },
       torrents,
-      groups: [...this.groups.values()].map((g) => ({ ...g })),
+      groups: this.poller.groupViews(),
       alarms: [],
-      history: this.history.all().map((e) => ({ name: e.name, infoHash: e.infoHash, group: e.group, addedAt: e.addedAt, state: e.state, ...(e.completedAt ? { completedAt: e.completedAt } : {}) })),
+      history: entries.map((e, i) => ({ name: e.name, infoHash: e.infoHash, group: e.group, addedAt: e.addedAt, state: torrents[i].state, ...(e.completedAt ? { completedAt: e.completedAt } : {}) })),
       conflicts: this.history.conflicts().map((c) => ({ ...c })),
-      lastPollAt: this.lastPollAt,
+      lastPollAt: this.poller.lastPollAt,
       memory: (({ rssBytes, anonBytes }) => ({ rssBytes, anonBytes }))(processMemory()),
       bandwidth: bandwidthView(this.config.bandwidth),
+      ...(this.runtime.last ? { config: { ...this.runtime.last } } : {}),
       ...(this.firmware?.last ? { firmware: { ...this.firmware.last } } : {}),
     };
     // Measured disk and network figures (and the alarm list) replace the agent's own estimates.
     return withMonitor(own, this.monitor?.latest() ?? null, this.alarms);
   }
 
-  pause(infoHash: string): Promise<void> {
-    return this.downloads.pause(infoHash);
+  private entry(infoHash: string): HistoryEntry {
+    const e = this.history.all().find((x) => x.infoHash === infoHash);
+    if (!e) throw notFound(infoHash);
+    return e;
   }
-  resume(infoHash: string): Promise<void> {
-    return this.downloads.resumeTorrent(infoHash);
+
+  /** A person's pause: stored as intent; resolves once the loop has paused the engine torrent. */
+  async pause(infoHash: string): Promise<void> {
+    this.entry(infoHash);
+    await this.intent.set(infoHash, { paused: true });
+    await this.loop.afterNextPass('operator: pause');
   }
-  reverify(infoHash: string): Promise<void> {
-    return this.downloads.reverify(infoHash);
+
+  async resume(infoHash: string): Promise<void> {
+    this.entry(infoHash);
+    await this.intent.set(infoHash, { paused: false });
+    await this.loop.afterNextPass('operator: resume');
   }
+
+  /** A person asks for the DCP to be verified again; resolves when that verification has ended. */
+  async reverify(infoHash: string): Promise<void> {
+    const e = this.entry(infoHash);
+    const st = this.engineLink.torrent(infoHash)?.status();
+    if (!st || !(st.isFinished || st.isSeeding)) throw Object.assign(new Error(`${e.name} is not downloaded yet; it is verified by itself when complete`), { code: 'NOT_READY' });
+    const done = this.loop.waitForStep((s) => s.kind === 'verify' && s.infoHash === infoHash);
+    await this.intent.set(infoHash, { reverify: true });
+    this.loop.markChanged('operator: re-verify');
+    await done;
+  }
+
   pollNow(): Promise<void> {
-    return this.poller.pollNow();
+    return this.schedule.pollNow();
   }
 
   /** Clean stop: resume data for every torrent, history flushed, reports tried once more, engine closed. */
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
-      for (const t of this.timers) clearInterval(t);
-      this.timers = [];
+      if (this.timer) clearInterval(this.timer);
       this.bandwidth?.stop();
       this.monitor?.stop();
       await this.firmware?.stop();
-      await this.poller.stop();
-      if (!this.session) return;
-      await this.downloads.idle();
-      await this.downloads.saveAllResume({ all: true });
+      await this.schedule.stop();
+      if (!this.engineLink) return;
+      await this.loop.stop();
+      await this.engineLink.saveAll();
       await this.history.flush();
       await Promise.race([this.reports.flush(), new Promise((r) => setTimeout(r, 2000))]);
-      await this.session.close();
+      await this.engine.close();
       this.log.info('agent stopped; resume data and history saved');
     })();
     return this.stopping;

@@ -1,5 +1,6 @@
 // `cineswarm agent --config FILE`: runs the cinema agent until SIGTERM/SIGINT, then stops cleanly
-// (resume data saved, history flushed). SIGHUP re-reads the config's free-space reserve.
+// (resume data saved, history flushed). SIGHUP re-reads the config: groups, poll timing, bandwidth
+// rules and the free-space reserve apply at once; settings read at start wait for a restart.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../agent/config/config.js';
 import { Agent } from '../agent/agent.js';
@@ -13,7 +14,9 @@ ingests DCPs, and keeps seeding them for the group.
   --config FILE   agent configuration (JSON), e.g. /etc/cineswarm/agent.json
   --help          this text
 
-Signals: SIGTERM/SIGINT stop cleanly; SIGHUP re-reads minFreeBytes from FILE.`;
+Signals: SIGTERM/SIGINT stop cleanly; SIGHUP re-reads FILE: groups (joined or left), poll,
+bandwidth and minFreeBytes apply at once; the rest (listen, engine, directories, web, snmp,
+server, id) waits for a restart and the log and status say so.`;
 
 export async function run(argv: string[]): Promise<number> {
   let values: { config?: string; help?: boolean };
@@ -60,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
       loadConfig(file).then(
-        (c) => running.setMinFreeBytes(c.minFreeBytes).then(() => log.info({ minFreeBytes: c.minFreeBytes }, 'config reloaded')),
+        (c) => running.reload(c),
         (err: unknown) => log.error({ err: (err as Error).message }, 'config reload refused; keeping the running settings'),
       );
     });

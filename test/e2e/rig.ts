@@ -9,10 +9,13 @@ import { buildServer } from '../../src/server/app.js';
 import { Agent } from '../../src/agent/agent.js';
 import { validateConfig, type AgentConfig } from '../../src/agent/config/config.js';
 import { publishDcp, startSeeding, type Seeder } from '../../src/publish/publisher.js';
-import type { SessionSettings } from '../../src/engine/index.js';
+import { Session, createTorrent, type SessionSettings } from '../../src/engine/index.js';
+import { ServerClient } from '../../src/protocol/index.js';
+import type { AgentStatus } from '../../src/agent/monitoring/status-types.js';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
+import { freePort } from '../helpers/net.js';
 
 export const quiet = pino({ level: process.env.CINESWARM_TEST_LOG ?? 'silent' });
 
@@ -185,4 +188,52 @@ export function spawnAgent(t: ExecutionContext, configFile: string): AgentProces
     if (stderr.trim()) t.log(`agent stderr: ${stderr.trim().slice(0, 2000)}`);
   });
   return { child, lines, exited };
+}
+
+/** Logs in to an agent's local page (web.password) and offers its JSON API, as the page uses it. */
+export async function agentWeb(url: string, password: string) {
+  const login = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password }) });
+  if (!login.ok) throw new Error(`agent web login ${login.status}`);
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+  const { csrfToken } = (await login.json()) as { csrfToken: string };
+  return {
+    async status(): Promise<AgentStatus> {
+      const res = await fetch(`${url}/api/status`);
+      if (!res.ok) throw new Error(`agent status ${res.status}`);
+      return (await res.json()) as AgentStatus;
+    },
+    async action(infoHash: string, action: 'pause' | 'resume' | 'reverify'): Promise<void> {
+      const res = await fetch(`${url}/api/torrents/${infoHash}/${action}`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrfToken } });
+      if (!res.ok) throw new Error(`agent ${action} ${res.status}: ${await res.text()}`);
+    },
+  };
+}
+
+/** A DCP damaged after its packing list was written, uploaded by hand as a careless tool might
+ * (`cineswarm publish` itself refuses it) and seeded from this process: it can never verify. */
+export async function seededDamagedDcp(t: ExecutionContext, o: { root: string; server: string; name: string; seed: number; group: { id: string; password: string } }) {
+  const dcp = await generateDcp(path.join(o.root, 'pub', o.name), { assetSizes: [3 * 1024 * 1024, 1024 * 1024], seed: o.seed });
+  const bad = dcp.assets[1];
+  const fh = await fs.open(bad.path, 'r+');
+  await fh.write(Buffer.from('damaged'), 0, 7, 4096);
+  await fh.close();
+  const client = new ServerClient(o.server);
+  await client.createGroup(o.group);
+  const up = await client.uploadTorrent(o.group, await createTorrent(dcp.dir, { private: true, trackers: [`${o.server}/announce`] }));
+  const seeder = new Session({ listenInterfaces: '127.0.0.1:0', allowMultipleConnectionsPerIp: true });
+  t.teardown(() => seeder.close());
+  seeder.addTorrent({ torrent: await client.fetchTorrent(o.group, up.name, 'careless-publisher'), savePath: path.dirname(dcp.dir), seedMode: true });
+  return { dcp, bad, infoHash: up.infoHash, name: up.name };
+}
+
+/** `cineswarm agent` as a child process with its local page on a free port, logged in. */
+export async function spawnAgentWithWeb(t: ExecutionContext, root: string, cfg: AgentConfig) {
+  const port = await freePort();
+  const config = { ...cfg, web: { host: '127.0.0.1', port, password: 'projectionist' } };
+  const file = path.join(root, `${cfg.id}.json`);
+  await fs.writeFile(file, JSON.stringify(config));
+  const proc = spawnAgent(t, file);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('status page up', () => fetch(`${url}/api/status`).then((r) => r.ok, () => false), 60_000);
+  return { proc, file, config, web: await agentWeb(url, 'projectionist') };
 }

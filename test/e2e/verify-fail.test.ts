@@ -4,30 +4,16 @@
 import test from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
-import { ServerClient } from '../../src/protocol/index.js';
-import { Session, createTorrent } from '../../src/engine/index.js';
-import { agentConfig, ingestListing, publishAndSeed, startAgent, startServer, publishedSwarm, waitFor } from './rig.js';
+import { agentConfig, ingestListing, seededDamagedDcp, startAgent, startServer, publishedSwarm, waitFor } from './rig.js';
 
 const MiB = 1024 * 1024;
 
 test('a DCP that does not match its PKL fails verification, names the asset, and stays out of ingest', async (t) => {
   const root = await tempDir(t, 'cineswarm-vfail-');
   const server = await startServer(t, path.join(root, 'server'));
-  const dcp = await generateDcp(path.join(root, 'pub', 'BROKEN_FTR'), { assetSizes: [3 * MiB, 1 * MiB], seed: 81 });
-  const bad = dcp.assets[1];
-  const fh = await fs.open(bad.path, 'r+');
-  await fh.write(Buffer.from('damaged'), 0, 7, 4096);
-  await fh.close();
-  // Uploaded by hand, as a careless tool might: `cineswarm publish` itself refuses such a DCP.
   const G = { id: 'vfail', password: 'pw' };
-  const client = new ServerClient(server.url);
-  await client.createGroup(G);
-  const up = await client.uploadTorrent(G, await createTorrent(dcp.dir, { private: true, trackers: [`${server.url}/announce`] }));
-  const seeder = new Session({ listenInterfaces: '127.0.0.1:0', allowMultipleConnectionsPerIp: true });
-  t.teardown(() => seeder.close());
-  seeder.addTorrent({ torrent: await client.fetchTorrent(G, up.name, 'careless-publisher'), savePath: path.dirname(dcp.dir), seedMode: true });
+  const { bad } = await seededDamagedDcp(t, { root, server: server.url, name: 'BROKEN_FTR', seed: 81, group: G });
 
   const agent = await startAgent(t, agentConfig({ id: 'strict', server: server.url, groups: [G], root }));
   const view = await waitFor('gave up after repeated verification failures', () => {

@@ -5,12 +5,16 @@ import si from 'systeminformation';
 import { log as rootLog, type Logger } from '../../util/log.js';
 import { ALARM_CODES, type AlarmBook } from './alarms.js';
 import type { AgentStatus, DiskView, StorageHealthView, SystemView } from './status-types.js';
+import type { FreeSpace } from './free-space.js';
 
 export interface MonitorOptions {
   downloadDir: string;
   ingestDir: string;
-  /** below this on downloadDir: LOW_DISK warning; below a tenth of it: critical */
-  minFreeBytes: number;
+  /** below this on downloadDir: LOW_DISK warning; below a tenth of it: critical (a function
+   * reads the runtime config's current value) */
+  minFreeBytes: number | (() => number);
+  /** the agent's shared free-space sampler; without one the monitor reads statfs itself */
+  freeSpace?: FreeSpace;
   alarms: AlarmBook;
   /** sampling period of start(); default 2000 ms */
   intervalMs?: number;
@@ -73,7 +77,7 @@ export function parseMdstat(text: string): StorageHealthView[] {
 }
 
 export class Monitor {
-  private readonly opts: Required<Omit<MonitorOptions, 'logger'>>;
+  private readonly opts: Required<Omit<MonitorOptions, 'logger' | 'freeSpace'>> & { freeSpace?: FreeSpace };
   private readonly log: Logger;
   private timer: NodeJS.Timeout | null = null;
   private counters = new Map<string, Counter>();
@@ -108,9 +112,17 @@ export class Monitor {
     this.timer = null;
   }
 
-  /** Follows a config reload; the next sample raises or clears LOW_DISK against the new reserve. */
+  /** Follows a config reload: LOW_DISK is raised or cleared against the new reserve at once,
+   * from the latest disk reading, not at the next sample. */
   setMinFreeBytes(n: number): void {
     this.opts.minFreeBytes = n;
+    this.recheckDisk();
+  }
+
+  /** Judges the latest disk reading again (the reserve changed). */
+  recheckDisk(): void {
+    const d = this.opts.freeSpace?.latest()?.[0] ?? this.last?.disks[0];
+    if (d) this.checkDisk(d);
   }
 
   /** The last snapshot, or null before the first sample completes. */
@@ -142,6 +154,7 @@ export class Monitor {
   }
 
   private async disks(): Promise<DiskView[]> {
+    if (this.opts.freeSpace) return this.opts.freeSpace.sample();
     const paths = [this.opts.downloadDir, this.opts.ingestDir];
     return Promise.all(
       paths.map((p) =>
@@ -155,7 +168,7 @@ export class Monitor {
   }
 
   private checkDisk(d: DiskView): void {
-    const min = this.opts.minFreeBytes;
+    const min = typeof this.opts.minFreeBytes === 'function' ? this.opts.minFreeBytes() : this.opts.minFreeBytes;
     if (d.total > 0 && d.free < min) {
       const severity = d.free < min / 10 ? 'critical' : 'warning';
       this.opts.alarms.raise(

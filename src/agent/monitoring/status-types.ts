@@ -128,6 +128,8 @@ export interface AgentStatus {
     next: { cron: string; downloadKiBps: number; uploadKiBps: number; at: string } | null;
     rules: { cron: string; downloadKiBps: number; uploadKiBps: number }[];
   };
+  /** the last config reload (SIGHUP), with the settings that wait for a restart */
+  config?: { reloadedAt: string; restartNeededFor: string[] };
   /** the last firmware check, when firmware.autoUpdate is on */
   firmware?: { at: string; state: string; version?: string; message?: string };
 }

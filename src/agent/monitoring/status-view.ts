@@ -4,7 +4,8 @@ import type { TorrentStatus } from '../../engine/index.js';
 import type { HistoryEntry } from '../pipeline/history-store.js';
 import type { TorrentView } from './status-types.js';
 
-export function torrentView(e: HistoryEntry, st: TorrentStatus | undefined): TorrentView {
+/** `shown` is the state to show when it is not the pipeline's own (a person's pause). */
+export function torrentView(e: HistoryEntry, st: TorrentStatus | undefined, shown: TorrentView['state'] = e.state): TorrentView {
   const done = e.state === 'ready' || e.state === 'seeding';
   const downloadBps = st?.downloadRate ?? 0;
   const left = st ? st.totalWanted - st.totalWantedDone : e.sizeBytes;
@@ -12,14 +13,14 @@ export function torrentView(e: HistoryEntry, st: TorrentStatus | undefined): Tor
     name: e.name,
     group: e.group,
     infoHash: e.infoHash,
-    state: e.state,
+    state: shown,
     progress: done ? 1 : (st?.progress ?? 0),
     sizeBytes: e.sizeBytes,
     downloadBps,
     uploadBps: st?.uploadRate ?? 0,
     peers: st?.numPeers ?? 0,
     // Unknown while stalled or not downloading: a made-up ETA would mislead the projectionist.
-    etaSeconds: e.state === 'downloading' && downloadBps > 0 ? Math.round(left / downloadBps) : null,
+    etaSeconds: shown === 'downloading' && downloadBps > 0 ? Math.round(left / downloadBps) : null,
     verify: e.verify,
     ...(e.message ? { message: e.message } : {}),
   };

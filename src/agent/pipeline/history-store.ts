@@ -17,6 +17,10 @@ export interface HistoryEntry {
   state: TorrentStateName;
   verify: { state: VerifyStateName; failed: VerifyFailure[] };
   message?: string;
+  /** verifications that failed since the last pass or a person's re-verify; kept with the state it guards */
+  verifyAttempts?: number;
+  /** a failed verify asked for the pieces to be hash-checked again (done by the recheck step) */
+  recheck?: boolean;
 }
 
 export interface ConflictEntry {

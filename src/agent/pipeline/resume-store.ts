@@ -49,6 +49,12 @@ export class ResumeStore {
     }
   }
 
+  /** Info hashes whose .torrent is stored (the ones a restart can add to the engine at once). */
+  async storedTorrents(): Promise<string[]> {
+    const names = await fs.readdir(this.dir);
+    return names.filter((n) => n.endsWith('.torrent') && HEX40.test(n.slice(0, -8))).map((n) => n.slice(0, -8));
+  }
+
   async remove(infoHash: string): Promise<void> {
     await fs.rm(this.file(infoHash), { force: true });
   }

@@ -26,7 +26,8 @@ export class PollSchedule {
   nextAt: Date | null = null;
 
   constructor(
-    private readonly timing: PollTiming,
+    /** a function reads the runtime config's current timing at every re-arm */
+    private readonly timing: PollTiming | (() => PollTiming),
     private readonly tick: () => Promise<PollOutcome>,
     private readonly random: () => number = Math.random,
   ) {}
@@ -63,7 +64,8 @@ export class PollSchedule {
 
   private arm(): void {
     if (this.stopped) return;
-    const delay = nextDelaySeconds(this.timing, this.failures, this.random);
+    const timing = typeof this.timing === 'function' ? this.timing() : this.timing;
+    const delay = nextDelaySeconds(timing, this.failures, this.random);
     this.nextAt = new Date(Date.now() + delay * 1000);
     this.job = schedule.scheduleJob(this.nextAt, () => {
       this.job = null;

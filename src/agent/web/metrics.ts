@@ -3,7 +3,7 @@ import type { AgentStatus, TorrentStateName } from '../monitoring/status-types.j
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-const STATES: TorrentStateName[] = ['queued', 'checking', 'downloading', 'verifying', 'ready', 'seeding', 'failed', 'paused'];
+const STATES: TorrentStateName[] = ['queued', 'checking', 'downloading', 'verifying', 'ready', 'seeding', 'failed', 'paused', 'retired'];
 
 function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');

@@ -77,6 +77,7 @@ export const statusSchema = {
     lastPollAt: { type: ['string', 'null'] },
     memory: { type: 'object', required: ['rssBytes', 'anonBytes'], properties: { rssBytes: nnum, anonBytes: nnum } },
     bandwidth: { type: 'object', properties: { inForce: timedRule, next: timedRule, rules: { type: 'array', items: rule } } },
+    config: { type: 'object', properties: { reloadedAt: str, restartNeededFor: { type: 'array', items: str } } },
     system: {
       type: 'object',
       properties: {

@@ -11,6 +11,7 @@ const STATE_WORDS = {
   seeding: 'Ready · sharing with other cinemas',
   failed: 'Failed',
   paused: 'Paused',
+  retired: 'Retired · no longer shared',
 };
 const VERIFY_WORDS = {
   none: 'Not checked yet',

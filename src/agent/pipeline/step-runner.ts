@@ -1,0 +1,200 @@
+// Carries out one planned step (steps.ts) against the engine, the history, the stores and the
+// ingest folder. Each step does one thing and records its outcome in the history, so the next
+// plan sees it; a step that fails leaves the state as it was (or says why in the message).
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { parseTorrent } from '../../engine/index.js';
+import { verifyDcp } from '../../dcp/index.js';
+import type { HistoryEntry, HistoryStore } from './history-store.js';
+import type { ResumeStore } from './resume-store.js';
+import type { IntentStore } from './intent-store.js';
+import type { EngineLink } from './engine-link.js';
+import { placeInIngest, alreadyPlaced } from './ingest.js';
+import { spaceMessage } from './planner.js';
+import { MAX_VERIFY_ATTEMPTS, type Step } from './steps.js';
+
+/** A failed fetch or add is tried again after this long (the server or the disk may recover). */
+const RETRY_MS = 5_000;
+
+export interface StepContext {
+  engine: EngineLink;
+  history: HistoryStore;
+  resume: ResumeStore;
+  intent: IntentStore;
+  dirs(): { downloadDir: string; ingestDir: string };
+  fetchTorrent(entry: HistoryEntry): Promise<Buffer>;
+  /** sends the entry's current state to its groups (and to the groups that also offer it) */
+  report(entry: HistoryEntry): void;
+  offers: Map<string, Set<string>>;
+  storedTorrents: Set<string>;
+  retryAt: Map<string, number>;
+  log: Logger;
+}
+
+export class StepRunner {
+  constructor(private readonly ctx: StepContext) {}
+
+  private entry(infoHash: string): HistoryEntry {
+    const e = this.ctx.history.all().find((x) => x.infoHash === infoHash);
+    if (!e) throw new Error(`no history entry for ${infoHash}`);
+    return e;
+  }
+
+  /** Persists a change to an entry; a new state or message is logged once. */
+  private async patch(e: HistoryEntry, p: Partial<HistoryEntry>): Promise<HistoryEntry> {
+    const next = (await this.ctx.history.update(e.name, p)) ?? e;
+    if (next.state !== e.state || next.message !== e.message) {
+      this.ctx.log.info({ name: next.name, infoHash: next.infoHash, state: next.state, message: next.message }, `${next.name}: ${next.state}`);
+    }
+    return next;
+  }
+
+  async run(step: Step): Promise<void> {
+    const { ctx } = this;
+    switch (step.kind) {
+      case 'create':
+        await ctx.history.put({ name: step.name, infoHash: step.infoHash, group: step.group, sizeBytes: step.size, addedAt: new Date().toISOString(), state: 'queued', verify: { state: 'pending', failed: [] } });
+        ctx.log.info({ name: step.name, group: step.group, infoHash: step.infoHash, size: step.size }, `new DCP offered: ${step.name}`);
+        return;
+      case 'conflict':
+        if (await ctx.history.addConflict(step.conflict)) {
+          const c = step.conflict;
+          ctx.log.warn(c, `group ${c.group} offers "${c.name}" with different content than the copy already received; not downloaded, a person must decide`);
+        }
+        return;
+      case 'offer': {
+        let set = ctx.offers.get(step.name);
+        if (!set) ctx.offers.set(step.name, (set = new Set()));
+        set.add(step.group);
+        const e = this.entry(step.infoHash);
+        ctx.log.info({ name: e.name, group: step.group }, `${e.name} is also offered by group ${step.group}; already taken from ${e.group}, not downloaded twice`);
+        ctx.report(e);
+        return;
+      }
+      case 'wait-for-space':
+        await this.patch(this.entry(step.infoHash), { state: 'queued', message: spaceMessage(step.shortfallBytes, ctx.dirs().downloadDir) });
+        return;
+      case 'fetch-torrent':
+        return this.fetch(this.entry(step.infoHash));
+      case 'add-to-engine':
+        return this.add(this.entry(step.infoHash), step.paused);
+      case 'pause':
+        ctx.engine.torrent(step.infoHash)?.pause();
+        return;
+      case 'resume':
+        ctx.engine.torrent(step.infoHash)?.resume();
+        return;
+      case 'set-state': {
+        const e = this.entry(step.infoHash);
+        await this.patch(e, { state: step.state, ...(step.state === 'downloading' ? { message: step.message } : {}), ...(step.resetVerify ? { verify: { state: 'pending', failed: [] } } : {}) });
+        return;
+      }
+      case 'verify':
+        return this.verify(this.entry(step.infoHash), step.requested);
+      case 'recheck': {
+        const e = this.entry(step.infoHash);
+        await ctx.engine.recheck(e.infoHash, await ctx.resume.loadTorrent(e.infoHash), Boolean(ctx.intent.get(e.infoHash).paused));
+        await this.patch(e, { recheck: false });
+        return;
+      }
+      case 'ingest':
+        return this.ingest(this.entry(step.infoHash));
+      case 'save-resume':
+        return ctx.engine.saveResume(step.infoHash);
+      case 'report':
+        ctx.report(this.entry(step.infoHash));
+        return;
+      case 'retire': {
+        const e = this.entry(step.infoHash);
+        await ctx.engine.remove(e.infoHash);
+        if (e.state !== 'retired') await this.patch(e, { state: 'retired', message: step.message });
+        return;
+      }
+    }
+  }
+
+  private async fetch(e: HistoryEntry): Promise<void> {
+    const { ctx } = this;
+    try {
+      const bytes = await ctx.fetchTorrent(e);
+      const info = parseTorrent(bytes);
+      // The listing promised this name and info hash; anything else is not what the group offered.
+      if (info.infoHash !== e.infoHash || info.name !== e.name) throw new Error(`the server sent ${info.name} (${info.infoHash}) for ${e.name} (${e.infoHash})`);
+      await ctx.resume.saveTorrent(e.infoHash, bytes);
+      ctx.storedTorrents.add(e.infoHash);
+    } catch (err) {
+      await this.notStarted(e, err as Error);
+    }
+  }
+
+  private async add(e: HistoryEntry, paused: boolean): Promise<void> {
+    const { ctx } = this;
+    try {
+      const bytes = await ctx.resume.loadTorrent(e.infoHash);
+      if (!bytes) {
+        ctx.storedTorrents.delete(e.infoHash);
+        return;
+      }
+      const resumed = e.state !== 'queued';
+      const { withResumeData } = ctx.engine.add(e.infoHash, bytes, await ctx.resume.load(e.infoHash), paused);
+      ctx.retryAt.delete(e.infoHash);
+      if (resumed) ctx.log.info({ name: e.name, state: e.state, withResumeData }, `${e.name}: resumed from the previous run`);
+      if (e.message?.startsWith('could not start') || e.message?.startsWith('waiting for disk space')) await this.patch(e, { message: undefined });
+    } catch (err) {
+      await this.notStarted(e, err as Error);
+    }
+  }
+
+  private async notStarted(e: HistoryEntry, err: Error): Promise<void> {
+    const message = `could not start: ${err.message}`;
+    this.ctx.log.warn({ err, name: e.name }, message);
+    this.ctx.retryAt.set(e.infoHash, Date.now() + RETRY_MS);
+    if (e.message !== message) await this.patch(e, { message });
+  }
+
+  /** Verifies downloadDir/<name>; a failure names the bad assets and asks for a recheck, until the
+   * attempts (persisted with the entry) run out and a person must ask again. */
+  private async verify(e0: HistoryEntry, requested: boolean): Promise<void> {
+    const { ctx } = this;
+    if (requested) await ctx.intent.set(e0.infoHash, { reverify: false });
+    const attempts = (requested ? 0 : (e0.verifyAttempts ?? 0)) + 1;
+    let e = await this.patch(e0, { state: 'verifying', message: undefined, verifyAttempts: attempts, verify: { state: 'running', failed: [] } });
+    let report: Awaited<ReturnType<typeof verifyDcp>>;
+    try {
+      report = await verifyDcp(path.join(ctx.dirs().downloadDir, e.name));
+    } catch (err) {
+      // The check itself could not run (unreadable folder): counted as an attempt, no recheck.
+      await this.patch(e, { state: 'failed', verify: { state: 'failed', failed: [] }, message: `verification could not run: ${(err as Error).message}` });
+      return;
+    }
+    if (report.ok) {
+      await this.patch(e, { verifyAttempts: 0, verify: { state: 'passed', failed: [] } });
+      return;
+    }
+    const failed = report.failures.map((f) => ({ path: f.path, reason: f.reason }));
+    const list = failed.map((f) => `${f.path} (${f.reason})`).join('; ');
+    const last = attempts >= MAX_VERIFY_ATTEMPTS;
+    e = await this.patch(e, {
+      state: 'failed',
+      verify: { state: 'failed', failed },
+      recheck: !last,
+      message: last ? `verification failed ${attempts} times: ${list}; a person must check this DCP` : `verification failed: ${list}; re-checking and fetching the bad pieces again`,
+    });
+  }
+
+  private async ingest(e: HistoryEntry): Promise<void> {
+    const { downloadDir, ingestDir } = this.ctx.dirs();
+    try {
+      if (!(await alreadyPlaced(downloadDir, ingestDir, e.name))) await placeInIngest(downloadDir, ingestDir, e.name);
+    } catch (err) {
+      // Not tried again by itself (something sits in the way): a person's re-verify retries it.
+      this.ctx.log.error({ err, name: e.name }, `${e.name}: ingest failed`);
+      await this.patch(e, { state: 'failed', message: (err as Error).message });
+      return;
+    }
+    const st = this.ctx.engine.status(e.infoHash);
+    await this.patch(e, { state: 'ready', completedAt: e.completedAt ?? new Date().toISOString(), message: `in ${path.join(ingestDir, e.name)}` });
+    // Bytes fetched by this run: after a crash and resume, this is what had to be re-fetched.
+    this.ctx.log.info({ name: e.name, size: e.sizeBytes, downloadedThisRun: st?.totalPayloadDownload ?? 0, hashFailures: this.ctx.engine.hashFailures.get(e.infoHash) ?? 0 }, `${e.name}: complete and ingested`);
+  }
+}
