@@ -9,6 +9,8 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   server: { summary: 'run the central seed server (groups, torrents, tracker)', load: () => import('./server.js') },
   agent: { summary: 'run the cinema agent', load: () => import('./agent.js') },
+  join: { summary: "join a group (checked with the server; the running agent follows at once)", load: () => import('./join.js') },
+  leave: { summary: 'leave a group; its DCPs are retired', load: () => import('./leave.js') },
   publish: { summary: 'publish a DCP folder to a group and optionally seed it', load: () => import('./publish.js') },
   get: { summary: 'download one torrent with the agent\'s settings and verify it', load: () => import('./get.js') },
   kdm: { summary: 'inspect a KDM, or send KDMs to a group', load: () => import('./kdm.js') },

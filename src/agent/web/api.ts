@@ -10,7 +10,8 @@ import { log as rootLog, type Logger } from '../../util/log.js';
 import type { AgentControl, AgentStatus } from '../monitoring/status-types.js';
 import { CSRF_HEADER, SESSION_COOKIE, WebAuth, type LoginLimit, type WebSession } from './auth.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
-import { actionReplySchema, errorSchema, infoHashParams, loginBodySchema, sessionSchema, statusSchema } from './schemas.js';
+import { MembershipError } from '../config/membership.js';
+import { actionReplySchema, errorSchema, groupParams, infoHashParams, joinBodySchema, loginBodySchema, sessionSchema, statusSchema } from './schemas.js';
 
 export interface AgentApiOptions {
   getStatus: () => AgentStatus | Promise<AgentStatus>;
@@ -26,6 +27,13 @@ export interface AgentApiOptions {
   pollIntervalMs?: number;
   /** where index.html, app.js, app.css live; default: public/ beside this module's source */
   publicDir?: string;
+  /** join and leave groups (the agent rewrites its config file); absent: not offered */
+  membership?: MembershipControl;
+}
+
+export interface MembershipControl {
+  join(g: { id: string; password: string }): Promise<string>;
+  leave(id: string): Promise<string>;
 }
 
 type Action = 'pause' | 'resume' | 'reverify';
@@ -166,22 +174,28 @@ export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {
     return reply.code(204).send();
   });
 
-  /** Lets an action through only with a password set, a live session and its CSRF token. */
-  const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<AgentControl | undefined> => {
+  /** A password set, a live session and its CSRF token; false when refused (reply sent). */
+  const loggedIn = (req: FastifyRequest, reply: FastifyReply): boolean => {
     if (!auth.passwordSet) {
       refuse(reply, 403, 'READ_ONLY', readOnlyMessage);
-      return undefined;
+      return false;
     }
     const s = sessionOf(req);
     if (!s) {
       refuse(reply, 401, 'LOGIN_REQUIRED', 'Log in with the web password first.');
-      return undefined;
+      return false;
     }
     const presented = req.headers[CSRF_HEADER];
     if (!WebAuth.csrfMatches(s, typeof presented === 'string' ? presented : undefined)) {
       refuse(reply, 403, 'CSRF', 'This request did not come from the status page. Reload the page and try again.');
-      return undefined;
+      return false;
     }
+    return true;
+  };
+
+  /** Lets an action through only when logged in (see loggedIn) and the agent takes actions. */
+  const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<AgentControl | undefined> => {
+    if (!loggedIn(req, reply)) return undefined;
     if (!opts.control) {
       refuse(reply, 503, 'NOT_AVAILABLE', 'Actions are not available on this agent.');
       return undefined;
@@ -210,6 +224,32 @@ export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {
     logger.info({ address: req.ip }, 'web action: poll now');
     return { done: 'poll-now', message: 'Asked the server for new DCPs.' };
   });
+
+  const membership = async (req: FastifyRequest, reply: FastifyReply, work: (m: MembershipControl) => Promise<string>, done: string) => {
+    if (!loggedIn(req, reply)) return reply;
+    if (!opts.membership) return refuse(reply, 503, 'NOT_AVAILABLE', 'Joining and leaving groups is not available on this agent.');
+    try {
+      const message = await work(opts.membership);
+      logger.info({ address: req.ip, done }, `web action: ${message}`);
+      return { done, message };
+    } catch (err) {
+      if (!(err instanceof MembershipError)) throw err;
+      if (err.retryAfterSeconds) reply.header('retry-after', String(err.retryAfterSeconds));
+      return refuse(reply, err.status, err.code, err.message);
+    }
+  };
+
+  app.post<{ Body: { id: string; password: string } }>(
+    '/api/groups',
+    { schema: { body: joinBodySchema, response: { 200: actionReplySchema, '4xx': errorSchema, '5xx': errorSchema } } },
+    async (req, reply) => membership(req, reply, (m) => m.join({ id: req.body.id, password: req.body.password }), 'join'),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/groups/:id',
+    { schema: { params: groupParams, response: { 200: actionReplySchema, '4xx': errorSchema, '5xx': errorSchema } } },
+    async (req, reply) => membership(req, reply, (m) => m.leave(req.params.id), 'leave'),
+  );
 
   return app;
 }

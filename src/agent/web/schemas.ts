@@ -130,3 +130,18 @@ export const actionReplySchema = {
   required: ['done', 'message'],
   properties: { done: str, message: str },
 } as const;
+
+// The group id pattern of DESIGN.md ("POST /api/groups" on the server).
+const groupId = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } as const;
+
+export const joinBodySchema = {
+  type: 'object',
+  required: ['id', 'password'],
+  properties: { id: groupId, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+} as const;
+
+export const groupParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: groupId },
+} as const;

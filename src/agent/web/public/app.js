@@ -61,7 +61,7 @@ function when(iso) {
 
 async function api(path, options = {}) {
   const headers = Object.assign({}, options.headers);
-  if (options.method === 'POST' && session.csrfToken) headers['x-csrf-token'] = session.csrfToken;
+  if ((options.method === 'POST' || options.method === 'DELETE') && session.csrfToken) headers['x-csrf-token'] = session.csrfToken;
   const res = await fetch(path, Object.assign({ credentials: 'same-origin' }, options, { headers }));
   const body = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) throw Object.assign(new Error((body && body.message) || `HTTP ${res.status}`), { status: res.status });
@@ -77,9 +77,9 @@ function notice(text, bad) {
   notice.t = setTimeout(() => { n.hidden = true; }, 6000);
 }
 
-async function act(path, label) {
+async function act(path, label, init = { method: 'POST' }) {
   try {
-    const r = await api(path, { method: 'POST' });
+    const r = await api(path, init);
     notice(r.message);
   } catch (e) {
     if (e.status === 401) await refreshSession();
@@ -96,7 +96,9 @@ function drawAccount() {
     ? 'Read-only: no web password is set in the agent config'
     : session.loggedIn ? 'Logged in' : 'Log in to pause, resume or re-check';
   $('poll-now').hidden = !canAct;
+  $('join-form').hidden = !(session.passwordSet && session.loggedIn);
   document.body.classList.toggle('can-act', canAct);
+  document.body.classList.toggle('logged-in', session.passwordSet && session.loggedIn);
 }
 
 async function refreshSession() {
@@ -231,6 +233,14 @@ function draw(s) {
     const li = el('li', `group group-${g.state}`);
     li.append(el('strong', null, g.id), el('span', null, ` ${GROUP_WORDS[g.state] || g.state}`));
     if (g.message) li.append(el('small', 'muted', ` – ${g.message}`));
+    const leave = el('button', 'action leave', 'Leave');
+    leave.type = 'button';
+    leave.addEventListener('click', () => {
+      if (window.confirm(`Leave group ${g.id}? Its DCPs stop sharing and are kept until retention removes them.`)) {
+        act(`/api/groups/${encodeURIComponent(g.id)}`, `Leave ${g.id}`, { method: 'DELETE' });
+      }
+    });
+    li.append(leave);
     return li;
   }));
   const conflicts = s.conflicts || [];
@@ -278,6 +288,13 @@ $('logout-button').addEventListener('click', async () => {
   await api('/api/logout', { method: 'POST' }).catch(() => null);
   session.csrfToken = undefined;
   await refreshSession();
+});
+$('join-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const id = $('join-group'), pw = $('join-password');
+  const body = JSON.stringify({ id: id.value.trim(), password: pw.value });
+  await act('/api/groups', `Join ${id.value.trim()}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  pw.value = '';
 });
 $('poll-now').addEventListener('click', () => act('/api/poll-now', 'Check for new DCPs'));
 

@@ -1,0 +1,112 @@
+// Joining and leaving groups: the member password is checked against the server first, then the
+// config file's `groups` is rewritten atomically (every other key kept as written) and the new
+// config handed to whoever runs it. Used by the running agent (local API, status page) and by
+// `cineswarm join` / `leave` when no agent runs.
+import fs from 'node:fs/promises';
+import { ServerClient, ServerError } from '../server-client.js';
+import { writeFileAtomic } from '../pipeline/atomic-file.js';
+import { ConfigError, validateConfig, type AgentConfig, type GroupCredentials } from './config.js';
+
+export type MembershipErrorCode = 'GROUP_REFUSED' | 'SERVER_BUSY' | 'SERVER_UNREACHABLE' | 'NOT_JOINED' | 'BAD_CONFIG';
+
+/** A refusal with one line a person can act on; `status` is what the local API answers with. */
+export class MembershipError extends Error {
+  constructor(
+    readonly code: MembershipErrorCode,
+    message: string,
+    readonly status: number,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'MembershipError';
+  }
+}
+
+/**
+ * Lists the group's torrents with the member password. The server answers 401 alike for a wrong
+ * password and an unknown group (so ids cannot be probed), and so does this refusal.
+ */
+export async function checkGroupCredentials(server: string, g: GroupCredentials): Promise<void> {
+  try {
+    await new ServerClient(server, 10_000).listTorrents(g);
+  } catch (err) {
+    if (!(err instanceof ServerError)) throw err;
+    if (err.status === 401 || err.status === 403) {
+      throw new MembershipError('GROUP_REFUSED', `the server at ${server} refused group ${g.id}: wrong password or no such group`, 403);
+    }
+    if (err.status === 429) {
+      throw new MembershipError('SERVER_BUSY', `the server at ${server} refused more tries for group ${g.id} for now (too many wrong passwords); wait a few minutes and try again`, 429);
+    }
+    if (err.code === 'UNREACHABLE') throw new MembershipError('SERVER_UNREACHABLE', `${err.message}; nothing was changed`, 502);
+    throw new MembershipError('SERVER_UNREACHABLE', `the server at ${server} answered ${err.status ?? 'an error'} for group ${g.id}; nothing was changed`, 502);
+  }
+}
+
+/**
+ * Rewrites `groups` in the config file: the rest stays as the person wrote it. The result is
+ * validated before anything is written, so a refused edit leaves the file as it was.
+ */
+export async function editConfigGroups(file: string, edit: (groups: GroupCredentials[]) => GroupCredentials[]): Promise<AgentConfig> {
+  let raw: Record<string, unknown>;
+  let mode = 0o600;
+  try {
+    raw = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
+    mode = (await fs.stat(file)).mode & 0o777;
+  } catch (err) {
+    throw new MembershipError('BAD_CONFIG', `cannot read the config ${file}: ${(err as Error).message}`, 500);
+  }
+  const groups = Array.isArray(raw.groups) ? (raw.groups as GroupCredentials[]) : [];
+  const next = { ...raw, groups: edit(groups.map((g) => ({ ...g }))) };
+  let config: AgentConfig;
+  try {
+    config = validateConfig(next);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new MembershipError('BAD_CONFIG', `config ${file}: ${err.message}`, 400);
+    throw err;
+  }
+  await writeFileAtomic(file, JSON.stringify(next, null, 2) + '\n');
+  // The file holds passwords: the temp file is 0600, a person's wider choice is kept.
+  await fs.chmod(file, mode);
+  return config;
+}
+
+/** The groups without `id`; refused (nothing written) when the agent is not in it. */
+export function leaveGroup(groups: GroupCredentials[], id: string): GroupCredentials[] {
+  if (!groups.some((x) => x.id === id)) throw new MembershipError('NOT_JOINED', `this agent is not in group ${id}`, 404);
+  return groups.filter((x) => x.id !== id);
+}
+
+/** The groups with `g` joined (or its password replaced when already there). */
+export function joinGroup(groups: GroupCredentials[], g: GroupCredentials): GroupCredentials[] {
+  return groups.some((x) => x.id === g.id) ? groups.map((x) => (x.id === g.id ? { ...x, password: g.password } : x)) : [...groups, { id: g.id, password: g.password }];
+}
+
+export interface MembershipOptions {
+  configFile: string;
+  /** the central server of the running config */
+  server: () => string;
+  /** hands the re-read config to the running agent (its reload) */
+  apply: (config: AgentConfig) => Promise<unknown>;
+}
+
+/** Join and leave for the running agent, which owns its config file. */
+export class Membership {
+  constructor(private readonly opts: MembershipOptions) {}
+
+  async join(g: GroupCredentials): Promise<string> {
+    await checkGroupCredentials(this.opts.server(), g);
+    let known = false;
+    const config = await editConfigGroups(this.opts.configFile, (groups) => {
+      known = groups.some((x) => x.id === g.id);
+      return joinGroup(groups, g);
+    });
+    await this.opts.apply(config);
+    return known ? `Group ${g.id}: password updated.` : `Joined group ${g.id}; its DCPs start with the next poll.`;
+  }
+
+  async leave(id: string): Promise<string> {
+    const config = await editConfigGroups(this.opts.configFile, (groups) => leaveGroup(groups, id));
+    await this.opts.apply(config);
+    return `Left group ${id}; its DCPs are retired (kept until removed by hand or by retention).`;
+  }
+}
