@@ -3,7 +3,7 @@
 // config handed to whoever runs it. Used by the running agent (local API, status page) and by
 // `cineswarm join` / `leave` when no agent runs.
 import fs from 'node:fs/promises';
-import { ServerClient, ServerError } from '../server-client.js';
+import { ApiError, ServerClient } from '../../protocol/index.js';
 import { writeFileAtomic } from '../pipeline/atomic-file.js';
 import { ConfigError, validateConfig, type AgentConfig, type GroupCredentials } from './config.js';
 
@@ -28,14 +28,15 @@ export class MembershipError extends Error {
  */
 export async function checkGroupCredentials(server: string, g: GroupCredentials): Promise<void> {
   try {
-    await new ServerClient(server, 10_000).listTorrents(g);
+    await new ServerClient(server, { timeoutMs: 10_000 }).listTorrents(g);
   } catch (err) {
-    if (!(err instanceof ServerError)) throw err;
-    if (err.status === 401 || err.status === 403) {
+    if (!(err instanceof ApiError)) throw err;
+    if (err.code === 'UNAUTHORIZED') {
       throw new MembershipError('GROUP_REFUSED', `the server at ${server} refused group ${g.id}: wrong password or no such group`, 403);
     }
-    if (err.status === 429) {
-      throw new MembershipError('SERVER_BUSY', `the server at ${server} refused more tries for group ${g.id} for now (too many wrong passwords); wait a few minutes and try again`, 429);
+    if (err.code === 'RATE_LIMITED') {
+      const wait = err.retryAfterSeconds ? `wait ${err.retryAfterSeconds} s` : 'wait a few minutes';
+      throw new MembershipError('SERVER_BUSY', `the server at ${server} refuses more tries for group ${g.id} for now (too many wrong passwords); ${wait} and try again`, 429, err.retryAfterSeconds);
     }
     if (err.code === 'UNREACHABLE') throw new MembershipError('SERVER_UNREACHABLE', `${err.message}; nothing was changed`, 502);
     throw new MembershipError('SERVER_UNREACHABLE', `the server at ${server} answered ${err.status ?? 'an error'} for group ${g.id}; nothing was changed`, 502);
