@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../agent/config/config.js';
 import { Agent } from '../agent/agent.js';
 import { log } from '../util/log.js';
+import { Membership } from '../agent/config/membership.js';
+import { removePidFile, writePidFile } from '../agent/web/pid-file.js';
 
 const HELP = `usage: cineswarm agent --config FILE
 
@@ -46,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const running = agent;
-  const web = await startWeb(running).catch((err: unknown) => {
+  const web = await startWeb(running, file).catch((err: unknown) => {
     log.error({ err }, 'the local status page could not start; the agent keeps running without it');
     return null;
   });
@@ -71,17 +73,26 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** The local web page and JSON API, and the SNMP subagent, when the config asks for them. */
-async function startWeb(agent: Agent): Promise<{ close(): Promise<unknown> } | null> {
-  const { web, snmp } = agent.config;
+async function startWeb(agent: Agent, configFile: string): Promise<{ close(): Promise<unknown> } | null> {
+  const { web, snmp, dataDir } = agent.config;
   const parts: { close(): Promise<unknown> }[] = [];
+  let localUrl: string | null = null;
   if (web) {
     const { buildAgentApi } = await import('../agent/web/api.js');
-    const app = buildAgentApi({ getStatus: () => agent.getStatus(), control: agent, password: web.password, logger: log.child({ component: 'web' }) });
+    // The agent owns its config file: a join or leave rewrites it and reloads, as SIGHUP would.
+    const membership = new Membership({ configFile, server: () => agent.config.server, apply: (c) => agent.reload(c) });
+    const app = buildAgentApi({ getStatus: () => agent.getStatus(), control: agent, membership, password: web.password, logger: log.child({ component: 'web' }) });
     await app.listen({ host: web.host, port: web.port });
     const addr = app.server.address();
-    log.info({ url: `http://${web.host}:${typeof addr === 'object' && addr ? addr.port : web.port}/` }, 'status page listening');
+    const port = typeof addr === 'object' && addr ? addr.port : web.port;
+    log.info({ url: `http://${web.host}:${port}/` }, 'status page listening');
+    // join/leave/accept on this machine reach the page through loopback, whatever it binds.
+    const local = web.host === '0.0.0.0' ? '127.0.0.1' : web.host === '::' ? '::1' : web.host;
+    localUrl = `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
     parts.push(app);
   }
+  await writePidFile(dataDir, { pid: process.pid, url: localUrl });
+  parts.push({ close: () => removePidFile(dataDir) });
   if (snmp) {
     const { SnmpSubagent } = await import('../agent/monitoring/snmp.js');
     const sub = new SnmpSubagent({ agentx: snmp.agentx, getStatus: () => agent.getStatus(), alarms: agent.alarms, logger: log.child({ component: 'snmp' }) });

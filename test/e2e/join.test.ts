@@ -1,0 +1,93 @@
+// `cineswarm join` and `leave` as a projectionist runs them, against a real server and a running
+// agent process: a wrong password is refused in one line and the config stays byte for byte; the
+// right one makes the agent download the group's DCP without a restart; leave retires it. With no
+// agent running, join writes the config file itself.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { freePort } from '../helpers/net.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+import { agentConfig, agentWeb, publishedSwarm, spawnAgent, waitFor } from './rig.js';
+
+const MiB = 1024 * 1024;
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import=tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], { cwd: REPO_ROOT, env: { ...process.env, CINESWARM_LOG_LEVEL: 'silent', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('join: refused without touching the config; accepted by the running agent, which downloads at once; leave retires', async (t) => {
+  const { root, server, G, pub } = await publishedSwarm(t, { prefix: 'cineswarm-join-', name: 'JOIN_FTR', assetSizes: [2 * MiB, 1 * MiB], seed: 181, group: { id: 'join-a', password: 'member-pw' } });
+  const port = await freePort();
+  const cfg = { ...agentConfig({ id: 'joiner', server: server.url, groups: [], root }), web: { host: '127.0.0.1', port, password: 'projectionist' } };
+  const file = path.join(root, 'agent.json');
+  await fs.writeFile(file, JSON.stringify(cfg, null, 2));
+  const agent = spawnAgent(t, file);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('status page up', () => fetch(`${url}/api/status`).then((r) => r.ok, () => false), 60_000);
+  await waitFor('pid file written', () => fs.readFile(path.join(cfg.dataDir, 'agent.pid'), 'utf8').then((s) => s.includes(url), () => false), 30_000);
+  const before = await fs.readFile(file);
+
+  for (const [group, password] of [[G.id, 'not-the-password'], ['no-such-group', 'member-pw']]) {
+    const refused = await cli(['join', '--group', group, '--password', password, '--config', file]);
+    t.is(refused.code, 1);
+    // The server answers alike for both, so the message does too: ids cannot be probed.
+    t.is(refused.stderr, `cineswarm join: the server at ${server.url} refused group ${group}: wrong password or no such group\n`);
+    t.deepEqual(await fs.readFile(file), before, 'the config is untouched');
+  }
+  const joined = await cli(['join', '--group', G.id, '--password', G.password, '--config', file]);
+  t.is(joined.code, 0, joined.stderr);
+  t.is(joined.stdout, 'Joined group join-a; its DCPs start with the next poll.\n');
+
+  const web = await agentWeb(url, 'projectionist');
+  const seeding = await waitFor('the joined group delivers', async () => (await web.status()).torrents.find((x) => x.name === pub.name && x.state === 'seeding'), 60_000);
+  t.is(seeding.group, G.id);
+  const written = JSON.parse(await fs.readFile(file, 'utf8')) as typeof cfg;
+  t.deepEqual(written.groups, [G]);
+  t.is(written.web.password, 'projectionist', 'the rest of the file is kept');
+  t.is(agent.lines.filter((l) => l.msg === 'agent started').length, 1, 'no restart');
+
+  const left = await cli(['leave', '--group', G.id, '--config', file]);
+  t.is(left.code, 0, left.stderr);
+  const retired = await waitFor('DCP retired', async () => (await web.status()).torrents.find((x) => x.name === pub.name && x.state === 'retired'), 30_000);
+  t.regex(retired.message ?? '', /group join-a left/);
+  t.deepEqual((JSON.parse(await fs.readFile(file, 'utf8')) as typeof cfg).groups, []);
+  const again = await cli(['leave', '--group', G.id, '--config', file]);
+  t.is(again.code, 1);
+  t.is(again.stderr, 'cineswarm leave: this agent is not in group join-a\n');
+
+  // A server that cannot be reached: one line, nothing changed.
+  const deadPort = await freePort();
+  const other = path.join(root, 'other.json');
+  await fs.writeFile(other, JSON.stringify({ ...cfg, server: `http://127.0.0.1:${deadPort}` }));
+  const otherBefore = await fs.readFile(other);
+  const dead = await cli(['join', '--group', G.id, '--password', G.password, '--config', other]);
+  t.is(dead.code, 1);
+  t.regex(dead.stderr, /^cineswarm join: cannot reach the server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*nothing was changed\n$/);
+  t.deepEqual(await fs.readFile(other), otherBefore);
+});
+
+test('join with no agent running writes the config file itself (password from the environment)', async (t) => {
+  const { root, server, G } = await publishedSwarm(t, { prefix: 'cineswarm-join-off-', name: 'JOIN_OFF_FTR', assetSizes: [1 * MiB], seed: 182, group: { id: 'join-off', password: 'pw-off' } });
+  const cfg = agentConfig({ id: 'offline', server: server.url, groups: [], root });
+  const file = path.join(root, 'agent.json');
+  await fs.writeFile(file, JSON.stringify(cfg), { mode: 0o640 });
+  // A pid file left by a crash names a process that is gone: it is not taken for a running agent.
+  await fs.mkdir(cfg.dataDir, { recursive: true });
+  await fs.writeFile(path.join(cfg.dataDir, 'agent.pid'), JSON.stringify({ pid: 2 ** 22 + 17, url: 'http://127.0.0.1:9' }));
+  const r = await cli(['join', '--group', G.id, '--config', file], { CINESWARM_PASSWORD: G.password });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /^Joined group join-off in .*agent\.json; no agent runs now/);
+  t.deepEqual((JSON.parse(await fs.readFile(file, 'utf8')) as typeof cfg).groups, [G]);
+  t.is((await fs.stat(file)).mode & 0o777, 0o640, 'the file keeps its permissions');
+  const usage = await cli(['join', '--config', file]);
+  t.is(usage.code, 2);
+  t.is(usage.stderr, 'cineswarm join: --group ID is required\n');
+});
