@@ -2,6 +2,7 @@
 // engine, monitoring and the runtime config together, and shuts down without losing work. Every
 // trigger only tells the loop that something changed. The CLI and the tests construct it; nothing
 // here listens on HTTP.
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -41,6 +42,8 @@ export interface AgentOptions {
   logger?: Logger;
   /** sample disk/network/RAID with the Monitor (default true) */
   monitor?: boolean;
+  /** the clock the pipeline judges time by (retention); default Date.now */
+  now?: () => number;
 }
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -169,6 +172,7 @@ export class Agent implements AgentControl {
       storedTorrents: this.storedTorrents,
       retryAt: this.retryAt,
       log: pipeLog,
+      now: () => this.clock(),
     });
     this.startBandwidth();
     if (this.opts.monitor !== false) {
@@ -192,9 +196,24 @@ export class Agent implements AgentControl {
     this.log.info({ id: c.id, server: c.server, groups: c.groups.map((g) => g.id), port: session.listenPort }, 'agent started');
   }
 
+  private clock(): number {
+    return this.opts.now ? this.opts.now() : Date.now();
+  }
+
+  /** Retired DCPs a person (or the TMS) marked in use: retention leaves them alone. */
+  private inUse(): Set<string> {
+    const c = this.config;
+    const marked = new Set<string>();
+    for (const e of this.history.all()) {
+      if (e.state !== 'retired' || e.removedAt) continue;
+      if ([c.ingestDir, c.downloadDir].some((d) => existsSync(path.join(d, e.name, c.retention.inUseMarker)))) marked.add(e.infoHash);
+    }
+    return marked;
+  }
+
   private planInput(s: { busy: ReadonlySet<string>; verifying: boolean }): PlanInput {
     const c = this.config;
-    const now = Date.now();
+    const now = this.clock();
     return {
       now,
       groups: this.poller.listings(),
@@ -214,6 +233,8 @@ export class Agent implements AgentControl {
       retryAt: this.retryAt,
       waitingForDisk: (ih) => this.diskFull.message(ih),
       kdmKey: (ih) => kdmKey(this.kdm?.view(ih)),
+      keepDays: c.retention.keepDays,
+      inUse: this.inUse(),
     };
   }
 

@@ -42,6 +42,12 @@ export interface AgentConfig {
   firmware: { autoUpdate: boolean; checkMinutes: number; publicKey: string };
   /** KDM delivery; absent: encrypted DCPs are shown without keys and no certificate is registered */
   kdm?: KdmConfig;
+  /**
+   * Retired DCPs (withdrawn or cleaned up on the server) are removed `keepDays` after they were
+   * retired (0: never), never while a file named `inUseMarker` is in their ingest or download
+   * folder (the TMS's lock file, or one a person puts there).
+   */
+  retention: { keepDays: number; inUseMarker: string };
 }
 
 export class ConfigError extends Error {
@@ -94,7 +100,7 @@ function section(o: Obj, key: string, required: boolean): Obj | undefined {
   return v;
 }
 
-const KNOWN_KEYS = new Set(['id', 'server', 'groups', 'dataDir', 'downloadDir', 'ingestDir', 'listen', 'poll', 'web', 'snmp', 'bandwidth', 'minFreeBytes', 'resumeSaveSeconds', 'reportIntervalSeconds', 'engine', 'firmware', 'kdm']);
+const KNOWN_KEYS = new Set(['id', 'server', 'groups', 'dataDir', 'downloadDir', 'ingestDir', 'listen', 'poll', 'web', 'snmp', 'bandwidth', 'minFreeBytes', 'resumeSaveSeconds', 'reportIntervalSeconds', 'engine', 'firmware', 'kdm', 'retention']);
 
 /** Checks a parsed JSON value against the schema; returns a complete config with defaults filled. */
 export function validateConfig(raw: unknown): AgentConfig {
@@ -190,7 +196,18 @@ export function validateConfig(raw: unknown): AgentConfig {
     },
     firmware,
     ...kdmSection(raw.kdm),
+    retention: retentionSection(raw),
   };
+}
+
+function retentionSection(raw: Record<string, unknown>): AgentConfig['retention'] {
+  const r = section(raw, 'retention', false) ?? {};
+  const inUseMarker = str(r, 'inUseMarker', 'retention.inUseMarker', '.in-use');
+  // A name, not a path: it is looked for inside each DCP's folders.
+  if (!inUseMarker || inUseMarker.includes('/') || inUseMarker === '.' || inUseMarker === '..') {
+    throw new ConfigError(`retention.inUseMarker must be a file name like ".in-use" (got "${inUseMarker}")`);
+  }
+  return { keepDays: num(r, 'keepDays', 'retention.keepDays', { fallback: 30, min: 0 }), inUseMarker };
 }
 
 function kdmSection(raw: unknown): { kdm?: KdmConfig } {

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { AgentConfig } from './config.js';
 
 /** Settings applied while running: groups are joined or left, the rest is read where it is used. */
-const LIVE_KEYS = ['groups', 'poll', 'bandwidth', 'minFreeBytes', 'resumeSaveSeconds', 'reportIntervalSeconds'] as const satisfies readonly (keyof AgentConfig)[];
+const LIVE_KEYS = ['groups', 'poll', 'bandwidth', 'minFreeBytes', 'resumeSaveSeconds', 'reportIntervalSeconds', 'retention'] as const satisfies readonly (keyof AgentConfig)[];
 type LiveKey = (typeof LIVE_KEYS)[number];
 
 export interface ReloadOutcome {

@@ -21,6 +21,10 @@ export interface HistoryEntry {
   verifyAttempts?: number;
   /** a failed verify asked for the pieces to be hash-checked again (done by the recheck step) */
   recheck?: boolean;
+  /** when it became retired (the retention period counts from here) */
+  retiredAt?: string;
+  /** when retention removed its files (the entry stays, so the name is not offered again) */
+  removedAt?: string;
 }
 
 export interface ConflictEntry {

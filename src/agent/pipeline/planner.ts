@@ -7,6 +7,7 @@ import type { TorrentSummary } from '../../protocol/index.js';
 import type { ConflictEntry, HistoryEntry } from './history-store.js';
 import type { Intent } from './intent-store.js';
 import { planReconcile } from './reconciler.js';
+import { keepReason } from './retention.js';
 import { MAX_VERIFY_ATTEMPTS, type Step } from './steps.js';
 import { formatBytes, spaceShortfall } from '../monitoring/disk-space.js';
 
@@ -56,6 +57,10 @@ export interface PlanInput {
   waitingForDisk(infoHash: string): string | undefined;
   /** the DCP's key state as reported (encrypted DCPs), so a change is reported again */
   kdmKey(infoHash: string): string;
+  /** retention.keepDays of the config (0: retired DCPs are never removed) */
+  keepDays?: number;
+  /** info hashes with an in-use marker in their folders (read by the agent before planning) */
+  inUse?: ReadonlySet<string>;
 }
 
 /** The state the status, the page and the reports show: a person's pause wins over the pipeline. */
@@ -97,6 +102,14 @@ function retireReason(input: PlanInput, e: HistoryEntry): string | undefined {
   return undefined;
 }
 
+function removalDue(input: PlanInput, e: HistoryEntry): boolean {
+  // Nothing the server still lists goes: every group must have answered its last poll.
+  if (!input.groups.every((g) => g.listedOk && g.torrents)) return false;
+  const listed = new Set(input.groups.flatMap((g) => g.torrents!.map((t) => t.infoHash.toLowerCase())));
+  const joined = new Set(input.groups.map((g) => g.id));
+  return keepReason(e, { now: input.now, keepDays: input.keepDays ?? 0, joined, listed, inUse: input.inUse ?? new Set() }) === null;
+}
+
 function planEntry(input: PlanInput, e: HistoryEntry, budget: Budget): Step[] {
   const ih = e.infoHash;
   const intent = input.intent(ih);
@@ -109,6 +122,7 @@ function planEntry(input: PlanInput, e: HistoryEntry, budget: Budget): Step[] {
 
   if (e.state === 'retired') {
     if (live) steps.push({ kind: 'retire', infoHash: ih, message: e.message ?? 'retired' });
+    else if (!input.busy.has(ih) && removalDue(input, e)) steps.push({ kind: 'remove', infoHash: ih });
     return report();
   }
   const busy = input.busy.has(ih);

@@ -1,6 +1,7 @@
 // Carries out one planned step (steps.ts) against the engine, the history, the stores and the
 // ingest folder. Each step does one thing and records its outcome in the history, so the next
 // plan sees it; a step that fails leaves the state as it was (or says why in the message).
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { parseTorrent } from '../../engine/index.js';
@@ -11,6 +12,7 @@ import type { IntentStore } from './intent-store.js';
 import type { EngineLink } from './engine-link.js';
 import { placeInIngest, alreadyPlaced } from './ingest.js';
 import { spaceMessage } from './planner.js';
+import { formatBytes } from '../monitoring/disk-space.js';
 import { MAX_VERIFY_ATTEMPTS, type Step } from './steps.js';
 
 /** A failed fetch or add is tried again after this long (the server or the disk may recover). */
@@ -29,6 +31,8 @@ export interface StepContext {
   storedTorrents: Set<string>;
   retryAt: Map<string, number>;
   log: Logger;
+  /** the agent's clock (retention counts days from the retirement it stamps) */
+  now?: () => number;
 }
 
 export class StepRunner {
@@ -107,10 +111,27 @@ export class StepRunner {
       case 'retire': {
         const e = this.entry(step.infoHash);
         await ctx.engine.remove(e.infoHash);
-        if (e.state !== 'retired') await this.patch(e, { state: 'retired', message: step.message });
+        if (e.state !== 'retired') await this.patch(e, { state: 'retired', message: step.message, retiredAt: new Date(this.now()).toISOString() });
         return;
       }
+      case 'remove':
+        return this.remove(this.entry(step.infoHash));
     }
+  }
+
+  private now(): number {
+    return this.ctx.now ? this.ctx.now() : Date.now();
+  }
+
+  /** Retention: the download and the ingest copy go; the entry stays, saying when and what was freed. */
+  private async remove(e: HistoryEntry): Promise<void> {
+    const { downloadDir, ingestDir } = this.ctx.dirs();
+    const copies = [path.join(ingestDir, e.name), path.join(downloadDir, e.name)];
+    for (const dir of copies) await fs.rm(dir, { recursive: true, force: true });
+    const at = new Date(this.now()).toISOString();
+    const message = `removed by retention on ${at.slice(0, 10)} (retired ${e.retiredAt?.slice(0, 10) ?? 'earlier'}: ${e.message ?? 'retired'}); ${formatBytes(e.sizeBytes)} freed`;
+    this.ctx.log.warn({ name: e.name, infoHash: e.infoHash, removed: copies, bytes: e.sizeBytes, retiredAt: e.retiredAt }, `retention removed ${e.name}: ${copies.join(', ')}`);
+    await this.patch(e, { removedAt: at, message });
   }
 
   private async fetch(e: HistoryEntry): Promise<void> {

@@ -15,6 +15,7 @@
 //   save-resume     store libtorrent resume data (periodically, and once complete)
 //   report          send the DCP's state to its groups (on change, and while downloading)
 //   retire          stop a DCP its group no longer lists, or whose group was left (files kept)
+//   remove          delete a retired DCP's download and ingest copies once retention allows
 // Steps that take long (fetch-torrent, verify, ingest, recheck) run beside the loop; the torrent
 // is busy until they end, and only pause/resume/report are planned for a busy torrent.
 import type { ConflictEntry } from './history-store.js';
@@ -35,12 +36,13 @@ export type Step =
   | { kind: 'ingest'; infoHash: string }
   | { kind: 'save-resume'; infoHash: string }
   | { kind: 'report'; infoHash: string }
-  | { kind: 'retire'; infoHash: string; message: string };
+  | { kind: 'retire'; infoHash: string; message: string }
+  | { kind: 'remove'; infoHash: string };
 
 export type StepKind = Step['kind'];
 
 /** Steps that run beside the loop (the torrent stays busy until they end). */
-export const LONG_STEPS: ReadonlySet<StepKind> = new Set(['fetch-torrent', 'verify', 'ingest', 'recheck']);
+export const LONG_STEPS: ReadonlySet<StepKind> = new Set(['fetch-torrent', 'verify', 'ingest', 'recheck', 'remove']);
 
 /** How many verifications of one DCP fail before a person must ask for another (persisted). */
 export const MAX_VERIFY_ATTEMPTS = 3;

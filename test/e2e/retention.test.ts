@@ -1,0 +1,64 @@
+// Content lifecycle with the clock as an input: a DCP no longer listed on the server stops seeding
+// and is reported retired; it stays while an in-use marker is there, and is removed (download and
+// ingest copy) keepDays after it was retired once the clock has moved on.
+import test from 'ava';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Agent } from '../../src/agent/agent.js';
+import { validateConfig } from '../../src/agent/config/config.js';
+import { buildServer } from '../../src/server/app.js';
+import { generateDcp } from '../helpers/dcp-generator.js';
+import { tempDir } from '../helpers/tmp.js';
+import { agentConfig, publishAndSeed, quiet, waitFor } from './rig.js';
+
+const MiB = 1024 * 1024;
+const DAY = 86_400_000;
+
+const exists = (p: string) => fs.access(p).then(() => true, () => false);
+
+test('withdrawn: retired at once, kept while marked in use, removed keepDays later by the clock', async (t) => {
+  const root = await tempDir(t, 'cineswarm-retention-');
+  const app = await buildServer({ dataDir: path.join(root, 'server'), logger: false, announceIntervalSeconds: 5 });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => app.close());
+  const server = { url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
+  const G = { id: 'retire-g', password: 'pw-r' };
+  const dcp = await generateDcp(path.join(root, 'pub', 'RETIRE_FTR'), { assetSizes: [2 * MiB, 1 * MiB], seed: 191 });
+  const pub = await publishAndSeed(t, { server: server.url, group: G.id, password: G.password, dcpDir: dcp.dir });
+  const cfg = validateConfig({ ...agentConfig({ id: 'site-retain', server: server.url, groups: [G], root }), retention: { keepDays: 2, inUseMarker: '.tms-lock' } });
+  let now = Date.now();
+  const agent = new Agent(cfg, { logger: quiet, now: () => now });
+  await agent.start();
+  t.teardown(() => agent.stop());
+  const view = () => agent.getStatus().torrents.find((x) => x.name === pub.name);
+  await waitFor('seeding', () => view()?.state === 'seeding', 90_000);
+  const ingestCopy = path.join(cfg.ingestDir, pub.name);
+  const download = path.join(cfg.downloadDir, pub.name);
+  t.true(await exists(ingestCopy));
+
+  // The server's clean-up removes it (its retention, run as if 40 days had passed there).
+  const cleaned = await app.cineswarm.runCleanup(new Date(Date.now() + 40 * DAY));
+  t.deepEqual(cleaned.removed.map((r) => r.name), [pub.name]);
+  const retired = await waitFor('retired', () => view()?.state === 'retired' && view(), 30_000);
+  t.regex(retired.message ?? '', /withdrawn or cleaned up on the server/);
+  t.falsy(agent.engine.torrents().find((x) => x.infoHash === pub.infoHash), 'no longer seeding');
+  t.false(agent.getStatus().alarms.some((a) => a.code === 'TRACKER_ERROR'), 'no tracker alarm for a retired DCP');
+
+  // A day later: inside keepDays, kept.
+  now += 1 * DAY;
+  await new Promise((r) => setTimeout(r, 2500));
+  t.true(await exists(ingestCopy));
+  // Past keepDays but the TMS holds its lock file in the ingest copy: kept.
+  await fs.writeFile(path.join(ingestCopy, '.tms-lock'), '');
+  now += 2 * DAY;
+  await new Promise((r) => setTimeout(r, 2500));
+  t.true(await exists(ingestCopy), 'never removed while marked in use');
+  t.true(await exists(download));
+
+  await fs.rm(path.join(ingestCopy, '.tms-lock'));
+  const removed = await waitFor('removed', () => /removed by retention/.test(view()?.message ?? '') && view(), 30_000);
+  t.is(removed.state, 'retired');
+  t.regex(removed.message ?? '', /freed/);
+  t.false(await exists(ingestCopy));
+  t.false(await exists(download));
+});
