@@ -14,6 +14,7 @@ import type { AgentConfig } from './config/config.js';
 import { RuntimeConfig, type ReloadOutcome } from './config/runtime-config.js';
 import { BandwidthSchedule, bandwidthView } from './config/bandwidth.js';
 import { HistoryStore, type HistoryEntry } from './pipeline/history-store.js';
+import { keepReason } from './pipeline/retention.js';
 import { ResumeStore } from './pipeline/resume-store.js';
 import { IntentStore, migratePausedState } from './pipeline/intent-store.js';
 import { EngineLink } from './pipeline/engine-link.js';
@@ -301,11 +302,28 @@ export class Agent implements AgentControl {
       lastPollAt: this.poller.lastPollAt,
       memory: (({ rssBytes, anonBytes }) => ({ rssBytes, anonBytes }))(processMemory()),
       bandwidth: bandwidthView(this.config.bandwidth),
+      ...(disk.total > 0 && disk.free < this.config.minFreeBytes ? { reclaimable: this.reclaimable() } : {}),
       ...(this.runtime.last ? { config: { ...this.runtime.last } } : {}),
       ...(this.firmware?.last ? { firmware: { ...this.firmware.last } } : {}),
     };
     // Measured disk and network figures (and the alarm list) replace the agent's own estimates.
     return withMonitor(own, this.monitor?.latest() ?? null, this.alarms);
+  }
+
+  /** Under the reserve: the retired DCPs still on disk, what each would free, and why it stays. */
+  private reclaimable(): NonNullable<AgentStatus['reclaimable']> {
+    const listings = this.poller.listings();
+    const input = {
+      now: this.clock(),
+      keepDays: this.config.retention.keepDays,
+      joined: new Set(listings.map((g) => g.id)),
+      listed: new Set(listings.flatMap((g) => (g.torrents ?? []).map((t) => t.infoHash.toLowerCase()))),
+      inUse: this.inUse(),
+    };
+    return this.history
+      .all()
+      .filter((e) => e.state === 'retired' && !e.removedAt)
+      .map((e) => ({ name: e.name, infoHash: e.infoHash, bytes: e.sizeBytes, keptBecause: keepReason(e, input) ?? 'due for removal now' }));
   }
 
   private entry(infoHash: string): HistoryEntry {

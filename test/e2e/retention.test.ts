@@ -44,6 +44,14 @@ test('withdrawn: retired at once, kept while marked in use, removed keepDays lat
   t.falsy(agent.engine.torrents().find((x) => x.infoHash === pub.infoHash), 'no longer seeding');
   t.false(agent.getStatus().alarms.some((a) => a.code === 'TRACKER_ERROR'), 'no tracker alarm for a retired DCP');
 
+  // Under the reserve, the status (and the page) list what each retired DCP would free.
+  await agent.setMinFreeBytes(2 ** 60);
+  const held = await waitFor('listed as reclaimable', () => agent.getStatus().reclaimable?.find((r) => r.infoHash === pub.infoHash), 30_000);
+  t.is(held.bytes, pub.size);
+  t.regex(held.keptBecause, /^kept until /);
+  await agent.setMinFreeBytes(0);
+  t.is(agent.getStatus().reclaimable, undefined, 'not listed while space is fine');
+
   // A day later: inside keepDays, kept.
   now += 1 * DAY;
   await new Promise((r) => setTimeout(r, 2500));

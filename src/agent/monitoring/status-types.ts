@@ -122,6 +122,8 @@ export interface AgentStatus {
   memory?: { rssBytes: number; anonBytes: number };
   /** filled from the monitor when the agent has one (src/agent/monitor.ts) */
   system?: SystemView;
+  /** only while free space is under the reserve: retired DCPs still on disk and what each frees */
+  reclaimable?: { name: string; infoHash: string; bytes: number; keptBecause: string }[];
   /** the bandwidth rule in force (config "bandwidth") and the next scheduled change */
   bandwidth?: {
     inForce: { cron: string; downloadKiBps: number; uploadKiBps: number; at: string } | null;

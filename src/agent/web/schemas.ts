@@ -76,6 +76,7 @@ export const statusSchema = {
     },
     lastPollAt: { type: ['string', 'null'] },
     memory: { type: 'object', required: ['rssBytes', 'anonBytes'], properties: { rssBytes: nnum, anonBytes: nnum } },
+    reclaimable: { type: 'array', items: { type: 'object', properties: { name: str, infoHash: str, bytes: nnum, keptBecause: str } } },
     bandwidth: { type: 'object', properties: { inForce: timedRule, next: timedRule, rules: { type: 'array', items: rule } } },
     config: { type: 'object', properties: { reloadedAt: str, restartNeededFor: { type: 'array', items: str } } },
     system: {

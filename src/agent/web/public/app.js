@@ -243,6 +243,9 @@ function draw(s) {
     li.append(leave);
     return li;
   }));
+  const reclaim = s.reclaimable || [];
+  $('reclaim-panel').hidden = reclaim.length === 0;
+  $('reclaim').replaceChildren(...reclaim.map((r) => el('li', null, `${r.name}: ${bytes(r.bytes)} (${r.keptBecause})`)));
   const conflicts = s.conflicts || [];
   $('conflicts-panel').hidden = conflicts.length === 0;
   $('conflicts').replaceChildren(...conflicts.map((c) => el('li', null,
