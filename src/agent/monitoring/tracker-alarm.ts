@@ -15,7 +15,10 @@ export class TrackerAlarm {
     private readonly log: Logger,
   ) {}
 
+  private session: Session | null = null;
+
   attach(session: Session): void {
+    this.session = session;
     session.on('tracker-error', (a: EngineAlert) => this.failed(a));
     session.on('tracker-reply', (a: EngineAlert) => this.answered(a));
     // A torrent taken out of the engine no longer announces: its error must not hold the alarm up.
@@ -24,6 +27,9 @@ export class TrackerAlarm {
 
   private failed(a: EngineAlert): void {
     if (!a.infoHash) return;
+    // The "stopped" announce of a torrent being removed (a retired DCP) can be refused after it
+    // left the engine: it announces no more, so it holds no alarm.
+    if (this.session && !this.session.torrents().some((t) => t.infoHash === a.infoHash)) return;
     const said = (a.error || a.message).trim();
     const prev = this.errors.get(a.infoHash);
     if (!prev || prev.said !== said) this.log.debug({ infoHash: a.infoHash, url: a.url, error: said }, 'tracker error');
