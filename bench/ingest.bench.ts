@@ -91,7 +91,7 @@ async function timeToIngest(dir: string, server: string, dcp: GeneratedDcp, stor
   try {
     await new Promise((r) => setTimeout(r, 2000)); // the agent is up and polling
     if (agent.exitCode !== null) throw new Error(`agent exited: ${errTail}`);
-    const pub = await publishDcp({ dcpDir: dcp.dir, server, group, password: PW, create: false, log: quiet });
+    const pub = await publishDcp({ dcpDir: dcp.dir, server, group, ownerPassword: PW, create: false, log: quiet });
     const t0 = performance.now();
     const seedTorrent = await personalTorrent(server, group, pub.name, `seed-${tag}`, path.join(root, 'seed.torrent'));
     seeders.push(await startSeeder({ client: 'cineswarm', torrent: seedTorrent, savePath: path.dirname(dcp.dir), address: SEED_ADDRESS, uploadBps: 0, superSeeding: 'off' }));
@@ -158,7 +158,7 @@ async function curlSeconds(dir: string, dcp: GeneratedDcp): Promise<number> {
 
 async function main(): Promise<void> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cineswarm-bench-ingest-'));
-  const app = await buildServer({ dataDir: path.join(root, 'server'), logger: false, announceIntervalSeconds: 2 });
+  const app = await buildServer({ dataDir: path.join(root, 'server'), logger: false, announceIntervalSeconds: 2, openGroups: true });
   const line = (name: string, value: number, unit: string, ratio: number, ref: string): void => console.log(`BENCH ${name} ${value.toFixed(3)} ${unit} ratio=${ratio.toFixed(3)} ref=${ref}`);
   try {
     await app.listen({ host: '127.0.0.1', port: 0 });

@@ -61,13 +61,13 @@ function line(name: string, value: number, ref: number, refName: string): string
 async function main(): Promise<void> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cineswarm-bench-server-'));
   const children: ChildProcess[] = [];
-  const app = await buildServer({ dataDir: dir, logger: false });
+  const app = await buildServer({ dataDir: dir, logger: false, openGroups: true });
   const bare = Fastify();
   try {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const origin = `http://127.0.0.1:${(app.server.address() as net.AddressInfo).port}`;
     const auth = { authorization: basic('bench', 'bench-password') };
-    await app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'bench', password: 'bench-password' } });
+    await app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'bench', password: 'bench-password', ownerPassword: 'bench-password' } });
     let infoHash = '';
     for (let i = 0; i < 20; i++) {
       const res = await app.inject({

@@ -66,7 +66,7 @@ async function runScenario(root: string, server: string, dcpDir: string, size: n
   // must not be in this run's peer lists.
   const group = `eff-${sc.tag}`;
   const pw = 'bench';
-  const pub = await publishDcp({ dcpDir, server, group, password: pw, create: true, log: quiet });
+  const pub = await publishDcp({ dcpDir, server, group, password: pw, ownerPassword: pw, create: true, log: quiet });
   const seedTorrent = await personalTorrent(server, group, pw, pub.name, `seed-${sc.tag}`, path.join(dir, 'seed.torrent'));
   const peers: Peer[] = [];
   try {
@@ -104,7 +104,7 @@ async function runScenario(root: string, server: string, dcpDir: string, size: n
 
 async function main(): Promise<void> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cineswarm-bench-eff-'));
-  const app = await buildServer({ dataDir: path.join(root, 'server'), logger: false, announceIntervalSeconds: 2 });
+  const app = await buildServer({ dataDir: path.join(root, 'server'), logger: false, announceIntervalSeconds: 2, openGroups: true });
   try {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const server = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;

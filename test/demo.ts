@@ -50,7 +50,7 @@ async function main(): Promise<number> {
 
   const run = async (): Promise<number> => {
     say(`cineswarm demo in ${root}`);
-    const app = await buildServer({ dataDir: path.join(root, 'server'), logger: false, announceIntervalSeconds: 10 });
+    const app = await buildServer({ dataDir: path.join(root, 'server'), logger: false, announceIntervalSeconds: 10, openGroups: true });
     await app.listen({ host: '127.0.0.1', port: 0 });
     cleanups.push(() => app.close());
     const server = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
@@ -60,12 +60,13 @@ async function main(): Promise<number> {
     const dcp = await generateDcp(path.join(root, 'distributor', 'DEMO_FEATURE_FTR_S_EN-XX_51_2K_20260101_SMPTE_OV'), { assetSizes: SIZES, title: 'DEMO_FEATURE' });
     const group = `demo-${randomBytes(3).toString('hex')}`;
     const password = randomBytes(9).toString('base64url');
+    const ownerPassword = randomBytes(9).toString('base64url');
     say(`publishing to new group ${group} (verify, hash, upload) ...`);
-    const pub = await publishDcp({ dcpDir: dcp.dir, server, group, password, create: true, log: quiet });
+    const pub = await publishDcp({ dcpDir: dcp.dir, server, group, password, ownerPassword, create: true, log: quiet });
     const seeder = await startSeeding({
       server,
       group,
-      password,
+      ownerPassword,
       name: pub.name,
       dcpDir: dcp.dir,
       peerId: 'distributor',

@@ -18,6 +18,7 @@ import { keepReason } from './pipeline/retention.js';
 import { ResumeStore } from './pipeline/resume-store.js';
 import { IntentStore, migratePausedState } from './pipeline/intent-store.js';
 import { EngineLink } from './pipeline/engine-link.js';
+import { loadOrCreatePeerKey } from './server-link/peer-key.js';
 import { DiskFullGuard } from './pipeline/disk-full.js';
 import { StepRunner } from './pipeline/step-runner.js';
 import { PipelineLoop } from './pipeline/loop.js';
@@ -131,6 +132,7 @@ export class Agent implements AgentControl {
     }
     const removed = await cleanPartials(c.ingestDir);
     if (removed.length) this.log.warn({ removed }, 'removed half-placed DCPs left in the ingest folder by an interrupted run');
+    this.client.setPeer(c.id, await loadOrCreatePeerKey(c.dataDir));
     this.history = await HistoryStore.open(c.dataDir);
     this.resumeStore = await ResumeStore.open(c.dataDir);
     this.intent = await IntentStore.open(c.dataDir);

@@ -30,7 +30,7 @@ build     stages the compiled JavaScript (dist/), the native addon (build/Releas
           pinned runtime. Without it the release runs on the system's node.
 publish   uploads a bundle and its signature (BUNDLE.sig) to the central server, which
           then offers it to agents at GET /api/firmware/latest. Uploading needs the
-          server's admin token: the content of DATA/firmware-admin-token on the server.`;
+          server's admin token: the content of DATA/admin-token on the server.`;
 
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -113,7 +113,7 @@ async function publish(argv: string[]): Promise<number> {
   }
   const token = v.token ?? (v['token-file'] ? (await fs.readFile(v['token-file'], 'utf8')).trim() : undefined);
   if (!token) {
-    process.stderr.write("cineswarm firmware publish: --token or --token-file is required (the server's DATA/firmware-admin-token)\n");
+    process.stderr.write("cineswarm firmware publish: --token or --token-file is required (the server's DATA/admin-token)\n");
     return 2;
   }
   const bundle = positionals[0]!;

@@ -10,6 +10,7 @@ import { log } from '../util/log.js';
 
 const USAGE = `usage: cineswarm server [--config FILE] [--host H] [--port 8600] [--data DIR]
                         [--store s3://BUCKET/PREFIX --s3-endpoint URL [--s3-region R]] [--redis redis://H:P/DB]
+                        [--admin-token-file F] [--open-groups]
 
 Runs the central seed server: groups and their torrents, the group-scoped
 BitTorrent tracker, delivery reports, and the cleanup of old torrents.
@@ -17,7 +18,8 @@ BitTorrent tracker, delivery reports, and the cleanup of old torrents.
 options:
   --config FILE  JSON settings: host, port, dataDir, publicUrl, retentionDays,
                  cleanupCron, announceIntervalSeconds, maxWaitSeconds, torrentLimits, trustedProxies,
-                 store, redis (flags below win over it)
+                 store, redis, adminTokenFile, openGroups, stalledAfterMinutes,
+                 silentAfterMinutes (flags below win over it)
   --host H       address to listen on (default ${SERVER_DEFAULTS.host})
   --port N       port to listen on (default ${SERVER_DEFAULTS.port}; 0 picks a free one)
   --data DIR     storage directory of groups and torrents (default ${SERVER_DEFAULTS.dataDir})
@@ -26,6 +28,10 @@ options:
   --s3-endpoint URL   S3 endpoint, e.g. http://minio.example:9000 (path-style addressing)
   --s3-region R  S3 region (default us-east-1)
   --redis URL    redis://HOST:PORT/DB shared by replicas: tracker peers, change notices, cleanup lock
+  --admin-token-file F
+                 the token that creating groups and uploading firmware need
+                 (default DATA/admin-token, made with mode 0600 on first start)
+  --open-groups  anyone who reaches the port may create groups (demos, tests)
   -h, --help     show this help`;
 
 function fail(message: string, code: number): number {
@@ -64,6 +70,8 @@ export async function run(argv: string[]): Promise<number> {
         's3-endpoint': { type: 'string' },
         's3-region': { type: 'string' },
         redis: { type: 'string' },
+        'admin-token-file': { type: 'string' },
+        'open-groups': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -85,6 +93,8 @@ export async function run(argv: string[]): Promise<number> {
     else if (values['s3-endpoint'] !== undefined || values['s3-region'] !== undefined) {
       throw new ConfigError('command line: --s3-endpoint and --s3-region go with --store s3://BUCKET/PREFIX');
     }
+    if (values['admin-token-file'] !== undefined) overrides.adminTokenFile = values['admin-token-file'];
+    if (values['open-groups']) overrides.openGroups = true;
     const base = await loadConfig(values.config);
     config = checkServerConfig({ ...base, ...overrides }, 'command line');
   } catch (err) {
@@ -111,6 +121,10 @@ export async function run(argv: string[]): Promise<number> {
       maxWaitSeconds: config.maxWaitSeconds,
       torrentLimits: config.torrentLimits,
       trustedProxies: config.trustedProxies,
+      adminTokenFile: config.adminTokenFile,
+      openGroups: config.openGroups,
+      stalledAfterMinutes: config.stalledAfterMinutes,
+      silentAfterMinutes: config.silentAfterMinutes,
       logger,
     });
     await app.listen({ host: config.host, port: config.port });
@@ -129,6 +143,7 @@ export async function run(argv: string[]): Promise<number> {
     { url: `http://${host}:${port}`, dataDir: config.dataDir, store: config.store?.kind ?? 'dir', redis: Boolean(config.redis), retentionDays: config.retentionDays },
     'cineswarm server listening',
   );
+  if (config.openGroups) logger.warn('--open-groups: anyone who reaches this port can create groups');
 
   const server = app;
   return new Promise<number>((resolve) => {

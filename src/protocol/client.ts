@@ -4,7 +4,7 @@
 import type { ReadableStream } from 'node:stream/web';
 import type { ErrorBody } from './errors.js';
 import { FIRMWARE_BUNDLE_TYPE, FIRMWARE_SIGNATURE_HEADER, type FirmwareInfo } from './firmware.js';
-import type { CreatedGroup, CreateGroupBody } from './groups.js';
+import { PEER_HEADER, type CreatedGroup, type CreateGroupBody, type PasswordChangeBody } from './groups.js';
 import { KDM_CONTENT_TYPE, PEM_CONTENT_TYPE, type KdmListEntry, type KdmPosted, type KdmReceiptBody } from './kdm.js';
 import type { GroupStatus, ReportBody } from './reports.js';
 import { TORRENT_CONTENT_TYPE, type TorrentSummary, type UploadedTorrent } from './torrents.js';
@@ -93,10 +93,20 @@ export class ServerClient {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly etags = new Map<string, { etag: string; list: TorrentSummary[] }>();
+  private peerHeader: string | undefined;
 
   constructor(baseUrl: string, opts: ServerClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 15_000;
+  }
+
+  /** Requests made as this peer (its torrent, its reports) carry `Cineswarm-Peer: <id> <key>`. */
+  setPeer(id: string, key: string): void {
+    this.peerHeader = `${id} ${key}`;
+  }
+
+  private asPeer(): Record<string, string> {
+    return this.peerHeader ? { [PEER_HEADER]: this.peerHeader } : {};
   }
 
   private url(p: string, query?: Call['query']): string {
@@ -162,11 +172,25 @@ export class ServerClient {
     return `/api/groups/${encodeURIComponent(id)}${rest}`;
   }
 
-  /** POST /api/groups. */
-  async createGroup(g: GroupAuth): Promise<CreatedGroup> {
-    const body: CreateGroupBody = { id: g.id, password: g.password };
-    const res = await this.call({ method: 'POST', path: '/api/groups', json: body, what: `creating group ${g.id}` });
+  /** POST /api/groups (admin token unless the server runs with --open-groups). */
+  async createGroup(body: CreateGroupBody, admin?: BearerAuth): Promise<CreatedGroup> {
+    const res = await this.call({ method: 'POST', path: '/api/groups', auth: admin, json: body, what: `creating group ${body.id}` });
     return (await res.json()) as CreatedGroup;
+  }
+
+  /** POST /api/groups?dryRun=1: whether the server would create this group (token, id free, passwords); creates nothing. */
+  async checkCreateGroup(body: CreateGroupBody, admin?: BearerAuth): Promise<void> {
+    await this.call({ method: 'POST', path: '/api/groups', query: { dryRun: 1 }, auth: admin, json: body, what: `checking that the server would create group ${body.id}` });
+  }
+
+  /** PUT /api/groups/:id/password (owner). */
+  async changePassword(owner: GroupAuth, change: PasswordChangeBody): Promise<void> {
+    await this.call({ method: 'PUT', path: this.group(owner.id, '/password'), auth: owner, json: change, what: `changing the password of group ${owner.id}` });
+  }
+
+  /** DELETE /api/groups/:id/peers/:peer/key (owner): the next key used for that peer id is bound. */
+  async resetPeerKey(owner: GroupAuth, peer: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: this.group(owner.id, `/peers/${encodeURIComponent(peer)}/key`), auth: owner, what: `resetting the key of peer ${peer}` });
   }
 
   /** GET /api/groups/:id/torrents; answers from the ETag cache on 304 (`changed: false`). */
@@ -187,6 +211,7 @@ export class ServerClient {
       path: this.group(g.id, `/torrents/${encodeURIComponent(name)}`),
       query: { peer },
       auth: g,
+      headers: this.asPeer(),
       what: `fetching ${name} from group ${g.id}`,
     });
     return Buffer.from(await res.arrayBuffer());
@@ -206,7 +231,7 @@ export class ServerClient {
 
   /** POST /api/groups/:id/reports. */
   async report(g: GroupAuth, body: ReportBody): Promise<void> {
-    await this.call({ method: 'POST', path: this.group(g.id, '/reports'), auth: g, json: body, what: `reporting ${body.state} to group ${g.id}` });
+    await this.call({ method: 'POST', path: this.group(g.id, '/reports'), auth: g, headers: this.asPeer(), json: body, what: `reporting ${body.state} to group ${g.id}` });
   }
 
   /** POST /api/groups/:id/kdms[?peer=] with the KDM XML (owner). */

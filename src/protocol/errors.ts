@@ -17,6 +17,7 @@ export const errorBodySchema = {
 export const refusalSchemas = {
   400: errorBodySchema,
   401: errorBodySchema,
+  403: errorBodySchema,
   404: errorBodySchema,
   409: errorBodySchema,
   429: errorBodySchema,

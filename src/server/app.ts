@@ -14,6 +14,8 @@ import { errorBodySchema } from '../protocol/index.js';
 import { makeErrorHandler } from './errors.js';
 import type { GroupStore } from './group-store.js';
 import { KeyedLock } from './keyed-lock.js';
+import { PeerKeys } from './peer-keys.js';
+import { loadAdminToken } from './admin-token.js';
 import { firmwareRoutes } from './routes/firmware.js';
 import { groupRoutes } from './routes/groups.js';
 import { kdmRoutes } from './routes/kdms.js';
@@ -54,7 +56,7 @@ export interface ServerOptions {
   torrentLimits?: Partial<TorrentLimits>;
   /** failure-only limits on wrong group passwords (defaults in auth-limits.ts) */
   authLimits?: Partial<AuthLimitOptions>;
-  /** the clock of the auth limits (tests) */
+  /** the server's clock in ms (auth limits, report times, tombstones, status flags); default Date.now */
   now?: () => number;
   /** addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed; none by default */
   trustedProxies?: string[];
@@ -63,6 +65,15 @@ export interface ServerOptions {
   redis?: string;
   /** prefix of every Redis key and channel, one per deployment sharing a Redis (default 'cineswarm:') */
   redisNamespace?: string;
+  /** Bearer token for group creation and firmware upload; default: read from adminTokenFile */
+  adminToken?: string;
+  /** file holding the admin token; default DATA/admin-token, made (0600) when absent */
+  adminTokenFile?: string;
+  /** anyone reaching the port may create groups (demo and test rigs) */
+  openGroups?: boolean;
+  /** status flags (defaults 10 and 30 minutes) */
+  stalledAfterMinutes?: number;
+  silentAfterMinutes?: number;
 }
 
 /** How long the cleanup lock holds when the replica that took it dies mid-pass. */
@@ -100,6 +111,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   }
   const limits = torrentLimits(opts.torrentLimits);
   const secret = opts.secret ?? (await store.loadOrCreateSecret());
+  const adminToken = opts.adminToken ?? (await loadAdminToken(opts.dataDir, opts.adminTokenFile));
+  const stalledAfterMinutes = opts.stalledAfterMinutes ?? 10;
+  const silentAfterMinutes = opts.silentAfterMinutes ?? 30;
+  if (!(stalledAfterMinutes > 0) || !(silentAfterMinutes > 0)) throw new Error('stalledAfterMinutes and silentAfterMinutes must be positive numbers of minutes');
+  const nowMs = opts.now ?? Date.now;
+  const now = (): Date => new Date(nowMs());
   const peerLifetimeMs = Math.max(2 * interval, PEER_LIFETIME_FLOOR_SECONDS) * 1000;
   let shared: SharedState = new LocalState();
   let swarms: SwarmState = new Swarms(peerLifetimeMs);
@@ -110,7 +127,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     swarms = new RedisSwarms(client, ns, peerLifetimeMs);
   }
   const catalog = new TorrentCatalog(store, logger, (group) => shared.catalogChanged(group));
-  const auth = new GroupAuthenticator(store, new AuthLimits({ ...DEFAULT_AUTH_LIMITS, ...opts.authLimits }, logger, opts.now));
+  const auth = new GroupAuthenticator(store, new AuthLimits({ ...DEFAULT_AUTH_LIMITS, ...opts.authLimits }, logger, opts.now), nowMs);
   shared.onCatalogChanged((group) => catalog.forget(group));
   shared.onAuthChanged((group) => auth.forget(group));
   shared.onResync(() => {
@@ -122,6 +139,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const ctx: ServerContext = {
     store,
     auth,
+    peerKeys: new PeerKeys(store, reportLocks, now),
+    adminToken,
+    openGroups: opts.openGroups ?? false,
+    stalledAfterMinutes,
+    silentAfterMinutes,
+    now,
     catalog,
     swarms,
     shared,
@@ -163,7 +186,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(reportRoutes, { ctx });
   await app.register(trackerRoutes, { ctx });
   await app.register(kdmRoutes, { ctx });
-  await app.register(firmwareRoutes, { dataDir: opts.dataDir });
+  await app.register(firmwareRoutes, { dataDir: opts.dataDir, adminToken });
 
   // A pass still running when the next is due (a slow disk, a tiny test interval) is not doubled.
   let cleaning = false;

@@ -1,13 +1,19 @@
-// Group authentication (HTTP Basic, user = group id) for every /api/groups/:id route.
-// scrypt is deliberately slow, so a password that verified once is remembered as a keyed
-// digest: thousands of cinemas polling every minute then cost one HMAC each, not one scrypt.
+// Group authentication (HTTP Basic, user = group id) for every /api/groups/:id route: the owner
+// password (the distributor's) or the member password (the cinemas'). scrypt is deliberately
+// slow, so a password that verified once is remembered as a keyed digest of (record, password):
+// thousands of cinemas polling every minute cost one HMAC each, and a changed password no longer
+// matches any remembered digest.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { AuthLimits } from './auth-limits.js';
-import { GroupNotFoundError, ServerError, TooManyFailuresError } from './errors.js';
+import { ServerError, TooManyFailuresError } from './errors.js';
 import type { GroupRecord, GroupStore } from './group-store.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
-const REMEMBERED_PER_GROUP = 8;
+const REMEMBERED_PER_GROUP = 16;
+/** How long a group record read from the store is trusted; bounds how late another replica sees a password change. */
+const RECORD_TTL_MS = 10_000;
+
+export type Role = 'owner' | 'member';
 
 export function parseBasic(header: string | undefined): { user: string; password: string } | undefined {
   if (!header) return undefined;
@@ -19,26 +25,46 @@ export function parseBasic(header: string | undefined): { user: string; password
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-export class GroupAuthenticator {
-  private readonly groups = new Map<string, GroupRecord>();
-  private readonly verified = new Map<string, string[]>();
-  private readonly digestKey = randomBytes(32);
+/** The owner hash of a record; groups from before owners existed have one password for both. */
+export function ownerHash(rec: GroupRecord): string {
+  return rec.ownerPasswordHash ?? rec.passwordHash;
+}
 
+function badCredentials(id: string): ServerError {
+  // Same words for an unknown group and a wrong password, so group ids cannot be listed.
+  return new ServerError('BAD_CREDENTIALS', `wrong group id or password for group '${id}'`);
+}
+
+export class GroupAuthenticator {
+  private readonly groups = new Map<string, { rec: GroupRecord; at: number }>();
+  private readonly verified = new Map<string, Map<string, Role>>();
+  private readonly digestKey = randomBytes(32);
   /** A hash of nothing, checked against for unknown groups: the same scrypt work as a wrong password. */
   private decoy?: Promise<string>;
 
   constructor(
     private readonly store: GroupStore,
     private readonly limits?: AuthLimits,
+    private readonly now: () => number = Date.now,
   ) {}
 
-  /** The group record, from memory once seen (groups are never edited in place). */
-  async group(id: string): Promise<GroupRecord> {
+  /** The group record (cached for a few seconds), or undefined for an unknown group. */
+  async find(id: string): Promise<GroupRecord | undefined> {
     const cached = this.groups.get(id);
-    if (cached) return cached;
+    if (cached && this.now() - cached.at < RECORD_TTL_MS) return cached.rec;
     const rec = await this.store.getGroup(id);
-    if (!rec) throw new GroupNotFoundError(id);
-    this.groups.set(id, rec);
+    if (!rec) {
+      this.groups.delete(id);
+      return undefined;
+    }
+    this.groups.set(id, { rec, at: this.now() });
+    return rec;
+  }
+
+  /** The group record; an unknown group is refused like a wrong password. */
+  async group(id: string): Promise<GroupRecord> {
+    const rec = await this.find(id);
+    if (!rec) throw badCredentials(id);
     return rec;
   }
 
@@ -54,41 +80,58 @@ export class GroupAuthenticator {
   }
 
   /**
-   * Resolves with the group when the Authorization header holds its id and password. An unknown
-   * group and a wrong password get the same 401 after the same scrypt work, so ids cannot be
-   * listed; `source` (the client address) feeds the failure limits.
+   * The role the Authorization header proves for group `id`; `need: 'owner'` refuses the member
+   * password with 403 OWNER_REQUIRED. An unknown group and a wrong password get the same 401
+   * after the same scrypt work; `source` (the client address) feeds the failure limits.
    */
-  async authenticate(id: string, authorization: string | undefined, source = ''): Promise<GroupRecord> {
+  async authenticate(id: string, authorization: string | undefined, source = '', need: Role = 'member'): Promise<Role> {
     const creds = parseBasic(authorization);
     if (!creds) {
       throw new ServerError('AUTH_REQUIRED', `group '${id}' needs its password: send HTTP Basic auth with the group id as user name`);
     }
-    const refused = new ServerError('BAD_CREDENTIALS', `wrong group id or password for group '${id}'`);
-    if (creds.user !== id) throw refused;
-    const digest = createHmac('sha256', this.digestKey).update(`${id}\0${creds.password}`).digest('base64');
-    const known = this.verified.get(id);
-    const cached = this.groups.get(id);
+    if (creds.user !== id) throw badCredentials(id);
+    const group = await this.find(id);
     // A password that verified before costs one HMAC and is never refused by the limits.
-    if (cached && known?.includes(digest)) return cached;
-    const verdict = this.limits?.check(id, source);
-    if (verdict?.blockedBy) throw new TooManyFailuresError(verdict.blockedBy, verdict.retryAfterSeconds);
-    let group: GroupRecord | undefined;
-    try {
-      group = await this.group(id);
-    } catch (err) {
-      if (!(err instanceof GroupNotFoundError)) throw err;
+    let role = group ? this.remembered(group, creds.password) : undefined;
+    if (!role) {
+      const verdict = this.limits?.check(id, source);
+      if (verdict?.blockedBy) throw new TooManyFailuresError(verdict.blockedBy, verdict.retryAfterSeconds);
+      role = group ? await this.verify(group, creds.password) : undefined;
+      if (!group) {
+        // Twice: a wrong password for a group is checked against its owner and its member hash.
+        this.decoy ??= hashPassword('');
+        await verifyPassword(creds.password, await this.decoy);
+        await verifyPassword(creds.password, await this.decoy);
+      }
+      if (!role) {
+        this.limits?.failed(id, source);
+        throw badCredentials(id);
+      }
+      this.limits?.succeeded(id, source);
     }
-    this.decoy ??= hashPassword('');
-    const ok = await verifyPassword(creds.password, group?.passwordHash ?? (await this.decoy));
-    if (!group || !ok) {
-      this.limits?.failed(id, source);
-      throw refused;
+    if (need === 'owner' && role !== 'owner') {
+      throw new ServerError('OWNER_REQUIRED', `this needs the owner password of group '${id}'; the member password the cinemas use is not enough`);
     }
-    this.limits?.succeeded(id, source);
-    const list = known ?? [];
-    list.push(digest);
-    if (list.length > REMEMBERED_PER_GROUP) list.shift();
-    this.verified.set(id, list);
-    return group;
+    return role;
+  }
+
+  private digest(group: GroupRecord, password: string): string {
+    return createHmac('sha256', this.digestKey).update(`${group.passwordHash}\0${ownerHash(group)}\0${password}`).digest('base64');
+  }
+
+  private remembered(group: GroupRecord, password: string): Role | undefined {
+    return this.verified.get(group.id)?.get(this.digest(group, password));
+  }
+
+  private async verify(group: GroupRecord, password: string): Promise<Role | undefined> {
+    let role: Role | undefined;
+    if (await verifyPassword(password, ownerHash(group))) role = 'owner';
+    else if (group.ownerPasswordHash !== undefined && (await verifyPassword(password, group.passwordHash))) role = 'member';
+    if (!role) return undefined;
+    const map = this.verified.get(group.id) ?? new Map<string, Role>();
+    map.set(this.digest(group, password), role);
+    if (map.size > REMEMBERED_PER_GROUP) map.delete(map.keys().next().value as string);
+    this.verified.set(group.id, map);
+    return role;
   }
 }

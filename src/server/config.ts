@@ -15,6 +15,11 @@ export interface ServerConfig {
   maxWaitSeconds?: number;
   torrentLimits?: Partial<TorrentLimits>;
   trustedProxies?: string[];
+  /** file of the admin token; default DATA/admin-token */
+  adminTokenFile?: string;
+  openGroups: boolean;
+  stalledAfterMinutes: number;
+  silentAfterMinutes: number;
   /** where groups live: the directory under dataDir (default) or an S3 bucket */
   store?: StoreConfig;
   /** redis://HOST:PORT/DB shared by replicas; without it, tracker state stays in this process */
@@ -52,6 +57,9 @@ export const SERVER_DEFAULTS: ServerConfig = {
   retentionDays: 30,
   cleanupCron: '17 * * * *',
   announceIntervalSeconds: 60,
+  openGroups: false,
+  stalledAfterMinutes: 10,
+  silentAfterMinutes: 30,
 };
 
 export class ConfigError extends Error {
@@ -85,6 +93,10 @@ const FIELDS: Record<keyof ServerConfig, [Check, string]> = {
     '{"kind": "dir"} or {"kind": "s3", "bucket": "…", "prefix"?, "endpoint"?: "http(s)://…", "region"?} with a valid bucket name',
   ],
   redis: [(v) => typeof v === 'string' && /^rediss?:\/\/[^/]+/.test(v), 'a URL such as redis://127.0.0.1:6379/0'],
+  adminTokenFile: [(v) => typeof v === 'string' && v.length > 0, 'a file path'],
+  openGroups: [(v) => typeof v === 'boolean', 'true or false'],
+  stalledAfterMinutes: [(v) => typeof v === 'number' && v > 0, 'a positive number of minutes'],
+  silentAfterMinutes: [(v) => typeof v === 'number' && v > 0, 'a positive number of minutes'],
 };
 
 /** Validates a parsed config object (all fields optional) over the defaults. */

@@ -7,11 +7,23 @@ import type { GroupStore } from './group-store.js';
 import type { KeyedLock } from './keyed-lock.js';
 import type { SharedState } from './shared-state.js';
 import type { SwarmState } from './swarms.js';
+import type { PeerKeys } from './peer-keys.js';
 import type { TorrentLimits } from './torrent-limits.js';
 
 export interface ServerContext {
   store: GroupStore;
   auth: GroupAuthenticator;
+  peerKeys: PeerKeys;
+  /** Bearer token that POST /api/groups needs, unless openGroups */
+  adminToken: string;
+  /** anyone may create groups (demo and test rigs) */
+  openGroups: boolean;
+  /** a peer whose progress has not moved for this long is flagged stalled */
+  stalledAfterMinutes: number;
+  /** a rostered or reporting peer without a report for this long is flagged silent */
+  silentAfterMinutes: number;
+  /** the server's clock: report times, tombstones and status flags read it */
+  now: () => Date;
   catalog: TorrentCatalog;
   swarms: SwarmState;
   /** change notices and the cleanup lock, across replicas when Redis is configured */

@@ -1,14 +1,16 @@
 // The directory backend of GroupStore: DATA/groups/<id>/{group.json, torrents/<name>.torrent,
-// reports/<peer>.json}. Every write is temp + fsync + rename (or link), so a crash never leaves
+// reports/<peer>.json, peers/<peer>.json, roster.json, retired/<infoHash>.json}. Every write is temp + fsync + rename (or link), so a crash never leaves
 // a half-written file or a half-created group where a reader can see it.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { GroupExistsError, GroupNotFoundError, ServerError, TorrentExistsError } from './errors.js';
-import type { GroupRecord, GroupStore, KdmStore, PeerReport, StoredTorrent } from './group-store.js';
-import { isGroupId, isPeerId, isTorrentName } from '../protocol/index.js';
+import type { GroupRecord, GroupStore, KdmStore, PeerRecord, PeerReport, RosterEntry, StoredTorrent, Tombstone } from './group-store.js';
+import { INFO_HASH_PATTERN, isGroupId, isPeerId, isTorrentName } from '../protocol/index.js';
 import { loadOrCreateSecret } from './passkey.js';
 import { DirKdmStore } from './dir-kdm-store.js';
+
+const infoHashRe = new RegExp(INFO_HASH_PATTERN);
 
 // Temp names start with '.', which no valid id or name can, so they never collide with content.
 const STAGING_PREFIX = '.staging-';
@@ -113,7 +115,90 @@ export class DirGroupStore implements GroupStore {
     if (rec.id !== id || typeof rec.passwordHash !== 'string' || typeof rec.createdAt !== 'string') {
       throw new Error(`group.json of group '${id}' is damaged`);
     }
-    return { id: rec.id, passwordHash: rec.passwordHash, createdAt: rec.createdAt };
+    const out: GroupRecord = { id: rec.id, passwordHash: rec.passwordHash, createdAt: rec.createdAt };
+    if (typeof rec.ownerPasswordHash === 'string') out.ownerPasswordHash = rec.ownerPasswordHash;
+    return out;
+  }
+
+  async updateGroup(group: GroupRecord): Promise<void> {
+    await this.replaceFile(group.id, path.join(this.groupDir(group.id), 'group.json'), group);
+  }
+
+  /** Writes a JSON file inside an existing group whole (temp + fsync + rename); its folder is made on first use. */
+  private async replaceFile(group: string, file: string, value: unknown): Promise<void> {
+    const dir = path.dirname(file);
+    if (dir !== this.groupDir(group)) {
+      try {
+        await fs.mkdir(dir);
+      } catch (err) {
+        if (errno(err) === 'ENOENT') throw new GroupNotFoundError(group);
+        if (errno(err) !== 'EEXIST') throw err;
+      }
+    }
+    const tmp = path.join(dir, tmpName());
+    try {
+      await writeDurable(tmp, JSON.stringify(value, null, 2) + '\n');
+      await fs.rename(tmp, file);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      if (errno(err) === 'ENOENT') throw new GroupNotFoundError(group);
+      throw err;
+    }
+    await fsyncDir(dir);
+  }
+
+  /** A JSON file of a group, or undefined when absent. */
+  private async readJson<T>(file: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+    } catch (err) {
+      if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return undefined;
+      throw err;
+    }
+  }
+
+  private peerFile(group: string, peer: string): string {
+    if (!isPeerId(peer)) throw new ServerError('BAD_PEER', `'${peer}' is not a valid peer id`);
+    return path.join(this.groupDir(group), 'peers', `${peer}.json`);
+  }
+
+  readPeer(group: string, peer: string): Promise<PeerRecord | undefined> {
+    return this.readJson<PeerRecord>(this.peerFile(group, peer));
+  }
+
+  writePeer(group: string, record: PeerRecord): Promise<void> {
+    return this.replaceFile(group, this.peerFile(group, record.peer), record);
+  }
+
+  async readRoster(group: string): Promise<RosterEntry[]> {
+    return (await this.readJson<RosterEntry[]>(path.join(this.groupDir(group), 'roster.json'))) ?? [];
+  }
+
+  writeRoster(group: string, roster: RosterEntry[]): Promise<void> {
+    return this.replaceFile(group, path.join(this.groupDir(group), 'roster.json'), roster);
+  }
+
+  writeTombstone(group: string, tombstone: Tombstone): Promise<void> {
+    if (!infoHashRe.test(tombstone.infoHash)) throw new ServerError('BAD_REQUEST', `'${tombstone.infoHash}' is not an info hash`);
+    return this.replaceFile(group, path.join(this.groupDir(group), 'retired', `${tombstone.infoHash.toLowerCase()}.json`), tombstone);
+  }
+
+  async listTombstones(group: string): Promise<Tombstone[]> {
+    const dir = path.join(this.groupDir(group), 'retired');
+    let entries: string[];
+    try {
+      entries = await fs.readdir(dir);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return [];
+      throw err;
+    }
+    const out: Tombstone[] = [];
+    for (const e of entries.sort()) {
+      if (!e.endsWith('.json') || !infoHashRe.test(e.slice(0, -5))) continue;
+      const t = await this.readJson<Tombstone>(path.join(dir, e));
+      if (t) out.push(t);
+    }
+    return out;
   }
 
   async listGroups(): Promise<string[]> {

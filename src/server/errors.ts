@@ -12,6 +12,10 @@ export type ServerErrorCode =
   | 'BAD_PEER'
   | 'AUTH_REQUIRED'
   | 'BAD_CREDENTIALS'
+  | 'ADMIN_TOKEN_REQUIRED'
+  | 'OWNER_REQUIRED'
+  | 'PEER_KEY_REQUIRED'
+  | 'PEER_KEY_MISMATCH'
   | 'GROUP_NOT_FOUND'
   | 'TORRENT_NOT_FOUND'
   | 'NOT_FOUND'
@@ -36,6 +40,10 @@ const STATUS: Record<ServerErrorCode, number> = {
   BAD_PEER: 400,
   AUTH_REQUIRED: 401,
   BAD_CREDENTIALS: 401,
+  ADMIN_TOKEN_REQUIRED: 401,
+  OWNER_REQUIRED: 403,
+  PEER_KEY_REQUIRED: 400,
+  PEER_KEY_MISMATCH: 403,
   GROUP_NOT_FOUND: 404,
   TORRENT_NOT_FOUND: 404,
   NOT_FOUND: 404,
@@ -130,6 +138,9 @@ export class TooManyFailuresError extends ServerError {
 const FIELD_RULES: Record<string, string> = {
   id: "a group id starts with a letter or digit and has at most 64 letters, digits, '.', '_' or '-'",
   password: 'the password must not be empty (at most 1024 characters)',
+  ownerPassword: 'the owner password must not be empty (at most 1024 characters)',
+  member: 'the member password must not be empty (at most 1024 characters)',
+  owner: 'the owner password must not be empty (at most 1024 characters)',
   peer: "a peer id starts with a letter or digit and has at most 64 letters, digits, '.', '_' or '-'",
   name: "a torrent name starts with a letter or digit and has at most 200 letters, digits, '.', '_' or '-'",
   infoHash: 'infoHash is the torrent info hash in hex (40 or 64 characters)',
@@ -159,10 +170,10 @@ function codeForValidation(err: FastifyError): ServerErrorCode {
   const first = err.validation?.[0];
   const params = (first?.params ?? {}) as Record<string, unknown>;
   const field = typeof params.missingProperty === 'string' ? params.missingProperty : (first?.instancePath ?? '').replace(/^\//, '');
-  if (err.validationContext === 'params' && field === 'id') return 'GROUP_NOT_FOUND';
+  if (err.validationContext === 'params' && field === 'id') return 'BAD_CREDENTIALS';
   if (err.validationContext === 'params' && field === 'name') return 'TORRENT_NOT_FOUND';
   if (field === 'id') return 'BAD_GROUP_ID';
-  if (field === 'password') return 'BAD_PASSWORD';
+  if (['password', 'ownerPassword', 'member', 'owner'].includes(field)) return 'BAD_PASSWORD';
   if (field === 'peer') return 'BAD_PEER';
   return 'BAD_REQUEST';
 }
@@ -175,8 +186,8 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
     const code = codeForValidation(fe);
     // An id or name in the path that cannot exist is simply not found.
     const message =
-      code === 'GROUP_NOT_FOUND'
-        ? 'there is no such group on this server; check the group id'
+      code === 'BAD_CREDENTIALS'
+        ? 'wrong group id or password'
         : code === 'TORRENT_NOT_FOUND'
           ? 'there is no torrent of that name in this group'
           : validationMessage(fe);
@@ -208,6 +219,7 @@ export function makeErrorHandler(logger: Logger) {
     if (body.error === 'AUTH_REQUIRED' || body.error === 'BAD_CREDENTIALS') {
       reply.header('www-authenticate', 'Basic realm="cineswarm group", charset="UTF-8"');
     }
+    if (body.error === 'ADMIN_TOKEN_REQUIRED') reply.header('www-authenticate', 'Bearer realm="cineswarm admin"');
     void reply.code(status).type('application/json; charset=utf-8').send(body);
   };
 }

@@ -4,9 +4,39 @@ import type { ReportState } from '../protocol/index.js';
 
 export interface GroupRecord {
   id: string;
-  /** scrypt hash as written by passwords.ts; never the password itself */
+  /** scrypt hash (passwords.ts) of the member password, the one the cinemas share; never the password itself */
   passwordHash: string;
+  /** scrypt hash of the owner (distributor) password; absent in groups made before owners
+   * existed, whose one password then serves as both */
+  ownerPasswordHash?: string;
   createdAt: string;
+}
+
+/** What the server knows of one peer of a group (DATA/groups/<id>/peers/<peer>.json). */
+export interface PeerRecord {
+  peer: string;
+  /** sha256 (hex) of the peer key bound on first use; absent until then or after the owner reset it */
+  keyHash?: string;
+  keyBoundAt?: string;
+  /** PEM blocks the KDM routes keep here (KdmStore); kept as they are by key changes */
+  certificates?: string[];
+}
+
+/** One expected cinema of a group (the owner's roster). */
+export interface RosterEntry {
+  peer: string;
+  name?: string;
+  site?: string;
+}
+
+/** A withdrawn or cleaned-up torrent: its info hash stays known, so reports about it are still taken. */
+export interface Tombstone {
+  name: string;
+  infoHash: string;
+  size: number;
+  createdAt: string;
+  retiredAt: string;
+  reason: 'withdrawn' | 'cleaned-up';
 }
 
 export interface StoredTorrent {
@@ -20,8 +50,14 @@ export interface ReportEntry {
   state: ReportState;
   progress: number;
   message?: string;
+  downloadBps?: number;
+  uploadBps?: number;
+  etaSeconds?: number;
+  verify?: { state: string; failed: Array<{ path: string; reason: string }> };
   /** encrypted DCPs: the key state the peer reported */
   kdm?: { state: string; notValidAfter?: string };
+  role?: 'seeder' | 'cinema';
+  decision?: string;
   updatedAt: string;
 }
 
@@ -47,6 +83,17 @@ export interface GroupStore {
   writeReport(group: string, report: PeerReport): Promise<void>;
   readReport(group: string, peer: string): Promise<PeerReport | undefined>;
   listReports(group: string): Promise<PeerReport[]>;
+  /** Replaces group.json whole (password changes); GroupNotFoundError if the group is gone. */
+  updateGroup(group: GroupRecord): Promise<void>;
+  /** peers/<peer>.json whole (its key hash; the KDM part keeps certificates there too) */
+  readPeer(group: string, peer: string): Promise<PeerRecord | undefined>;
+  writePeer(group: string, record: PeerRecord): Promise<void>;
+  /** The roster; an empty list when none was ever set. */
+  readRoster(group: string): Promise<RosterEntry[]>;
+  writeRoster(group: string, roster: RosterEntry[]): Promise<void>;
+  /** Writes (or replaces) the tombstone of retired/<infoHash>.json. */
+  writeTombstone(group: string, tombstone: Tombstone): Promise<void>;
+  listTombstones(group: string): Promise<Tombstone[]>;
   /** The passkey HMAC secret, made once and then shared by every server using this store. */
   loadOrCreateSecret(): Promise<string>;
   /** Releases connections (the S3 client); the directory store holds none. */

@@ -13,9 +13,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { GroupExistsError, GroupNotFoundError, ServerError, StoreUnavailableError, TorrentExistsError } from './errors.js';
-import type { GroupRecord, GroupStore, KdmStore, PeerReport, StoredTorrent } from './group-store.js';
+import type { GroupRecord, GroupStore, KdmStore, PeerRecord, PeerReport, RosterEntry, StoredTorrent, Tombstone } from './group-store.js';
 import { S3KdmStore } from './s3-kdm-store.js';
-import { isGroupId, isPeerId, isTorrentName } from '../protocol/index.js';
+import { INFO_HASH_PATTERN, isGroupId, isPeerId, isTorrentName } from '../protocol/index.js';
+
+const infoHashRe = new RegExp(INFO_HASH_PATTERN);
 
 export interface S3StoreOptions {
   bucket: string;
@@ -194,7 +196,65 @@ export class S3GroupStore implements GroupStore {
       if (rec.id !== id || typeof rec.passwordHash !== 'string' || typeof rec.createdAt !== 'string') {
         throw new Error(`group.json of group '${id}' is damaged`);
       }
-      return { id: rec.id, passwordHash: rec.passwordHash, createdAt: rec.createdAt };
+      const out: GroupRecord = { id: rec.id, passwordHash: rec.passwordHash, createdAt: rec.createdAt };
+      if (typeof rec.ownerPasswordHash === 'string') out.ownerPasswordHash = rec.ownerPasswordHash;
+      return out;
+    });
+  }
+
+  /** Writes a JSON object of an existing group whole (one PUT replaces it atomically). */
+  private async putJson(group: string, key: string, value: unknown): Promise<void> {
+    await this.requireGroup(group);
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: Buffer.from(JSON.stringify(value, null, 2) + '\n') }));
+  }
+
+  private async getJson<T>(key: string): Promise<T | undefined> {
+    const bytes = await this.getObject(key);
+    return bytes ? (JSON.parse(bytes.toString('utf8')) as T) : undefined;
+  }
+
+  updateGroup(group: GroupRecord): Promise<void> {
+    const key = `${this.groupKey(group.id)}group.json`;
+    return this.call('updating a group', () => this.putJson(group.id, key, group));
+  }
+
+  private peerKey(group: string, peer: string): string {
+    if (!isPeerId(peer)) throw new ServerError('BAD_PEER', `'${peer}' is not a valid peer id`);
+    return `${this.groupKey(group)}peers/${peer}.json`;
+  }
+
+  readPeer(group: string, peer: string): Promise<PeerRecord | undefined> {
+    const key = this.peerKey(group, peer);
+    return this.call('reading a peer', () => this.getJson<PeerRecord>(key));
+  }
+
+  writePeer(group: string, record: PeerRecord): Promise<void> {
+    const key = this.peerKey(group, record.peer);
+    return this.call('writing a peer', () => this.putJson(group, key, record));
+  }
+
+  readRoster(group: string): Promise<RosterEntry[]> {
+    const key = `${this.groupKey(group)}roster.json`;
+    return this.call('reading the roster', async () => (await this.getJson<RosterEntry[]>(key)) ?? []);
+  }
+
+  writeRoster(group: string, roster: RosterEntry[]): Promise<void> {
+    const key = `${this.groupKey(group)}roster.json`;
+    return this.call('writing the roster', () => this.putJson(group, key, roster));
+  }
+
+  writeTombstone(group: string, tombstone: Tombstone): Promise<void> {
+    if (!infoHashRe.test(tombstone.infoHash)) throw new ServerError('BAD_REQUEST', `'${tombstone.infoHash}' is not an info hash`);
+    const key = `${this.groupKey(group)}retired/${tombstone.infoHash.toLowerCase()}.json`;
+    return this.call('writing a tombstone', () => this.putJson(group, key, tombstone));
+  }
+
+  listTombstones(group: string): Promise<Tombstone[]> {
+    const base = `${this.groupKey(group)}retired/`;
+    return this.call('listing tombstones', async () => {
+      const hashes = (await this.list(base)).map((o) => o.key).filter((k) => k.endsWith('.json') && infoHashRe.test(k.slice(0, -5)));
+      const all = await mapLimit(hashes.sort(), PARALLEL, (k) => this.getJson<Tombstone>(`${base}${k}`));
+      return all.filter((t): t is Tombstone => t !== undefined);
     });
   }
 

@@ -13,7 +13,7 @@ import type { AgentStatus } from '../../src/agent/monitoring/status-types.js';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startSeeding } from '../../src/publish/publisher.js';
-import { agentConfig, publishAndSeed, quiet, startAgent, startServer, waitFor } from '../e2e/rig.js';
+import { agentConfig, publishAndSeed, quiet, startAgent, startServer, waitFor, ownerOf } from '../e2e/rig.js';
 
 const MiB = 1024 * 1024;
 const PASSWORD = 'projection booth 1';
@@ -165,7 +165,7 @@ test('API, metrics and page follow a real download; a logged-in projectionist pa
   const second = await startSeeding({
     server: server.url,
     group: G.id,
-    password: G.password,
+    ownerPassword: ownerOf(G.password),
     name: pub.name,
     dcpDir: dcp.dir,
     peerId: 'publisher-2',

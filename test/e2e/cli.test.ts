@@ -8,7 +8,7 @@ import path from 'node:path';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
 import { REPO_ROOT } from '../helpers/paths.js';
-import { agentConfig, groupStatus, spawnAgent, startServer, waitFor } from './rig.js';
+import { agentConfig, groupStatus, spawnAgent, startServer, waitFor, ownerOf } from './rig.js';
 
 const MiB = 1024 * 1024;
 const MAIN = path.join(REPO_ROOT, 'src/cli/main.ts');
@@ -30,32 +30,36 @@ test('publish: refusals are one clear line each, and nothing is uploaded for a b
   const good = await generateDcp(path.join(root, 'good', 'CLI_GOOD_FTR'), { assetSizes: [2 * MiB, 1 * MiB], seed: 101 });
   const broken = await generateDcp(path.join(root, 'broken', 'CLI_BROKEN_FTR'), { assetSizes: [2 * MiB, 1 * MiB], seed: 102 });
   await fs.truncate(broken.assets[0].path, 1000);
-  const base = ['--server', server.url, '--group', 'cli-group', '--password', 'secret'];
+  const base = ['--server', server.url, '--group', 'cli-group', '--owner-password', 'owner-secret', '--password', 'secret'];
 
   const refused = await cli(['publish', broken.dir, ...base, '--create']);
   t.is(refused.code, 1);
-  t.regex(refused.stderr, /^cineswarm publish: refusing to publish CLI_BROKEN_FTR: the DCP does not verify \(.*j2c_.*\.mxf.*\)\n$/);
+  // Progress of the long work comes first as plain lines (not a terminal), then the one-line error.
+  const progress = /^(verifying|hashing): .*\n/gm;
+  t.regex(refused.stderr, /^verifying: (\d+\.\d% of|done)/);
+  t.regex(refused.stderr.replace(progress, ''), /^cineswarm publish: refusing to publish CLI_BROKEN_FTR: the DCP does not verify \(.*j2c_.*\.mxf.*\)\n$/);
   const none = await fetch(`${server.url}/api/groups/cli-group/torrents`, { headers: { authorization: 'Basic ' + Buffer.from('cli-group:secret').toString('base64') } });
   t.is(none.status, 401, 'not even the group was created (an unknown group answers as a wrong password)');
 
   const ok = await cli(['publish', good.dir, ...base, '--create']);
   t.is(ok.code, 0, ok.stderr);
-  t.regex(ok.stdout, /^published CLI_GOOD_FTR \(\d+ bytes, info hash [0-9a-f]{40}\) to group cli-group\n$/);
+  t.regex(ok.stdout, /^published CLI_GOOD_FTR \(\d+ bytes, info hash [0-9a-f]{40}\) to group cli-group\nwatch the deliveries at http:\/\/127\.0\.0\.1:\d+\/ or with: cineswarm deliveries --server \S+ --group cli-group --watch\n$/);
+  t.regex(ok.stderr, /^hashing: done, [\d.]+ MB in /m, 'hashing progress, plain lines off a terminal');
 
   const [taken, twice, wrongPw, noGroup] = await Promise.all([
     cli(['publish', good.dir, ...base, '--create']),
     cli(['publish', good.dir, ...base]),
-    cli(['publish', good.dir, '--server', server.url, '--group', 'cli-group', '--password', 'wrong']),
-    cli(['publish', good.dir, '--server', server.url, '--group', 'nobody-here', '--password', 'x']),
+    cli(['publish', good.dir, '--server', server.url, '--group', 'cli-group', '--owner-password', 'wrong']),
+    cli(['publish', good.dir, '--server', server.url, '--group', 'nobody-here', '--owner-password', 'x']),
   ]);
   t.is(taken.code, 1);
   t.is(taken.stderr, 'cineswarm publish: group id cli-group is already taken; choose another id or drop --create if it is yours\n');
   t.is(twice.code, 1);
-  t.is(twice.stderr, 'cineswarm publish: a DCP named CLI_GOOD_FTR is already published in group cli-group; it was not replaced\n');
+  t.is(twice.stderr, 'cineswarm publish: a DCP named CLI_GOOD_FTR is already published in group cli-group; it was not replaced (to seed it again from the same files, use cineswarm seed)\n');
   t.is(wrongPw.code, 1);
-  t.is(wrongPw.stderr, 'cineswarm publish: the server refused the password for group cli-group\n');
+  t.is(wrongPw.stderr, 'cineswarm publish: the server refused the owner password for group cli-group, or there is no such group (add --create to create it)\n');
   t.is(noGroup.code, 1);
-  t.is(noGroup.stderr, 'cineswarm publish: group nobody-here does not exist on the server; add --create to create it\n');
+  t.is(noGroup.stderr, 'cineswarm publish: the server refused the owner password for group nobody-here, or there is no such group (add --create to create it)\n');
   const usage = await cli(['publish', good.dir, '--server', server.url]);
   t.is(usage.code, 2);
   t.is(usage.stderr, 'cineswarm publish: --group is required\n');
@@ -66,7 +70,7 @@ test('publish --seed serves the group until SIGTERM; status shows an agent as a 
   const server = await startServer(t, path.join(root, 'server'));
   const dcp = await generateDcp(path.join(root, 'pub', 'CLI_SEED_FTR'), { assetSizes: [6 * MiB, 2 * MiB], seed: 103 });
   const G = { id: 'seeded', password: 'pw' };
-  const pub = spawn(process.execPath, ['--import=tsx', MAIN, 'publish', dcp.dir, '--server', server.url, '--group', G.id, '--password', G.password, '--create', '--seed', '--listen', '127.0.0.1:0', '--peer-id', 'distributor'], {
+  const pub = spawn(process.execPath, ['--import=tsx', MAIN, 'publish', dcp.dir, '--server', server.url, '--group', G.id, '--owner-password', ownerOf(G.password), '--password', G.password, '--create', '--seed', '--listen', '127.0.0.1:0', '--peer-id', 'distributor'], {
     cwd: REPO_ROOT,
     env: { ...process.env, CINESWARM_LOG_LEVEL: 'silent' },
   });

@@ -10,7 +10,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { verifyDcp } from '../../src/dcp/index.js';
 import { Session } from '../../src/engine/index.js';
 import { ServerClient } from '../../src/protocol/index.js';
-import { agentConfig, groupStatus, ingestListing, publishAndSeed, startAgent, startServer, waitFor } from './rig.js';
+import { agentConfig, groupStatus, ingestListing, publishAndSeed, startAgent, startServer, waitFor, ownerOf } from './rig.js';
 
 const MiB = 1024 * 1024;
 
@@ -59,7 +59,7 @@ test.serial('a seeder serving corrupt pieces: hash failures, and the download st
   // serving them and heal itself), then its files are damaged behind its back.
   const badRoot = path.join(root, 'bad');
   await fs.cp(dcp.dir, path.join(badRoot, pub.name), { recursive: true });
-  const badBytes = await new ServerClient(server.url).fetchTorrent(G, pub.name, 'bad-seeder');
+  const badBytes = await new ServerClient(server.url).fetchTorrent({ id: G.id, password: ownerOf(G.password) }, pub.name, 'bad-seeder');
   const bad = new Session({ listenInterfaces: '127.0.0.1:0', allowMultipleConnectionsPerIp: true });
   t.teardown(() => bad.close());
   const badTorrent = bad.addTorrent({ torrent: badBytes, savePath: badRoot });

@@ -9,7 +9,7 @@ import { startSeeding } from '../../src/publish/publisher.js';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
-import { publishAndSeed, quiet, readTree, startServer } from './rig.js';
+import { publishAndSeed, quiet, readTree, startServer, ownerOf } from './rig.js';
 
 const MiB = 1024 * 1024;
 const MAIN = path.join(REPO_ROOT, 'src/cli/main.ts');
@@ -30,7 +30,7 @@ const basic = (id: string, pw: string) => ({ authorization: 'Basic ' + Buffer.fr
 
 /** The group's torrent as the server personalises it for `peer`, saved where `get` can read it. */
 async function personalTorrent(server: string, g: { id: string; password: string }, name: string, peer: string, file: string): Promise<string> {
-  const res = await fetch(`${server}/api/groups/${g.id}/torrents/${encodeURIComponent(name)}?peer=${peer}`, { headers: basic(g.id, g.password) });
+  const res = await fetch(`${server}/api/groups/${g.id}/torrents/${encodeURIComponent(name)}?peer=${peer}`, { headers: basic(g.id, ownerOf(g.password)) });
   if (res.status !== 200) throw new Error(`torrent fetch: HTTP ${res.status}`);
   await fs.writeFile(file, Buffer.from(await res.arrayBuffer()));
   return file;
@@ -50,9 +50,9 @@ test('get downloads a DCP with the agent settings, prints DONE, verifies it and 
   await fh.write(Buffer.alloc(4096, 0x55), 0, 4096, 1000);
   await fh.close();
   const badTorrent = await createTorrent(bad.dir, { private: true, trackers: [`${server.url}/announce`] });
-  const up = await fetch(`${server.url}/api/groups/${G.id}/torrents`, { method: 'POST', headers: { ...basic(G.id, G.password), 'content-type': 'application/x-bittorrent' }, body: new Uint8Array(badTorrent) });
+  const up = await fetch(`${server.url}/api/groups/${G.id}/torrents`, { method: 'POST', headers: { ...basic(G.id, ownerOf(G.password)), 'content-type': 'application/x-bittorrent' }, body: new Uint8Array(badTorrent) });
   t.is(up.status, 201);
-  const badSeeder = await startSeeding({ server: server.url, group: G.id, password: G.password, name: 'GET_BAD_FTR', dcpDir: bad.dir, peerId: 'bad-seed', session: { listenInterfaces: '127.0.0.1:0', allowMultipleConnectionsPerIp: true }, log: quiet });
+  const badSeeder = await startSeeding({ server: server.url, group: G.id, ownerPassword: ownerOf(G.password), name: 'GET_BAD_FTR', dcpDir: bad.dir, peerId: 'bad-seed', session: { listenInterfaces: '127.0.0.1:0', allowMultipleConnectionsPerIp: true }, log: quiet });
   t.teardown(() => badSeeder.stop());
 
   const out = path.join(root, 'out');

@@ -26,8 +26,21 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The rig's owner password of a group, from its member password (tests name only the member one). */
+export const ownerOf = (memberPassword: string): string => `${memberPassword}-owner`;
+
+/** Creates a group with the rig's password pair; the rig's servers run with openGroups. */
+export async function createGroupOn(server: string, g: { id: string; password: string }): Promise<void> {
+  const res = await fetch(`${server}/api/groups`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: g.id, password: g.password, ownerPassword: ownerOf(g.password) }),
+  });
+  if (res.status !== 201) throw new Error(`creating group ${g.id}: ${res.status} ${await res.text()}`);
+}
+
 export async function startServer(t: ExecutionContext, dataDir: string, port = 0): Promise<RunningServer> {
-  const app = await buildServer({ dataDir, logger: false, announceIntervalSeconds: 5 });
+  const app = await buildServer({ dataDir, logger: false, announceIntervalSeconds: 5, openGroups: true });
   await app.listen({ host: '127.0.0.1', port });
   const addr = app.server.address();
   const actual = typeof addr === 'object' && addr ? addr.port : port;
@@ -82,16 +95,18 @@ export interface PublishedSeed {
   seeder: Seeder;
 }
 
-/** Publishes dcpDir to a group and seeds it from this process. */
+/** Publishes dcpDir to a group (member password `password`, owner password ownerOf(password))
+ * and seeds it from this process. */
 export async function publishAndSeed(
   t: ExecutionContext,
   o: { server: string; group: string; password: string; dcpDir: string; create?: boolean; peerId?: string; session?: SessionSettings; uploadLimit?: number },
 ): Promise<PublishedSeed> {
-  const pub = await publishDcp({ dcpDir: o.dcpDir, server: o.server, group: o.group, password: o.password, create: o.create ?? true, log: quiet });
+  const ownerPassword = ownerOf(o.password);
+  const pub = await publishDcp({ dcpDir: o.dcpDir, server: o.server, group: o.group, password: o.password, ownerPassword, create: o.create ?? true, log: quiet });
   const seeder = await startSeeding({
     server: o.server,
     group: o.group,
-    password: o.password,
+    ownerPassword,
     name: pub.name,
     dcpDir: o.dcpDir,
     peerId: o.peerId ?? `publisher-${o.group}`,
@@ -147,8 +162,9 @@ export async function ingestListing(dir: string): Promise<string[]> {
   return (await fs.readdir(dir).catch(() => [] as string[])).sort();
 }
 
+/** The owner's status of a group, given its member password (the rig derives the owner's, ownerOf). */
 export async function groupStatus(server: string, group: string, password: string): Promise<unknown> {
-  const res = await fetch(`${server}/api/groups/${group}/status`, { headers: { authorization: 'Basic ' + Buffer.from(`${group}:${password}`).toString('base64') } });
+  const res = await fetch(`${server}/api/groups/${group}/status`, { headers: { authorization: 'Basic ' + Buffer.from(`${group}:${ownerOf(password)}`).toString('base64') } });
   if (!res.ok) throw new Error(`group status ${res.status}`);
   return res.json();
 }
@@ -218,11 +234,12 @@ export async function seededDamagedDcp(t: ExecutionContext, o: { root: string; s
   await fh.write(Buffer.from('damaged'), 0, 7, 4096);
   await fh.close();
   const client = new ServerClient(o.server);
-  await client.createGroup(o.group);
-  const up = await client.uploadTorrent(o.group, await createTorrent(dcp.dir, { private: true, trackers: [`${o.server}/announce`] }));
+  await createGroupOn(o.server, o.group);
+  const owner = { id: o.group.id, password: ownerOf(o.group.password) };
+  const up = await client.uploadTorrent(owner, await createTorrent(dcp.dir, { private: true, trackers: [`${o.server}/announce`] }));
   const seeder = new Session({ listenInterfaces: '127.0.0.1:0', allowMultipleConnectionsPerIp: true });
   t.teardown(() => seeder.close());
-  seeder.addTorrent({ torrent: await client.fetchTorrent(o.group, up.name, 'careless-publisher'), savePath: path.dirname(dcp.dir), seedMode: true });
+  seeder.addTorrent({ torrent: await client.fetchTorrent(owner, up.name, 'careless-publisher'), savePath: path.dirname(dcp.dir), seedMode: true });
   return { dcp, bad, infoHash: up.infoHash, name: up.name };
 }
 

@@ -12,7 +12,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { verifyDcp } from '../../src/dcp/index.js';
 import { ServerClient } from '../../src/protocol/index.js';
 import { parseTorrent } from '../../src/engine/index.js';
-import { agentConfig, groupStatus, ingestListing, publishAndSeed, startAgent, startServer, waitFor } from './rig.js';
+import { agentConfig, groupStatus, ingestListing, publishAndSeed, startAgent, startServer, waitFor, createGroupOn, ownerOf } from './rig.js';
 
 const MiB = 1024 * 1024;
 
@@ -39,8 +39,8 @@ test('three agents of a group receive verified identical copies; an agent of ano
 
   // Group B offers the very same torrent (same info hash) but has nobody seeding it.
   const client = new ServerClient(server.url);
-  await client.createGroup(B);
-  await client.uploadTorrent(B, pub.torrent);
+  await createGroupOn(server.url, B);
+  await client.uploadTorrent({ id: B.id, password: ownerOf(B.password) }, pub.torrent);
 
   const agents = await Promise.all(['site-1', 'site-2', 'site-3'].map((id) => startAgent(t, agentConfig({ id, server: server.url, groups: [A], root }))));
   const outsider = await startAgent(t, agentConfig({ id: 'site-x', server: server.url, groups: [B], root }));
@@ -86,8 +86,9 @@ test('three agents of a group receive verified identical copies; an agent of ano
   t.is(outsiderMaxPeers, 0);
   t.is(outsiderMaxBytes, 0);
   t.deepEqual(await ingestListing(outsider.config.ingestDir), []);
-  // Ask the tracker directly with the outsider's passkey: none of group A's ports come back.
-  const outsiderTorrent = parseTorrent(await client.fetchTorrent(B, pub.name, 'site-x'));
+  // Ask the tracker directly with a passkey of group B (another peer than the outsider, whose own
+  // entry an announce with its passkey would replace): none of group A's ports come back.
+  const outsiderTorrent = parseTorrent(await client.fetchTorrent({ id: B.id, password: ownerOf(B.password) }, pub.name, 'probe-b'));
   const announce = new URL(outsiderTorrent.trackers[0]);
   announce.search = `info_hash=${escapeBytes(Buffer.from(pub.infoHash, 'hex'))}&peer_id=${escapeBytes(Buffer.from('-XX0001-abcdefghijkl'))}&port=1&uploaded=0&downloaded=0&left=1&compact=1`;
   const reply = bencode.decode(Buffer.from(await (await fetch(announce)).arrayBuffer())) as { peers?: Uint8Array };

@@ -20,7 +20,7 @@ test('a tracker refusing the passkey raises TRACKER_ERROR naming the DCP; it cle
   const servers: { close(): Promise<unknown> }[] = [];
   t.teardown(() => Promise.all(servers.map((s) => s.close())));
   const start = async (secret: string) => {
-    const app = await buildServer({ dataDir, logger: false, announceIntervalSeconds: 5, secret });
+    const app = await buildServer({ dataDir, logger: false, announceIntervalSeconds: 5, secret, openGroups: true });
     await app.listen({ host: '127.0.0.1', port });
     const addr = app.server.address();
     port = typeof addr === 'object' && addr ? addr.port : port;

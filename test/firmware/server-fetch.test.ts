@@ -33,7 +33,7 @@ test('published firmware reaches an agent root through the server, the fetcher a
   t.teardown(() => app.close());
   const addr = app.server.address();
   const server = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  const tokenFile = path.join(dataDir, 'firmware-admin-token');
+  const tokenFile = path.join(dataDir, 'admin-token');
   t.regex((await fs.stat(tokenFile)).mode.toString(8), /600$/, 'the admin token is readable by the server account only');
 
   const none = await fetch(`${server}/api/firmware/latest`);
@@ -113,7 +113,7 @@ test('the server refuses firmware uploads that are not signed bundles, and unkno
   const dataDir = path.join(work, 'server');
   const app = await buildServer({ dataDir, logger: false });
   t.teardown(() => app.close());
-  const token = (await fs.readFile(path.join(dataDir, 'firmware-admin-token'), 'utf8')).trim();
+  const token = (await fs.readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
   const keys = await makeKeys(path.join(work, 'keys'));
   const b = await buildTestBundle({ workDir: work, version: '1.0.0', keys });
   const body = await fs.readFile(b.archive);

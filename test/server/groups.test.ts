@@ -9,26 +9,28 @@ import { basic, snapshot, startServer } from './helpers.js';
 
 test('creating a group writes group.json with a scrypt hash, never the password', async (t) => {
   const { app, dataDir } = await startServer(t);
-  const res = await app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'dist-A', password: 's3cret pass' } });
+  const res = await app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'dist-A', password: 's3cret pass', ownerPassword: 'owner pass' } });
   t.is(res.statusCode, 201);
   const body = res.json<{ id: string; createdAt: string }>();
   t.is(body.id, 'dist-A');
   const file = await fs.readFile(path.join(dataDir, 'groups', 'dist-A', 'group.json'), 'utf8');
   t.false(file.includes('s3cret'));
-  const rec = JSON.parse(file) as { id: string; passwordHash: string; createdAt: string };
+  t.false(file.includes('owner pass'));
+  const rec = JSON.parse(file) as { id: string; passwordHash: string; ownerPasswordHash: string; createdAt: string };
   t.is(rec.id, 'dist-A');
   t.is(rec.createdAt, body.createdAt);
   t.regex(rec.passwordHash, /^scrypt\$/);
   t.true(await verifyPassword('s3cret pass', rec.passwordHash));
   t.false(await verifyPassword('s3cret pasS', rec.passwordHash));
+  t.true(await verifyPassword('owner pass', rec.ownerPasswordHash));
   t.deepEqual((await fs.readdir(path.join(dataDir, 'groups', 'dist-A'))).sort(), ['group.json', 'reports', 'torrents']);
 });
 
 test('a duplicate id answers 409 telling the initiator the id is taken, and changes nothing', async (t) => {
   const { app, dataDir } = await startServer(t);
-  t.is((await app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'g', password: 'first' } })).statusCode, 201);
+  t.is((await app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'g', password: 'first', ownerPassword: 'o1' } })).statusCode, 201);
   const before = await snapshot(dataDir);
-  const res = await app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'g', password: 'second' } });
+  const res = await app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'g', password: 'second', ownerPassword: 'o2' } });
   t.is(res.statusCode, 409);
   const body = res.json<{ error: string; message: string }>();
   t.is(body.error, 'GROUP_EXISTS');
@@ -40,16 +42,18 @@ test('a duplicate id answers 409 telling the initiator the id is taken, and chan
 });
 
 const badBodies: Array<[string, unknown, string]> = [
-  ['path traversal id', { id: '../evil', password: 'x' }, 'BAD_GROUP_ID'],
-  ['id with a slash', { id: 'a/b', password: 'x' }, 'BAD_GROUP_ID'],
-  ['hidden id', { id: '.hidden', password: 'x' }, 'BAD_GROUP_ID'],
-  ['empty id', { id: '', password: 'x' }, 'BAD_GROUP_ID'],
-  ['65-character id', { id: 'a'.repeat(65), password: 'x' }, 'BAD_GROUP_ID'],
-  ['id with a NUL', { id: 'a\u0000b', password: 'x' }, 'BAD_GROUP_ID'],
-  ['empty password', { id: 'ok', password: '' }, 'BAD_PASSWORD'],
+  ['path traversal id', { id: '../evil', password: 'x', ownerPassword: 'o' }, 'BAD_GROUP_ID'],
+  ['id with a slash', { id: 'a/b', password: 'x', ownerPassword: 'o' }, 'BAD_GROUP_ID'],
+  ['hidden id', { id: '.hidden', password: 'x', ownerPassword: 'o' }, 'BAD_GROUP_ID'],
+  ['empty id', { id: '', password: 'x', ownerPassword: 'o' }, 'BAD_GROUP_ID'],
+  ['65-character id', { id: 'a'.repeat(65), password: 'x', ownerPassword: 'o' }, 'BAD_GROUP_ID'],
+  ['id with a NUL', { id: 'a\u0000b', password: 'x', ownerPassword: 'o' }, 'BAD_GROUP_ID'],
+  ['empty password', { id: 'ok', password: '', ownerPassword: 'o' }, 'BAD_PASSWORD'],
   ['missing password', { id: 'ok' }, 'BAD_PASSWORD'],
-  ['missing id', { password: 'x' }, 'BAD_GROUP_ID'],
-  ['numeric id', { id: 12, password: 'x' }, 'BAD_GROUP_ID'],
+  ['missing owner password', { id: 'ok', password: 'x' }, 'BAD_PASSWORD'],
+  ['empty owner password', { id: 'ok', password: 'x', ownerPassword: '' }, 'BAD_PASSWORD'],
+  ['missing id', { password: 'x', ownerPassword: 'o' }, 'BAD_GROUP_ID'],
+  ['numeric id', { id: 12, password: 'x', ownerPassword: 'o' }, 'BAD_GROUP_ID'],
 ];
 
 for (const [what, payload, code] of badBodies) {
@@ -77,7 +81,7 @@ test('400 on a body that is not JSON', async (t) => {
 test('concurrent creates of one id: exactly one 201, the rest 409, one consistent group', async (t) => {
   const { app, dataDir } = await startServer(t);
   const results = await Promise.all(
-    Array.from({ length: 12 }, (_, i) => app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'race', password: `pw${i}` } })),
+    Array.from({ length: 12 }, (_, i) => app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'race', password: `pw${i}`, ownerPassword: `own${i}` } })),
   );
   const codes = results.map((r) => r.statusCode).sort();
   t.deepEqual(codes, [201, ...Array(11).fill(409)]);

@@ -16,7 +16,7 @@ export interface TestServer {
 
 export async function startServer(t: ExecutionContext, opts: Partial<ServerOptions> = {}): Promise<TestServer> {
   const dataDir = await tempDir(t, 'cineswarm-server-');
-  const app = await buildServer({ dataDir, logger: false, ...opts });
+  const app = await buildServer({ dataDir, logger: false, openGroups: true, ...opts });
   t.teardown(() => app.close());
   return { app, dataDir };
 }
@@ -81,8 +81,10 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-export async function createGroup(app: FastifyInstance, id: string, password: string): Promise<void> {
-  const res = await app.inject({ method: 'POST', url: '/api/groups', payload: { id, password } });
+/** Creates a group; the owner password is the member one unless given (the tests of the two
+ * roles give both). */
+export async function createGroup(app: FastifyInstance, id: string, password: string, ownerPassword = password): Promise<void> {
+  const res = await app.inject({ method: 'POST', url: '/api/groups', payload: { id, password, ownerPassword } });
   if (res.statusCode !== 201) throw new Error(`creating group ${id}: ${res.statusCode} ${res.body}`);
 }
 

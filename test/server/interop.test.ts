@@ -61,14 +61,14 @@ test('transmission-cli seeds, aria2c downloads through our tracker only; another
   t.is(create.status, 0, create.stderr);
 
   // Our server on a real socket; announce URLs come from the Host header the clients send.
-  const app = await buildServer({ dataDir: path.join(root, 'data'), logger: false, announceIntervalSeconds: 5 });
+  const app = await buildServer({ dataDir: path.join(root, 'data'), logger: false, announceIntervalSeconds: 5, openGroups: true });
   t.teardown(() => app.close());
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as net.AddressInfo).port}`;
   const post = (url: string, headers: Record<string, string>, body: Uint8Array | string) =>
     fetch(`${base}${url}`, { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
-  t.is((await post('/api/groups', { 'content-type': 'application/json' }, JSON.stringify({ id: 'A', password: 'pa' }))).status, 201);
-  t.is((await post('/api/groups', { 'content-type': 'application/json' }, JSON.stringify({ id: 'B', password: 'pb' }))).status, 201);
+  t.is((await post('/api/groups', { 'content-type': 'application/json' }, JSON.stringify({ id: 'A', password: 'pa', ownerPassword: 'pa' }))).status, 201);
+  t.is((await post('/api/groups', { 'content-type': 'application/json' }, JSON.stringify({ id: 'B', password: 'pb', ownerPassword: 'pb' }))).status, 201);
   const up = await post('/api/groups/A/torrents', { authorization: basic('A', 'pa'), 'content-type': 'application/x-bittorrent' }, new Uint8Array(await fs.readFile(made)));
   t.is(up.status, 201);
   const { infoHash } = (await up.json()) as { infoHash: string };

@@ -16,7 +16,7 @@ const auth = { authorization: basic('dist', PW) };
 
 async function server(t: ExecutionContext, kind: StoreKind, prefix?: string) {
   const s = await openTestStore(t, kind, ceph, prefix);
-  const app = await buildServer({ dataDir: s.dataDir, store: s.store, logger: false });
+  const app = await buildServer({ dataDir: s.dataDir, store: s.store, logger: false, openGroups: true });
   t.teardown(() => app.close());
   return { ...s, app };
 }
@@ -29,7 +29,7 @@ for (const kind of STORE_KINDS) {
     t.is(rec?.id, 'dist');
     t.regex(rec!.passwordHash, /^scrypt\$/);
     t.deepEqual(await store.listGroups(), ['dist']);
-    const again = await app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'dist', password: 'other' } });
+    const again = await app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'dist', password: 'other', ownerPassword: 'other' } });
     t.is(again.statusCode, 409);
     t.is(again.json<{ error: string }>().error, 'GROUP_EXISTS');
     await t.throwsAsync(store.createGroup({ id: 'dist', passwordHash: 'x', createdAt: new Date().toISOString() }), { instanceOf: GroupExistsError });
@@ -48,7 +48,7 @@ for (const kind of STORE_KINDS) {
     t.is((await store.getGroup('same'))?.passwordHash, `h${winner}`);
   });
 
-  test(`${kind}: torrents: 201 once per name, bytes kept, concurrent uploads give one 201, unknown group 404`, async (t) => {
+  test(`${kind}: torrents: 201 once per name, bytes kept, concurrent uploads give one 201, unknown group 401`, async (t) => {
     const { app, store } = await server(t, kind);
     await createGroup(app, 'dist', PW);
     const first = makeTorrent({ name: 'Trailer', content: Buffer.alloc(5000, 1) });
@@ -123,12 +123,39 @@ for (const kind of STORE_KINDS) {
   });
 }
 
+for (const kind of STORE_KINDS) {
+  test(`${kind}: group update, peers, roster and tombstones read back; a missing group is refused`, async (t) => {
+    const { app, store } = await server(t, kind);
+    await createGroup(app, 'dist', PW);
+    const rec = (await store.getGroup('dist'))!;
+    await store.updateGroup({ ...rec, ownerPasswordHash: 'scrypt$x' });
+    t.is((await store.getGroup('dist'))?.ownerPasswordHash, 'scrypt$x');
+    t.is(await store.readPeer('dist', 'site-1'), undefined);
+    await store.kdms.writePeerCertificates('dist', 'site-1', ['PEM']);
+    const peer = (await store.readPeer('dist', 'site-1'))!;
+    await store.writePeer('dist', { ...peer, keyHash: 'ab'.repeat(32), keyBoundAt: '2026-01-01T00:00:00.000Z' });
+    t.like(await store.readPeer('dist', 'site-1'), { peer: 'site-1', keyHash: 'ab'.repeat(32), certificates: ['PEM'] });
+    t.deepEqual(await store.kdms.readPeerCertificates('dist', 'site-1'), ['PEM'], 'a key binding keeps the certificates');
+    t.deepEqual(await store.readRoster('dist'), []);
+    await store.writeRoster('dist', [{ peer: 'site-1', name: 'Odeon', site: 'Leeds' }, { peer: 'site-2' }]);
+    t.deepEqual(await store.readRoster('dist'), [{ peer: 'site-1', name: 'Odeon', site: 'Leeds' }, { peer: 'site-2' }]);
+    t.deepEqual(await store.listTombstones('dist'), []);
+    const tomb = { name: 'Old', infoHash: 'c'.repeat(40), size: 10, createdAt: '2026-01-01T00:00:00.000Z', retiredAt: '2026-01-02T00:00:00.000Z', reason: 'withdrawn' as const };
+    await store.writeTombstone('dist', tomb);
+    t.deepEqual(await store.listTombstones('dist'), [tomb]);
+    await t.throwsAsync(store.updateGroup({ ...rec, id: 'ghost' }), { instanceOf: GroupNotFoundError });
+    await t.throwsAsync(store.writeRoster('ghost', []), { instanceOf: GroupNotFoundError });
+    await t.throwsAsync(store.writeTombstone('ghost', tomb), { instanceOf: GroupNotFoundError });
+    await t.throwsAsync(store.writePeer('ghost', { peer: 'p' }), { instanceOf: GroupNotFoundError });
+  });
+}
+
 test('s3: two servers on one store share the passkey secret and refuse each other’s taken ids', async (t) => {
   const a = await server(t, 's3');
   const b = await server(t, 's3', a.prefix);
   await createGroup(a.app, 'dist', PW);
-  t.is((await b.app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'dist', password: 'x' } })).statusCode, 409);
-  const both = await Promise.all([a, b].map((s) => s.app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'racing', password: 'x' } })));
+  t.is((await b.app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'dist', password: 'x', ownerPassword: 'x' } })).statusCode, 409);
+  const both = await Promise.all([a, b].map((s) => s.app.inject({ method: 'POST', url: '/api/groups', payload: { id: 'racing', password: 'x', ownerPassword: 'x' } })));
   t.deepEqual(both.map((r) => r.statusCode).sort(), [201, 409]);
   await uploadTorrent(a.app, 'dist', PW, makeTorrent({ name: 'Feature', content: Buffer.alloc(2000, 1) }));
   const fromB = await b.app.inject({ url: '/api/groups/dist/torrents/Feature?peer=site-1', headers: auth });

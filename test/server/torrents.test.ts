@@ -272,7 +272,7 @@ test('a 304 poll reads nothing from storage; a change makes the next poll read a
   }
   const store = new CountingStore(dataDir);
   await store.init();
-  const app = await buildServer({ dataDir, store, logger: false });
+  const app = await buildServer({ dataDir, store, logger: false, openGroups: true });
   t.teardown(() => app.close());
   await createGroup(app, 'dist', PW);
   await uploadTorrent(app, 'dist', PW, makeTorrent({ name: 'F', content: Buffer.alloc(100) }));

@@ -1,7 +1,7 @@
 // Firmware distribution on the central server: admins upload signed bundles, agents ask for the
 // latest version and download it. Bundles are signed by the build machine; agents check the
 // signature themselves, so the server only stores and serves them.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -19,29 +19,18 @@ import {
   type FirmwareInfo,
   type FirmwareVersionParams,
 } from '../../protocol/index.js';
+import { isAdminBearer, loadAdminToken } from '../admin-token.js';
 
 export interface FirmwareRoutesOptions {
   /** The server's DATA directory; bundles live in DATA/firmware/<version>/. */
   dataDir: string;
-  /** Token for uploads; default: read or create DATA/firmware-admin-token (mode 0600). */
+  /** Token for uploads; default: the server's admin token (admin-token.ts). */
   adminToken?: string;
   /** Largest accepted bundle, in bytes (default 1 GiB). */
   maxBundleBytes?: number;
 }
 
 const INFO_FILE = 'info.json';
-
-async function loadToken(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, 'firmware-admin-token');
-  try {
-    return (await fs.readFile(file, 'utf8')).trim();
-  } catch {
-    await fs.mkdir(dataDir, { recursive: true });
-    const token = randomBytes(24).toString('hex');
-    await fs.writeFile(file, token + '\n', { mode: 0o600, flag: 'wx' }).catch(() => undefined);
-    return (await fs.readFile(file, 'utf8')).trim();
-  }
-}
 
 function refuse(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
   return reply.code(status).send({ error, message });
@@ -50,7 +39,7 @@ function refuse(reply: FastifyReply, status: number, error: string, message: str
 
 export const firmwareRoutes: FastifyPluginAsync<FirmwareRoutesOptions> = async (app, opts) => {
   const root = path.join(opts.dataDir, 'firmware');
-  const token = opts.adminToken ?? (await loadToken(opts.dataDir));
+  const token = opts.adminToken ?? (await loadAdminToken(opts.dataDir));
   const maxBytes = opts.maxBundleBytes ?? 1024 ** 3;
 
   if (!app.hasContentTypeParser(FIRMWARE_BUNDLE_TYPE)) {
@@ -69,11 +58,7 @@ export const firmwareRoutes: FastifyPluginAsync<FirmwareRoutesOptions> = async (
     }
   }
   function isAdmin(req: FastifyRequest): boolean {
-    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    if (!m) return false;
-    const given = Buffer.from(m[1]!);
-    const want = Buffer.from(token);
-    return given.length === want.length && timingSafeEqual(given, want);
+    return isAdminBearer(req.headers.authorization, token);
   }
 
   type Refusal = { status: number; error: string; message: string };
@@ -135,7 +120,7 @@ export const firmwareRoutes: FastifyPluginAsync<FirmwareRoutesOptions> = async (
   });
 
   app.post('/api/firmware', { bodyLimit: maxBytes, schema: { response: { 201: firmwareInfoSchema, '4xx': errorBodySchema } } }, async (req, reply) => {
-    if (!isAdmin(req)) return refuse(reply, 401, 'BAD_CREDENTIALS', 'uploading firmware needs the admin token (Authorization: Bearer <token>) from the server\'s firmware-admin-token file');
+    if (!isAdmin(req)) return refuse(reply, 401, 'BAD_CREDENTIALS', 'uploading firmware needs the admin token (Authorization: Bearer <token>) from the server\'s admin token file (DATA/admin-token by default)');
     if (!Buffer.isBuffer(req.body)) return refuse(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', `send the bundle as ${FIRMWARE_BUNDLE_TYPE}`);
     const signature = String(req.headers[FIRMWARE_SIGNATURE_HEADER] ?? '').trim();
     if (Buffer.from(signature, 'base64').length !== 64) {

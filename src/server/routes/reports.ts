@@ -14,10 +14,11 @@ import {
   type PeerStatus,
   type ReportBody,
 } from '../../protocol/index.js';
-import { groupAuth } from './common.js';
+import { groupAuth, roleOf } from './common.js';
 
 export const reportRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   const onRequest = groupAuth(ctx);
+  const ownerOnly = groupAuth(ctx, 'owner');
 
   app.post<{ Params: GroupParams; Body: ReportBody }>(
     '/api/groups/:id/reports',
@@ -32,6 +33,7 @@ export const reportRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
     async (request, reply) => {
       const group = request.params.id;
       const { peer, state, progress, message } = request.body;
+      await ctx.peerKeys.check(group, peer, roleOf(request), request.headers);
       const infoHash = request.body.infoHash.toLowerCase();
       const view = await ctx.catalog.list(group);
       if (!view.byInfoHash.has(infoHash)) {
@@ -51,7 +53,7 @@ export const reportRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
 
   app.get<{ Params: GroupParams }>(
     '/api/groups/:id/status',
-    { onRequest, schema: { params: groupParamsSchema, response: { 200: groupStatusSchema, ...refusalSchemas } } },
+    { onRequest: ownerOnly, schema: { params: groupParamsSchema, response: { 200: groupStatusSchema, ...refusalSchemas } } },
     async (request): Promise<GroupStatus> => {
       const group = request.params.id;
       const [view, reports] = await Promise.all([ctx.catalog.list(group), ctx.store.listReports(group)]);

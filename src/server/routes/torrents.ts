@@ -21,13 +21,14 @@ import {
 } from '../../protocol/index.js';
 import { makePasskey } from '../passkey.js';
 import { personalise, readTorrent } from '../torrent-file.js';
-import { groupAuth } from './common.js';
+import { groupAuth, roleOf } from './common.js';
 
 // Bodies up to this size are read and refused with the configured limit named; larger ones 413.
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   const onRequest = groupAuth(ctx);
+  const ownerOnly = groupAuth(ctx, 'owner');
   const MAX_TORRENT_BYTES = Math.max(MAX_BODY_BYTES, ctx.torrentLimits.maxTorrentBytes + 1);
   for (const type of [TORRENT_CONTENT_TYPE, 'application/octet-stream']) {
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_TORRENT_BYTES }, (_req, body, done) => done(null, body));
@@ -36,7 +37,7 @@ export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
   app.post<{ Params: GroupParams }>(
     '/api/groups/:id/torrents',
     {
-      onRequest,
+      onRequest: ownerOnly,
       bodyLimit: MAX_TORRENT_BYTES,
       schema: { params: groupParamsSchema, response: { 201: torrentSummarySchema, ...refusalSchemas } },
     },
@@ -102,6 +103,7 @@ export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
     },
     async (request, reply) => {
       const { id, name } = request.params;
+      await ctx.peerKeys.check(id, request.query.peer, roleOf(request), request.headers);
       if (!isTorrentName(name)) throw new TorrentNotFoundError(id, name);
       const bytes = await ctx.store.readTorrent(id, name);
       if (!bytes) throw new TorrentNotFoundError(id, name);

@@ -14,7 +14,7 @@ import { Agent } from '../../../src/agent/agent.js';
 import type { AgentConfig } from '../../../src/agent/config/config.js';
 
 async function publish(server: string, serverData: string, bundle: { archive: string; signature: string }): Promise<void> {
-  const token = (await fs.readFile(path.join(serverData, 'firmware-admin-token'), 'utf8')).trim();
+  const token = (await fs.readFile(path.join(serverData, 'admin-token'), 'utf8')).trim();
   const res = await fetch(`${server}/api/firmware`, {
     method: 'POST',
     body: await fs.readFile(bundle.archive),
