@@ -20,6 +20,7 @@ import { IntentStore, migratePausedState } from './pipeline/intent-store.js';
 import { EngineLink } from './pipeline/engine-link.js';
 import { loadOrCreatePeerKey } from './server-link/peer-key.js';
 import { DiskFullGuard } from './pipeline/disk-full.js';
+import { CorruptPeersGuard } from './pipeline/corrupt-peers.js';
 import { StepRunner } from './pipeline/step-runner.js';
 import { PipelineLoop } from './pipeline/loop.js';
 import { shownState, type PlanInput } from './pipeline/planner.js';
@@ -66,6 +67,7 @@ export class Agent implements AgentControl {
   private intent!: IntentStore;
   private engineLink!: EngineLink;
   private diskFull!: DiskFullGuard;
+  private corruptPeers!: CorruptPeersGuard;
   private readonly client: ServerClient;
   private readonly reports: ReportQueue;
   private readonly poller: Poller;
@@ -153,7 +155,8 @@ export class Agent implements AgentControl {
     new TrackerAlarm(this.alarms, nameOf, this.log.child({ component: 'tracker' })).attach(session);
     const pipeLog = this.log.child({ component: 'pipeline' });
     this.diskFull = new DiskFullGuard({ dir: c.downloadDir, alarms: this.alarms, log: pipeLog, nameOf, minFreeBytes: () => this.config.minFreeBytes, pausedByPerson: (ih) => Boolean(this.intent.get(ih).paused) });
-    this.engineLink = new EngineLink(session, this.resumeStore, () => this.config.downloadDir, (why) => this.loop.markChanged(why), pipeLog, this.diskFull);
+    this.corruptPeers = new CorruptPeersGuard({ alarms: this.alarms, log: pipeLog, nameOf });
+    this.engineLink = new EngineLink(session, this.resumeStore, () => this.config.downloadDir, (why) => this.loop.markChanged(why), pipeLog, this.diskFull, this.corruptPeers);
     this.reporter = new Reporter({ kdm: (ih) => this.kdm?.view(ih), config: () => this.config, history: this.history, intent: this.intent, engine: this.engineLink, queue: this.reports, alarms: this.alarms, offers: this.offers });
     this.runner = new StepRunner({
       engine: this.engineLink,
@@ -185,7 +188,7 @@ export class Agent implements AgentControl {
     await this.freeSpace.sample();
     this.loop.start();
     this.timer = setInterval(() => {
-      void Promise.all([this.freeSpace.sample(), this.diskFull.check((ih) => this.engineLink.torrent(ih))]).finally(() => this.loop.markChanged('timer'));
+      void Promise.all([this.freeSpace.sample(), this.diskFull.check((ih) => this.engineLink.torrent(ih)), this.corruptPeers.check((ih) => this.engineLink.torrent(ih))]).finally(() => this.loop.markChanged('timer'));
       // Reports queued during a flush, or refused by a server that was away, go out on the next tick.
       if (this.reports.size > 0) void this.reports.flush();
     }, TICK_MS);
@@ -234,7 +237,8 @@ export class Agent implements AgentControl {
       reportIntervalMs: c.reportIntervalSeconds * 1000,
       reported: this.reporter.reported,
       retryAt: this.retryAt,
-      waitingForDisk: (ih) => this.diskFull.message(ih),
+      // a full disk first; then a download only damaged-data peers could finish
+      waitingForDisk: (ih) => this.diskFull.message(ih) ?? this.corruptPeers.message(ih),
       kdmKey: (ih) => kdmKey(this.kdm?.view(ih)),
       keepDays: c.retention.keepDays,
       inUse: this.inUse(),
@@ -287,7 +291,12 @@ export class Agent implements AgentControl {
     const entries = this.history.all();
     const torrents: TorrentView[] = entries.map((e) => {
       const kdm = this.kdm?.view(e.infoHash);
-      return { ...torrentView(e, this.engineLink.status(e.infoHash), shownState(e, this.intent.get(e.infoHash))), ...(kdm ? { kdm } : {}) };
+      const banned = this.corruptPeers.banned(e.infoHash);
+      return {
+        ...torrentView(e, this.engineLink.status(e.infoHash), shownState(e, this.intent.get(e.infoHash))),
+        ...(kdm ? { kdm } : {}),
+        ...(banned.length > 0 ? { bannedPeers: banned } : {}),
+      };
     });
     const disk = this.freeSpace.latest()?.[0] ?? { path: this.config.downloadDir, total: 0, free: 0 };
     const own: AgentStatus = {

@@ -37,6 +37,8 @@ export interface TorrentView {
   verify: { state: VerifyStateName; failed: VerifyFailure[] };
   /** one sentence for a projectionist, e.g. why it is queued or failed */
   message?: string;
+  /** peers (host:port) banned for sending data that failed the hash check */
+  bannedPeers?: string[];
   /** encrypted DCPs only: whether a valid KDM is here and until when (DESIGN.md states) */
   kdm?: TorrentKdmView;
 }

@@ -6,6 +6,7 @@ import type { EngineAlert, Session, Torrent, TorrentStatus } from '../../engine/
 import type { EngineView } from './planner.js';
 import type { ResumeStore } from './resume-store.js';
 import type { DiskFullGuard } from './disk-full.js';
+import type { CorruptPeersGuard } from './corrupt-peers.js';
 
 /** libtorrent starts a recheck asynchronously; "finished" before it shows is stale, for so long at most. */
 const AWAIT_CHECK_MS = 10_000;
@@ -31,6 +32,8 @@ export class EngineLink {
     private readonly log: Logger,
     /** a full disk during a download: message, alarm, downloading again when space is back */
     diskFull?: DiskFullGuard,
+    /** peers sending damaged data: bans logged once, a download only they could finish */
+    corrupt?: CorruptPeersGuard,
   ) {
     session.on('save-resume-data', (a: EngineAlert) => {
       if (a.infoHash && a.resumeData) void this.resume.save(a.infoHash, a.resumeData).catch((err: unknown) => this.log.warn({ err, infoHash: a.infoHash }, 'could not store resume data'));
@@ -38,7 +41,8 @@ export class EngineLink {
     session.on('torrent-finished', () => this.changed('engine: torrent finished'));
     session.on('hash-failed', (a: EngineAlert) => {
       if (a.infoHash) this.hashFailures.set(a.infoHash, (this.hashFailures.get(a.infoHash) ?? 0) + 1);
-      this.log.warn({ infoHash: a.infoHash, piece: a.pieceIndex }, 'a piece failed its hash check; it will be fetched again from another peer');
+      // one line per torrent (the guard's), not one per damaged piece
+      if (!corrupt) this.log.warn({ infoHash: a.infoHash, piece: a.pieceIndex }, 'a piece failed its hash check; it will be fetched again from another peer');
     });
     session.on('alert', (a: EngineAlert) => this.log.trace({ alert: a.type, infoHash: a.infoHash, peer: a.peer, numPeers: a.numPeers }, a.message));
     session.on('state-changed', (a: EngineAlert) => {
@@ -46,6 +50,7 @@ export class EngineLink {
       if (a.state === 'checking_files') this.log.info({ infoHash: a.infoHash, previousState: a.previousState }, 'checking files on disk against the torrent');
       this.changed('engine: state changed');
     });
+    corrupt?.attach(session);
     if (diskFull) diskFull.attach(session);
     else session.on('file-error', (a: EngineAlert) => this.log.error({ infoHash: a.infoHash, error: a.error }, 'disk error while writing a download'));
   }

@@ -198,7 +198,7 @@ function followEngine(e: HistoryEntry, intent: Intent, live: EngineView, input: 
     const waiting = input.waitingForDisk(ih);
     if (waiting !== undefined) {
       if (e.state !== 'downloading' || e.message !== waiting) out.push({ kind: 'set-state', infoHash: ih, state: 'downloading', message: waiting });
-    } else if (e.state !== 'downloading' || e.message?.startsWith('waiting: disk full')) {
+    } else if (e.state !== 'downloading' || e.message?.startsWith('waiting: ')) {
       out.push({ kind: 'set-state', infoHash: ih, state: 'downloading', resetVerify: e.verify.state === 'passed' });
     }
     return out;

@@ -30,6 +30,7 @@ const torrent = {
       },
     },
     message: str,
+    bannedPeers: { type: 'array', items: str },
     kdm: {
       type: 'object',
       required: ['state'],
