@@ -75,7 +75,8 @@ test('a lying seeder alone: banned, logged, shown, CORRUPT_PEERS; an honest seed
   t.teardown(() => seeder.stop());
   const done = await waitFor('the DCP verified from the honest seed', () => (view()?.state === 'seeding' ? view() : undefined), 120_000, 250);
   t.is(done.verify.state, 'passed');
-  t.is(done.message?.includes('damaged'), false);
-  t.false(agent.alarms.has('CORRUPT_PEERS'));
+  t.false(Boolean(done.message?.includes('damaged')));
+  // the guard judges on the agent's timer, so the alarm goes on the next round
+  await waitFor('CORRUPT_PEERS to clear', () => !agent.alarms.has('CORRUPT_PEERS'), 10_000, 100);
   t.log(`hash failures ${agent.hashFailures(pub.infoHash)}, banned ${JSON.stringify(done.bannedPeers)}, log lines ${lines.length}`);
 });
