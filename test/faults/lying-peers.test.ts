@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Agent } from '../../src/agent/agent.js';
 import { Session } from '../../src/engine/index.js';
 import { publishDcp, startSeeding } from '../../src/publish/publisher.js';
-import { agentConfig, quiet, startServer, waitFor } from '../e2e/rig.js';
+import { agentConfig, ownerOf, quiet, startServer, waitFor } from '../e2e/rig.js';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { logSink } from '../helpers/log-sink.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -21,13 +21,13 @@ test('a lying seeder alone: banned, logged, shown, CORRUPT_PEERS; an honest seed
   const server = await startServer(t, path.join(root, 'server'));
   const G = { id: 'liars', password: 'pw' };
   const dcp = await generateDcp(path.join(root, 'pub', 'LIAR_FTR'), { assetSizes: [6 * MiB, 2 * MiB], seed: 152 });
-  const pub = await publishDcp({ dcpDir: dcp.dir, server: server.url, group: G.id, password: G.password, create: true, log: quiet });
+  const pub = await publishDcp({ dcpDir: dcp.dir, server: server.url, group: G.id, password: G.password, ownerPassword: ownerOf(G.password), create: true, log: quiet });
 
   // the liar's copy starts good, so its own check passes and it seeds; then noise replaces the
   // picture and sound on its disk
   const liarRoot = path.join(root, 'liar');
   await fs.cp(dcp.dir, path.join(liarRoot, 'LIAR_FTR'), { recursive: true });
-  const res = await fetch(`${server.url}/api/groups/${G.id}/torrents/LIAR_FTR?peer=liar`, { headers: auth(G.id, G.password) });
+  const res = await fetch(`${server.url}/api/groups/${G.id}/torrents/LIAR_FTR?peer=liar`, { headers: auth(G.id, ownerOf(G.password)) });
   const liarTorrent = path.join(root, 'liar.torrent');
   await fs.writeFile(liarTorrent, Buffer.from(await res.arrayBuffer()));
   // a real libtorrent peer of its own
@@ -65,7 +65,7 @@ test('a lying seeder alone: banned, logged, shown, CORRUPT_PEERS; an honest seed
   const seeder = await startSeeding({
     server: server.url,
     group: G.id,
-    password: G.password,
+    ownerPassword: ownerOf(G.password),
     name: pub.name,
     dcpDir: dcp.dir,
     peerId: 'publisher-liars',
