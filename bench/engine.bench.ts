@@ -11,12 +11,13 @@
 //   download-loopback-aria2c  our seed → our leecher  vs  our seed → aria2c
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
-import { statfsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTorrent, hashFiles, parseTorrent, Session, type EngineAlert } from '../src/engine/index.js';
 import { runProcess, freeLoopbackPort, opensslParallelSeconds, opensslSha1CeilingMBps } from './proc.js';
+import { formatBytes } from '../src/util/bytes.js';
+import { diskUsage } from '../src/util/disk-usage.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MiB = 1 << 20;
@@ -86,10 +87,9 @@ const LOOPBACK = { listenInterfaces: '127.0.0.1:0', allowMultipleConnectionsPerI
 
 async function main(): Promise<void> {
   const tmp = os.tmpdir();
-  const st = statfsSync(tmp);
-  const free = st.bavail * st.bsize;
+  const { free } = await diskUsage(tmp);
   const need = 2 * FILE_SIZE * 2 + 512 * MiB; // payload + one downloaded copy + slack
-  if (free < need) throw new Error(`need ${(need / 2 ** 30).toFixed(1)} GiB free in ${tmp}, have ${(free / 2 ** 30).toFixed(1)} GiB`);
+  if (free < need) throw new Error(`need ${formatBytes(need)} free in ${tmp}, have ${formatBytes(free)}`);
   const root = await fs.mkdtemp(path.join(tmp, 'cineswarm-bench-'));
   try {
     const seedDir = path.join(root, 'seed');

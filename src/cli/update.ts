@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { FirmwareError } from '../firmware/errors.js';
 import { agentStatusTarget, waitHealthy, type HealthTarget } from '../firmware/health.js';
 import { finishTrial, installBundle, type InstallResult } from '../firmware/install.js';
-import { writeFileAtomic } from '../firmware/slots.js';
+import { writeFileAtomic } from '../util/durable-write.js';
 
 const HELP = `usage: cineswarm update BUNDLE [options]
        cineswarm update --pending FILE [options]
@@ -171,7 +171,7 @@ export async function run(argv: string[]): Promise<number> {
       code: failure && 'code' in failure ? failure.code : undefined,
       message: result?.message ?? failure?.message,
     };
-    await writeFileAtomic(path.join(path.dirname(v.pending), 'last-update.json'), JSON.stringify(report, null, 2) + '\n');
+    await writeFileAtomic(path.join(path.dirname(v.pending), 'last-update.json'), JSON.stringify(report, null, 2) + '\n', { mode: 0o644 });
     await fs.rm(v.pending, { force: true });
     await fs.rm(request.bundle, { force: true });
     await fs.rm(request.signature, { force: true });

@@ -2,7 +2,8 @@
 // verdict (exit 0 only when every asset is present and matches; 1 when not; 2 on usage errors).
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { formatBytes, verifyDcp } from '../dcp/index.js';
+import { verifyDcp } from '../dcp/index.js';
+import { formatBytes } from '../util/bytes.js';
 
 const USAGE = `usage: cineswarm verify DCP_DIR [--json]
 

@@ -8,7 +8,7 @@ export { parsePkl, type PackingList, type PklAsset } from './pkl.js';
 export { parseCpl, type CompositionPlaylist, type CplReel, type CplTrackFile } from './cpl.js';
 export { parseXml, type XmlElement } from './xml.js';
 export { resolveAssetPath, type PathResult } from './paths.js';
-export { renderSummary, formatBytes } from './summary.js';
+export { renderSummary } from './summary.js';
 export { parseKdm, dnQualifierOf, MAX_KDM_BYTES, type KdmFacts, type KdmKey, type KdmRecipient } from './kdm.js';
 export { checkKdmSignature, type SignatureCheck, type ChainCertificate } from './kdm-signature.js';
 export { checkKdm, bestKdmState, KDM_STATES, type KdmState, type KdmVerdict, type KdmProblem, type CompositionKeys } from './kdm-check.js';

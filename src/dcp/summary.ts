@@ -1,5 +1,6 @@
 // The few lines a projectionist reads: verdict first, then what is wrong and what to do.
 import type { VerifyReport } from './types.js';
+import { formatBytes } from '../util/bytes.js';
 
 const MAX_LINES = 15;
 
@@ -26,15 +27,4 @@ export function renderSummary(r: VerifyReport): string {
     if (warnings.length > MAX_LINES) lines.push(`  ... and ${warnings.length - MAX_LINES} more (see --json)`);
   }
   return lines.join('\n');
-}
-
-export function formatBytes(n: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return i === 0 ? `${n} bytes` : `${v.toFixed(1)} ${units[i]}`;
 }

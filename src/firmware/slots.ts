@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { listFiles, MANIFEST_NAME, parseManifest } from './manifest.js';
+import { fsyncDir, writeFileAtomic } from '../util/durable-write.js';
 
 export interface Layout {
   root: string;
@@ -51,27 +52,8 @@ export async function readState(l: Layout): Promise<UpdateState> {
   }
 }
 
-/** Write to a temp name, fsync, rename: a power cut leaves the old or the new file, never half. */
-export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
-  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
-  const fh = await fs.open(tmp, 'w', mode);
-  try {
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.chmod(tmp, mode);
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 export async function writeState(l: Layout, s: UpdateState): Promise<void> {
-  await writeFileAtomic(l.state, JSON.stringify(s, null, 2) + '\n');
+  await writeFileAtomic(l.state, JSON.stringify(s, null, 2) + '\n', { mode: 0o644 });
 }
 
 /** The version `current` points at (read from that release's manifest), or null on a bare root. */
@@ -98,12 +80,7 @@ async function setLink(l: Layout, link: string, version: string | null): Promise
   const tmp = `${link}.tmp-${randomBytes(4).toString('hex')}`;
   await fs.symlink(path.join('releases', version), tmp);
   await fs.rename(tmp, link);
-  const dir = await fs.open(l.base, 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await fsyncDir(l.base);
 }
 
 export async function switchCurrent(l: Layout, version: string): Promise<void> {
@@ -143,7 +120,7 @@ export async function layRootfs(l: Layout, to: string, from: string | null): Pro
       if (present) continue;
     }
     const st = await fs.stat(source);
-    await writeFileAtomic(target, await fs.readFile(source), st.mode & 0o7777);
+    await writeFileAtomic(target, await fs.readFile(source), { mode: st.mode & 0o7777 });
   }
   const keep = new Set(wanted);
   for (const rel of await rootfsFiles(from)) {

@@ -1,41 +1,16 @@
 // The directory backend of the KDM part of the store: DATA/groups/<id>/kdms/<messageId>.xml + .json
 // and the `certificates` of DATA/groups/<id>/peers/<peer>.json. Writes are temp + fsync + rename.
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { GroupNotFoundError, KdmExistsError, ServerError } from './errors.js';
 import type { KdmRecord, KdmStore } from './group-store.js';
 import { isGroupId, isPeerId } from '../protocol/index.js';
+import { writeFileAtomic } from '../util/durable-write.js';
 
 export const MESSAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException)?.code;
-}
-
-async function writeFileDurable(file: string, data: Buffer | string, exclusive: boolean): Promise<void> {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
-  const fh = await fs.open(tmp, 'wx', 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    // link() refuses an existing target (create-only); rename() replaces it.
-    if (exclusive) await fs.link(tmp, file);
-    else await fs.rename(tmp, file);
-  } finally {
-    await fs.rm(tmp, { force: true });
-  }
-  const dh = await fs.open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
 }
 
 export class DirKdmStore implements KdmStore {
@@ -74,13 +49,13 @@ export class DirKdmStore implements KdmStore {
     // The .json is written first and decides who won; the .xml follows. A reader lists by .json and
     // treats a record without its .xml as not yet there.
     try {
-      await writeFileDurable(`${base}.json`, JSON.stringify(record, null, 2) + '\n', true);
+      await writeFileAtomic(`${base}.json`, JSON.stringify(record, null, 2) + '\n', { mode: 0o644, exclusive: true });
     } catch (err) {
       if (errno(err) === 'EEXIST') throw new KdmExistsError(group, record.messageId);
       throw err;
     }
     try {
-      await writeFileDurable(`${base}.xml`, xml, false);
+      await writeFileAtomic(`${base}.xml`, xml, { mode: 0o644 });
     } catch (err) {
       await fs.rm(`${base}.json`, { force: true });
       throw err;
@@ -124,7 +99,7 @@ export class DirKdmStore implements KdmStore {
   }
 
   async writeKdmRecord(group: string, record: KdmRecord): Promise<void> {
-    await writeFileDurable(`${this.kdmBase(group, record.messageId)}.json`, JSON.stringify(record, null, 2) + '\n', false);
+    await writeFileAtomic(`${this.kdmBase(group, record.messageId)}.json`, JSON.stringify(record, null, 2) + '\n', { mode: 0o644 });
   }
 
   async removeKdm(group: string, messageId: string): Promise<boolean> {
@@ -146,7 +121,7 @@ export class DirKdmStore implements KdmStore {
     await this.ensureDir(group, 'peers');
     const rec = (await this.readPeer(group, peer)) ?? { peer };
     rec.certificates = pems;
-    await writeFileDurable(this.peerFile(group, peer), JSON.stringify(rec, null, 2) + '\n', false);
+    await writeFileAtomic(this.peerFile(group, peer), JSON.stringify(rec, null, 2) + '\n', { mode: 0o644 });
   }
 
   async listPeerCertificates(group: string): Promise<{ peer: string; certificates: string[] }[]> {

@@ -9,39 +9,15 @@ import type { GroupRecord, GroupStore, KdmStore, PeerRecord, PeerReport, RosterE
 import { INFO_HASH_PATTERN, isGroupId, isPeerId, isTorrentName } from '../protocol/index.js';
 import { loadOrCreateSecret } from './passkey.js';
 import { DirKdmStore } from './dir-kdm-store.js';
+import { fsyncDir, writeFileAtomic } from '../util/durable-write.js';
 
 const infoHashRe = new RegExp(INFO_HASH_PATTERN);
 
 // Temp names start with '.', which no valid id or name can, so they never collide with content.
 const STAGING_PREFIX = '.staging-';
-const TMP_PREFIX = '.tmp-';
 
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException)?.code;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fs.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function writeDurable(file: string, data: Buffer | string, mtime?: Date): Promise<void> {
-  const fh = await fs.open(file, 'wx', 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  if (mtime) await fs.utimes(file, mtime, mtime);
-}
-
-function tmpName(): string {
-  return TMP_PREFIX + randomBytes(8).toString('hex');
 }
 
 export class DirGroupStore implements GroupStore {
@@ -86,8 +62,7 @@ export class DirGroupStore implements GroupStore {
     try {
       await fs.mkdir(path.join(staging, 'torrents'));
       await fs.mkdir(path.join(staging, 'reports'));
-      await writeDurable(path.join(staging, 'group.json'), JSON.stringify(group, null, 2) + '\n');
-      await fsyncDir(staging);
+      await writeFileAtomic(path.join(staging, 'group.json'), JSON.stringify(group, null, 2) + '\n', { mode: 0o644 });
       try {
         await fs.rename(staging, target);
       } catch (err) {
@@ -207,25 +182,14 @@ export class DirGroupStore implements GroupStore {
   }
 
   async addTorrent(group: string, name: string, bytes: Buffer, createdAt?: Date): Promise<void> {
-    const final = this.torrentFile(group, name);
-    const dir = path.dirname(final);
-    const tmp = path.join(dir, tmpName());
     try {
-      await writeDurable(tmp, bytes, createdAt);
+      // Exclusive: the first complete upload of a name wins.
+      await writeFileAtomic(this.torrentFile(group, name), bytes, { mode: 0o644, exclusive: true, mtime: createdAt });
     } catch (err) {
       if (errno(err) === 'ENOENT') throw new GroupNotFoundError(group);
-      throw err;
-    }
-    try {
-      // link() refuses an existing target, so the first complete upload of a name wins.
-      await fs.link(tmp, final);
-    } catch (err) {
       if (errno(err) === 'EEXIST') throw new TorrentExistsError(group, name);
       throw err;
-    } finally {
-      await fs.rm(tmp, { force: true });
     }
-    await fsyncDir(dir);
   }
 
   /** Names in one of a group's folders; a missing folder means the group does not exist. */
@@ -278,17 +242,12 @@ export class DirGroupStore implements GroupStore {
   }
 
   async writeReport(group: string, report: PeerReport): Promise<void> {
-    const final = this.reportFile(group, report.peer);
-    const tmp = path.join(path.dirname(final), tmpName());
     try {
-      await writeDurable(tmp, JSON.stringify(report, null, 2) + '\n');
-      await fs.rename(tmp, final);
+      await writeFileAtomic(this.reportFile(group, report.peer), JSON.stringify(report, null, 2) + '\n', { mode: 0o644 });
     } catch (err) {
-      await fs.rm(tmp, { force: true });
       if (errno(err) === 'ENOENT') throw new GroupNotFoundError(group);
       throw err;
     }
-    await fsyncDir(path.dirname(final));
   }
 
   async readReport(group: string, peer: string): Promise<PeerReport | undefined> {

@@ -5,7 +5,8 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AlarmBook } from '../../src/agent/monitoring/alarms.js';
-import { Monitor, parseMdstat, diskUsage } from '../../src/agent/monitoring/monitor.js';
+import { Monitor, parseMdstat } from '../../src/agent/monitoring/monitor.js';
+import { diskUsage } from '../../src/util/disk-usage.js';
 import { tempDir } from '../helpers/tmp.js';
 
 test('alarm book keeps the first-seen time, refreshes the message, clears', async (t) => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ServerClient } from '../../src/protocol/index.js';
-import { diskUsage } from '../../src/agent/monitoring/disk-space.js';
+import { diskUsage } from '../../src/util/disk-usage.js';
 import { agentConfig, groupStatus, ingestListing, publishAndSeed, startAgent, startServer, publishedSwarm, waitFor, createGroupOn, ownerOf } from './rig.js';
 
 const MiB = 1024 * 1024;

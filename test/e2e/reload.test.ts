@@ -5,7 +5,7 @@ import test from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { generateDcp } from '../helpers/dcp-generator.js';
-import { diskUsage } from '../../src/agent/monitoring/disk-space.js';
+import { diskUsage } from '../../src/util/disk-usage.js';
 import { agentConfig, publishAndSeed, publishedSwarm, spawnAgentWithWeb, waitFor } from './rig.js';
 
 const MiB = 1024 * 1024;

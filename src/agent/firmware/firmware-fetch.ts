@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import semver from 'semver';
 import { verifyBundle } from '../../firmware/install.js';
 import { ApiError, type FirmwareInfo, type ServerClient } from '../../protocol/index.js';
-import { writeFileAtomic } from '../../firmware/slots.js';
+import { writeFileAtomic } from '../../util/durable-write.js';
 import { log, type Logger } from '../../util/log.js';
 
 export const PENDING_FILE = 'pending.json';
@@ -132,7 +132,7 @@ export async function fetchFirmware(opts: FirmwareFetchOptions): Promise<Firmwar
     await fs.rm(`${bundle}.sig`, { force: true });
     throw new FirmwareFetchError('BAD_BUNDLE', `firmware ${info.version} from the server was refused: ${(err as Error).message}`);
   }
-  await writeFileAtomic(pendingPath, JSON.stringify({ version: info.version, bundle: name, signature: `${name}.sig`, at: new Date().toISOString() }) + '\n');
+  await writeFileAtomic(pendingPath, JSON.stringify({ version: info.version, bundle: name, signature: `${name}.sig`, at: new Date().toISOString() }) + '\n', { mode: 0o644 });
   logger.info({ version: info.version }, 'firmware staged for the updater');
   return { state: 'staged', version: info.version, bundle, etag };
 }

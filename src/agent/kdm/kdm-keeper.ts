@@ -11,7 +11,7 @@ import {
 import { ServerClient } from '../../protocol/index.js';
 import type { GroupCredentials } from '../config/config.js';
 import type { AlarmBook } from '../monitoring/alarms.js';
-import { writeFileAtomic } from '../pipeline/atomic-file.js';
+import { writeFileAtomic } from '../../util/durable-write.js';
 import type { KdmConfig } from './kdm-config.js';
 
 export const KDM_ALARMS = { KDM_MISSING: 'KDM_MISSING', KDM_EXPIRING: 'KDM_EXPIRING' } as const;

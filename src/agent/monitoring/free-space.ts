@@ -1,7 +1,7 @@
 // The agent's one free-space sampler: downloadDir (first) and ingestDir, read with statfs. The
 // loop's timer, the start gating and the monitor all share its reading instead of each asking.
 import type { Logger } from 'pino';
-import { diskUsage } from './disk-space.js';
+import { diskUsage } from '../../util/disk-usage.js';
 import type { DiskView } from './status-types.js';
 
 export class FreeSpace {

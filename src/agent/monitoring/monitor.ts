@@ -6,6 +6,8 @@ import { log as rootLog, type Logger } from '../../util/log.js';
 import { ALARM_CODES, type AlarmBook } from './alarms.js';
 import type { AgentStatus, DiskView, StorageHealthView, SystemView } from './status-types.js';
 import type { FreeSpace } from './free-space.js';
+import { formatBytes } from '../../util/bytes.js';
+import { diskUsage } from '../../util/disk-usage.js';
 
 export interface MonitorOptions {
   downloadDir: string;
@@ -42,12 +44,6 @@ interface Counter {
   rx: number;
   tx: number;
   at: number;
-}
-
-export async function diskUsage(path: string): Promise<DiskView> {
-  const st = await fs.statfs(path);
-  // bavail, not bfree: blocks reserved for root are not ours to fill.
-  return { path, total: st.blocks * st.bsize, free: st.bavail * st.bsize };
 }
 
 /** Parses /proc/mdstat: one entry per md array, degraded when a member is missing ("_" in [UU_]). */
@@ -251,18 +247,6 @@ export class Monitor {
     this.storage = found;
     return found;
   }
-}
-
-/** Sizes the way a person reads them: 1.5 GB, 820 MB (decimal, as drives are sold). */
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n;
-  let i = 0;
-  while (Math.abs(v) >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 
 /**

@@ -5,7 +5,9 @@
 import type { Logger } from 'pino';
 import type { EngineAlert, Session, Torrent } from '../../engine/index.js';
 import { ALARM_CODES, type AlarmBook } from '../monitoring/alarms.js';
-import { diskUsage, formatBytes, spaceShortfall } from '../monitoring/disk-space.js';
+import { spaceShortfall } from '../monitoring/disk-space.js';
+import { formatBytes } from '../../util/bytes.js';
+import { diskUsage } from '../../util/disk-usage.js';
 
 /** Below this much free space (the largest piece libtorrent writes at once) a write error means a full disk. */
 const NEARLY_FULL_BYTES = 16 * 1024 * 1024;

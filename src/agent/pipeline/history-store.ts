@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../../util/durable-write.js';
 import type { TorrentStateName, VerifyFailure, VerifyStateName } from '../monitoring/status-types.js';
 
 export interface HistoryEntry {

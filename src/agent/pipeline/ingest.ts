@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fsyncDir } from './atomic-file.js';
+import { fsyncDir } from '../../util/durable-write.js';
 
 export class IngestError extends Error {
   constructor(

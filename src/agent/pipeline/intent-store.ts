@@ -3,7 +3,7 @@
 // and a verify's outcome can never overwrite it.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../../util/durable-write.js';
 import type { HistoryStore } from './history-store.js';
 
 export interface Intent {

@@ -9,7 +9,8 @@ import type { Intent } from './intent-store.js';
 import { planReconcile } from './reconciler.js';
 import { keepReason } from './retention.js';
 import { MAX_VERIFY_ATTEMPTS, type Step } from './steps.js';
-import { formatBytes, spaceShortfall } from '../monitoring/disk-space.js';
+import { spaceShortfall } from '../monitoring/disk-space.js';
+import { formatBytes } from '../../util/bytes.js';
 
 export interface GroupListing {
   id: string;

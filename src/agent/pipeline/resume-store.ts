@@ -2,7 +2,7 @@
 // restart after a crash or power cut continues without a full recheck.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../../util/durable-write.js';
 
 const HEX40 = /^[0-9a-f]{40}$/;
 
