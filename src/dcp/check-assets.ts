@@ -6,7 +6,7 @@ import type { VerifyContext } from './context.js';
 import { inspectFile } from './paths.js';
 import type { PklAsset } from './pkl.js';
 import type { AssetCheck, VerifyOptions } from './types.js';
-import type { AmItem, LoadedPkl } from './verify.js';
+import type { AmItem, LoadedPkl } from './verify-items.js';
 
 const BASE64_SHA1 = /^[A-Za-z0-9+/]{27}=$/;
 

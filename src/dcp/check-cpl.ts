@@ -9,7 +9,7 @@ import { parseCpl, type CompositionPlaylist } from './cpl.js';
 import { DcpError } from './errors.js';
 import { maybeCpl } from './pkl.js';
 import type { AssetCheck } from './types.js';
-import { MAX_XML_BYTES, type AmItem } from './verify.js';
+import { MAX_XML_BYTES, type AmItem } from './verify-items.js';
 
 export async function checkCompositions(
   ctx: VerifyContext, amIndex: Map<string, AmItem>, states: Map<string, PklAssetState>,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { VerifyContext } from './context.js';
 import { inspectFile } from './paths.js';
 import { parseXml } from './xml.js';
-import type { AmItem, LoadedPkl } from './verify.js';
+import type { AmItem, LoadedPkl } from './verify-items.js';
 
 const SNIFF_LIMIT = 4 * 1024 * 1024;
 const MAX_DEPTH = 8;

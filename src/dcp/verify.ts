@@ -2,21 +2,17 @@
 // verification notes): every asset present, inside the folder, right size, right SHA-1. Read-only.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseAssetMap, type AssetMap, type AssetMapEntry } from './assetmap.js';
+import { parseAssetMap, type AssetMap } from './assetmap.js';
 import { checkPklAssets } from './check-assets.js';
 import { checkCompositions } from './check-cpl.js';
 import { VerifyContext } from './context.js';
 import { DcpError } from './errors.js';
-import { inspectFile, resolveAssetPath, type PathResult } from './paths.js';
-import { parsePkl, type PackingList } from './pkl.js';
+import { inspectFile, resolveAssetPath } from './paths.js';
+import { parsePkl } from './pkl.js';
 import { scanFolder } from './scan.js';
 import type { VerifyOptions, VerifyReport } from './types.js';
+import { MAX_XML_BYTES, type AmItem, type LoadedPkl } from './verify-items.js';
 import { parseVolIndex } from './volindex.js';
-
-export const MAX_XML_BYTES = 64 * 1024 * 1024; // no DCP XML document comes near this; protects memory
-
-export interface AmItem { entry: AssetMapEntry; where: PathResult }
-export interface LoadedPkl { rel: string; pkl: PackingList }
 
 export async function verifyDcp(dir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const ctx = new VerifyContext(path.resolve(dir));
