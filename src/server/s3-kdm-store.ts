@@ -1,14 +1,25 @@
 // The S3 backend of the KDM part of the store: the same keys as the directory layout
 // (groups/<id>/kdms/<messageId>.xml + .json, groups/<id>/peers/<peer>.json) in the group store's bucket.
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { MESSAGE_ID } from './dir-kdm-store.js';
 import { KdmExistsError, ServerError } from './errors.js';
 import type { KdmRecord, KdmStore } from './group-store.js';
 import { isPeerId } from '../protocol/index.js';
-import type { S3GroupStore } from './s3-store.js';
+
+/** What this store uses of the S3 group store; named here so the two modules do not import each other. */
+export interface S3Bucket {
+  readonly client: S3Client;
+  readonly bucket: string;
+  groupKey(id: string): string;
+  call<T>(what: string, fn: () => Promise<T>): Promise<T>;
+  putIfAbsent(key: string, body: Buffer | string, metadata?: Record<string, string>): Promise<boolean>;
+  getObject(key: string): Promise<Buffer | undefined>;
+  list(prefix: string, delimiter?: string): Promise<Array<{ key: string; modified: Date; isPrefix?: boolean }>>;
+  requireGroup(id: string): Promise<void>;
+}
 
 export class S3KdmStore implements KdmStore {
-  constructor(private readonly s3: S3GroupStore) {}
+  constructor(private readonly s3: S3Bucket) {}
 
   private kdmKey(group: string, messageId: string): string {
     if (!MESSAGE_ID.test(messageId)) throw new ServerError('KDM_NOT_FOUND', `'${messageId}' is not a KDM message id`);
