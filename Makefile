@@ -65,6 +65,7 @@ build: deps
 
 test: build
 	npx tsc -p tsconfig.json
+	npm run --silent check:layers
 	node test/run.mjs
 
 demo: build
