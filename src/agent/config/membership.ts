@@ -4,7 +4,7 @@
 // `cineswarm join` / `leave` when no agent runs.
 import fs from 'node:fs/promises';
 import { ApiError, ServerClient } from '../../protocol/index.js';
-import { writeFileAtomic } from '../pipeline/atomic-file.js';
+import { writeFileAtomic } from '../../util/durable-write.js';
 import { ConfigError, validateConfig, type AgentConfig, type GroupCredentials } from './config.js';
 
 export type MembershipErrorCode = 'GROUP_REFUSED' | 'SERVER_BUSY' | 'SERVER_UNREACHABLE' | 'NOT_JOINED' | 'BAD_CONFIG';

@@ -12,7 +12,7 @@ import type { IntentStore } from './intent-store.js';
 import type { EngineLink } from './engine-link.js';
 import { placeInIngest, alreadyPlaced } from './ingest.js';
 import { spaceMessage } from './planner.js';
-import { formatBytes } from '../monitoring/disk-space.js';
+import { formatBytes } from '../../util/bytes.js';
 import { MAX_VERIFY_ATTEMPTS, type Step } from './steps.js';
 
 /** A failed fetch or add is tried again after this long (the server or the disk may recover). */

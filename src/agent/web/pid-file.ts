@@ -3,7 +3,7 @@
 // by a crash names a process that no longer exists and is ignored.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../pipeline/atomic-file.js';
+import { writeFileAtomic } from '../../util/durable-write.js';
 
 export interface AgentPid {
   pid: number;
