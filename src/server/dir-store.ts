@@ -110,16 +110,12 @@ export class DirGroupStore implements GroupStore {
         if (errno(err) !== 'EEXIST') throw err;
       }
     }
-    const tmp = path.join(dir, tmpName());
     try {
-      await writeDurable(tmp, JSON.stringify(value, null, 2) + '\n');
-      await fs.rename(tmp, file);
+      await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', { mode: 0o644 });
     } catch (err) {
-      await fs.rm(tmp, { force: true });
       if (errno(err) === 'ENOENT') throw new GroupNotFoundError(group);
       throw err;
     }
-    await fsyncDir(dir);
   }
 
   /** A JSON file of a group, or undefined when absent. */

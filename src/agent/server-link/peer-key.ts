@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../pipeline/atomic-file.js';
+import { writeFileAtomic } from '../../util/durable-write.js';
 
 export const PEER_KEY_FILE = 'peer-key';
 
