@@ -28,7 +28,8 @@ import { Reporter, kdmKey } from './pipeline/reporter.js';
 import { ReportQueue } from './pipeline/report-queue.js';
 import { cleanPartials } from './pipeline/ingest.js';
 import { ServerClient } from '../protocol/index.js';
-import { PollSchedule } from './server-link/poll-schedule.js';
+import { PollSchedule, nextDelaySeconds } from './server-link/poll-schedule.js';
+import { LongPoll } from './server-link/long-poll.js';
 import { Poller } from './server-link/poller.js';
 import { FreeSpace } from './monitoring/free-space.js';
 import { torrentView } from './monitoring/status-view.js';
@@ -72,6 +73,7 @@ export class Agent implements AgentControl {
   private readonly reports: ReportQueue;
   private readonly poller: Poller;
   private readonly schedule: PollSchedule;
+  private readonly longPoll: LongPoll;
   private readonly freeSpace: FreeSpace;
   private bandwidth: BandwidthSchedule | null = null;
   /** groups that offer a DCP we took from another group (same info hash): reported to as well */
@@ -105,6 +107,14 @@ export class Agent implements AgentControl {
         return outcome;
       },
     );
+    this.longPoll = new LongPoll({
+      client: this.client,
+      groups: () => this.config.groups,
+      waitSeconds: config.poll.longPollSeconds,
+      onChange: () => void this.schedule.pollNow(),
+      fallbackMs: () => nextDelaySeconds(this.config.poll, 0) * 1000,
+      logger: this.log.child({ component: 'long-poll' }),
+    });
     this.freeSpace = new FreeSpace(() => [this.config.downloadDir, this.config.ingestDir], this.log.child({ component: 'disk' }));
     // Made here, not at start, so a caller can follow its events from the very first pass.
     this.loop = new PipelineLoop((s) => this.planInput(s), { run: (step) => this.runner.run(step) }, this.log.child({ component: 'pipeline' }));
@@ -193,6 +203,7 @@ export class Agent implements AgentControl {
       if (this.reports.size > 0) void this.reports.flush();
     }, TICK_MS);
     this.schedule.start();
+    this.longPoll.sync();
     if (c.firmware.autoUpdate) {
       const { checkMinutes, publicKey } = c.firmware;
       const firstCheckMs = Math.min(5000, checkMinutes * 60_000);
@@ -267,6 +278,7 @@ export class Agent implements AgentControl {
       this.log.warn({ restartNeededFor: outcome.restartNeededFor }, `config reload: ${outcome.restartNeededFor.join(', ')} changed but take effect only after a restart (the engine and listeners read them at start)`);
     }
     if (joined.length) void this.schedule.pollNow();
+    this.longPoll.sync();
   }
 
   /** Takes a re-read config (SIGHUP); resolves when the loop has planned with it. */
@@ -379,6 +391,7 @@ export class Agent implements AgentControl {
       this.bandwidth?.stop();
       this.monitor?.stop();
       await this.firmware?.stop();
+      this.longPoll.stop();
       await this.schedule.stop();
       if (!this.engineLink) return;
       await this.loop.stop();

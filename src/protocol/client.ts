@@ -194,10 +194,21 @@ export class ServerClient {
   }
 
   /** GET /api/groups/:id/torrents; answers from the ETag cache on 304 (`changed: false`). */
-  async listTorrents(g: GroupAuth): Promise<{ list: TorrentSummary[]; changed: boolean }> {
+  /** With `waitSeconds` (and a list already known) a long poll: the server answers at the next change or after the wait. */
+  async listTorrents(g: GroupAuth, opts: { waitSeconds?: number; signal?: AbortSignal } = {}): Promise<{ list: TorrentSummary[]; changed: boolean }> {
     const cached = this.etags.get(g.id);
     const headers: Record<string, string> = cached ? { 'if-none-match': cached.etag } : {};
-    const res = await this.call({ path: this.group(g.id, '/torrents'), auth: g, headers, what: `listing group ${g.id}` });
+    const wait = cached && opts.waitSeconds ? Math.round(opts.waitSeconds) : undefined;
+    const res = await this.call({
+      path: this.group(g.id, '/torrents'),
+      query: { wait },
+      auth: g,
+      headers,
+      what: `listing group ${g.id}`,
+      // The server holds a long poll up to the wait: allow for it on top of the usual limit.
+      ...(wait ? { timeoutMs: this.timeoutMs + wait * 1000 } : {}),
+      signal: opts.signal,
+    });
     if (res.status === 304 && cached) return { list: cached.list, changed: false };
     const list = (await res.json()) as TorrentSummary[];
     const etag = res.headers.get('etag');

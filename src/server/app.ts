@@ -170,6 +170,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     // tracker hands that address to other peers, and the auth limits count failures by it.
     trustProxy: opts.trustedProxies && opts.trustedProxies.length > 0 ? opts.trustedProxies : false,
   });
+  // Held long polls would keep close() waiting for up to maxWaitSeconds: answer them first.
+  app.addHook('preClose', async () => catalog.release());
   app.decorate('cineswarm', ctx);
   app.setErrorHandler(makeErrorHandler(logger));
   app.setNotFoundHandler((request, reply) => {

@@ -28,6 +28,7 @@ export class TorrentCatalog {
   private readonly generation = new Map<string, number>();
   /** long polls waiting for a group's list to change */
   private readonly waiters = new Map<string, Set<() => void>>();
+  private released = false;
 
   constructor(
     private readonly store: GroupStore,
@@ -77,6 +78,7 @@ export class TorrentCatalog {
    */
   nextChange(group: string, ms: number, signal?: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
+      if (this.released) return resolve(false);
       let set = this.waiters.get(group);
       if (!set) this.waiters.set(group, (set = new Set()));
       const done = (changed: boolean): void => {
@@ -87,13 +89,20 @@ export class TorrentCatalog {
         if (cur?.size === 0) this.waiters.delete(group);
         resolve(changed);
       };
-      const wake = (): void => done(true);
+      const wake = (): void => done(!this.released);
       const onAbort = (): void => done(false);
       const timer = setTimeout(() => done(false), ms);
       set.add(wake);
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort);
     });
+  }
+
+  /** The server is closing: every long poll answers now (304), none waits any more. */
+  release(): void {
+    this.released = true;
+    for (const ws of this.waiters.values()) for (const wake of [...ws]) wake();
+    this.waiters.clear();
   }
 
   /** Long polls waiting right now (all groups). */

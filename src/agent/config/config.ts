@@ -27,7 +27,8 @@ export interface AgentConfig {
   downloadDir: string;
   ingestDir: string;
   listen: { host: string; port: number };
-  poll: { intervalSeconds: number; jitterSeconds: number; maxBackoffSeconds: number };
+  /** longPollSeconds: hold of each long poll of the torrent list (0 = interval polling only) */
+  poll: { intervalSeconds: number; jitterSeconds: number; maxBackoffSeconds: number; longPollSeconds: number };
   web?: { host: string; port: number; password?: string };
   snmp?: { agentx: string };
   bandwidth: BandwidthRule[];
@@ -140,6 +141,7 @@ export function validateConfig(raw: unknown): AgentConfig {
     intervalSeconds: num(pollObj, 'intervalSeconds', 'poll.intervalSeconds', { fallback: 60, positive: true }),
     jitterSeconds: num(pollObj, 'jitterSeconds', 'poll.jitterSeconds', { fallback: 30, min: 0 }),
     maxBackoffSeconds: num(pollObj, 'maxBackoffSeconds', 'poll.maxBackoffSeconds', { fallback: 900, positive: true }),
+    longPollSeconds: num(pollObj, 'longPollSeconds', 'poll.longPollSeconds', { fallback: 50, min: 0, max: 3600, integer: true }),
   };
   const webObj = section(raw, 'web', false);
   const web = webObj && {
