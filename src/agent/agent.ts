@@ -150,7 +150,7 @@ export class Agent implements AgentControl {
     this.intent = await IntentStore.open(c.dataDir);
     await migratePausedState(this.history, this.intent);
     this.kdm = new KdmKeeper({
-      agentId: c.id, server: c.server, groups: () => this.config.groups, config: c.kdm, alarms: this.alarms,
+      agentId: c.id, server: c.server, client: this.client, groups: () => this.config.groups, config: c.kdm, alarms: this.alarms,
       dcps: () => this.history.all().map((e) => ({ infoHash: e.infoHash, name: e.name, dir: path.join(c.downloadDir, e.name) })),
       logger: this.log.child({ component: 'kdm' }),
       // A DCP's key state is part of what is reported: the planner sees the change.

@@ -254,13 +254,13 @@ export class ServerClient {
 
   /** GET /api/groups/:id/kdms[?peer=]: all (owner) or one peer's KDMs with their deliveries. */
   async listKdms(g: GroupAuth, peer?: string, as?: string): Promise<KdmListEntry[]> {
-    const res = await this.call({ path: this.group(g.id, '/kdms'), query: { peer }, auth: g, headers: peerHeaders(as), what: `listing the KDMs of group ${g.id}` });
+    const res = await this.call({ path: this.group(g.id, '/kdms'), query: { peer }, auth: g, headers: as ? peerHeaders(as) : this.asPeer(), what: `listing the KDMs of group ${g.id}` });
     return (await res.json()) as KdmListEntry[];
   }
 
   /** GET /api/groups/:id/kdms/:messageId?peer=: the XML, for a peer it is routed to. */
   async fetchKdm(g: GroupAuth, messageId: string, peer: string, as?: string): Promise<Buffer> {
-    const res = await this.call({ path: this.group(g.id, `/kdms/${encodeURIComponent(messageId)}`), query: { peer }, auth: g, headers: peerHeaders(as), what: `fetching KDM ${messageId} from group ${g.id}` });
+    const res = await this.call({ path: this.group(g.id, `/kdms/${encodeURIComponent(messageId)}`), query: { peer }, auth: g, headers: as ? peerHeaders(as) : this.asPeer(), what: `fetching KDM ${messageId} from group ${g.id}` });
     return Buffer.from(await res.arrayBuffer());
   }
 
@@ -271,13 +271,13 @@ export class ServerClient {
 
   /** POST /api/groups/:id/kdms/:messageId/receipts. */
   async postKdmReceipt(g: GroupAuth, messageId: string, receipt: KdmReceiptBody, as?: string): Promise<void> {
-    await this.call({ method: 'POST', path: this.group(g.id, `/kdms/${encodeURIComponent(messageId)}/receipts`), auth: g, headers: peerHeaders(as), json: receipt, what: `sending the receipt of KDM ${messageId} to group ${g.id}` });
+    await this.call({ method: 'POST', path: this.group(g.id, `/kdms/${encodeURIComponent(messageId)}/receipts`), auth: g, headers: as ? peerHeaders(as) : this.asPeer(), json: receipt, what: `sending the receipt of KDM ${messageId} to group ${g.id}` });
   }
 
   /** PUT /api/groups/:id/peers/:peer/certificates with PEM text (public certificates only). */
   async putCertificates(g: GroupAuth, peer: string, pem: string, as?: string): Promise<void> {
     const path = this.group(g.id, `/peers/${encodeURIComponent(peer)}/certificates`);
-    await this.call({ method: 'PUT', path, auth: g, headers: peerHeaders(as), body: { type: PEM_CONTENT_TYPE, bytes: pem }, what: `registering certificates with group ${g.id}` });
+    await this.call({ method: 'PUT', path, auth: g, headers: as ? peerHeaders(as) : this.asPeer(), body: { type: PEM_CONTENT_TYPE, bytes: pem }, what: `registering certificates with group ${g.id}` });
   }
 
   /** GET /api/groups/:id/status (owner). */

@@ -6,13 +6,15 @@ import path from 'node:path';
 import { KdmKeeper } from '../../src/agent/kdm/kdm-keeper.js';
 import { AlarmBook } from '../../src/agent/monitoring/alarms.js';
 import { readCompositions } from '../../src/dcp/index.js';
+import { ServerClient } from '../../src/protocol/index.js';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { dcpSigner, makeTestKdm, makeTestPki } from '../helpers/test-kdm.js';
 import { tempDir } from '../helpers/tmp.js';
 import { quiet, startServer } from '../e2e/rig.js';
 
 const G = { id: 'kdm-unit', password: 'pw' };
-const auth = { authorization: 'Basic ' + Buffer.from(`${G.id}:${G.password}`).toString('base64') };
+const OWNER = 'pw-owner';
+const auth = { authorization: 'Basic ' + Buffer.from(`${G.id}:${OWNER}`).toString('base64') };
 
 test('KDM_EXPIRING before the end, expired and KDM_MISSING after it, and a KDM for another server refused', async (t) => {
   const root = await tempDir(t, 'cineswarm-kdm-keeper-');
@@ -20,15 +22,17 @@ test('KDM_EXPIRING before the end, expired and KDM_MISSING after it, and a KDM f
   const pki = makeTestPki(path.join(root, 'pki'));
   const other = makeTestPki(path.join(root, 'other'));
   const server = await startServer(t, path.join(root, 'server'));
-  t.is((await fetch(`${server.url}/api/groups`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(G) })).status, 201);
+  t.is((await fetch(`${server.url}/api/groups`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...G, ownerPassword: OWNER }) })).status, 201);
   const dcp = await generateDcp(path.join(root, 'dcps', 'ENC_FTR'), { encrypted: true, signXml: dcpSigner(pki), assetSizes: [10_000, 5_000] });
   const [cpl] = await readCompositions(dcp.dir);
 
   let now = new Date('2026-06-01T00:00:00Z');
   const alarms = new AlarmBook({ logger: quiet });
   const kdmDir = path.join(root, 'kdm');
+  const client = new ServerClient(server.url);
+  client.setPeer('site-1', 'peer-key-of-site-1-for-this-test');
   const keeper = new KdmKeeper({
-    agentId: 'site-1', server: server.url, groups: () => [G], alarms, logger: quiet, clock: () => now,
+    agentId: 'site-1', server: server.url, client, groups: () => [G], alarms, logger: quiet, clock: () => now,
     config: { dir: kdmDir, certificates: [pki.recipient.cert], warnDays: 2 },
     dcps: () => [{ infoHash: 'a'.repeat(40), name: 'ENC_FTR', dir: dcp.dir }],
   });

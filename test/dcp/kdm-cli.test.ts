@@ -43,16 +43,16 @@ test('inspect tells the facts and the signer; --json carries them for scripts', 
 
 test('send prints one line per KDM: routed to whom, or why refused', async (t) => {
   const data = await tempDir(t);
-  const server = await startCliServer(t, ['--data', data]);
-  const created = await fetch(`${server.url}/api/groups`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'grp', password: 'pw' }) });
+  const server = await startCliServer(t, ['--data', data, '--open-groups']);
+  const created = await fetch(`${server.url}/api/groups`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'grp', password: 'pw', ownerPassword: 'opw' }) });
   t.is(created.status, 201);
   const cert = await fs.readFile(kdm('libdcp_other_kdm_smpte.target.pem'));
   const put = await fetch(`${server.url}/api/groups/grp/peers/cinema-a/certificates`, {
-    method: 'PUT', body: cert, headers: { 'content-type': 'application/x-pem-file', authorization: `Basic ${Buffer.from('grp:pw').toString('base64')}` },
+    method: 'PUT', body: cert, headers: { 'content-type': 'application/x-pem-file', authorization: `Basic ${Buffer.from('grp:opw').toString('base64')}` },
   });
   t.is(put.status, 204);
   const r = await cli(['kdm', 'send', kdm('libdcp_other_kdm_smpte.xml'), kdm('broken_truncated_other_kdm.xml'), kdm('libdcp_other_kdm_smpte.xml'),
-    '--server', server.url, '--group', 'grp'], { CINESWARM_OWNER_PASSWORD: 'pw' });
+    '--server', server.url, '--group', 'grp'], { CINESWARM_OWNER_PASSWORD: 'opw' });
   t.is(r.code, 1, 'one refusal makes the run fail');
   const lines = r.stdout.trim().split('\n');
   t.is(lines.length, 3);

@@ -16,7 +16,7 @@ import { REPO_ROOT } from '../helpers/paths.js';
 import { dcpSigner, makeTestKdm, makeTestPki } from '../helpers/test-kdm.js';
 import { tempDir } from '../helpers/tmp.js';
 import { snmpwalk, startSnmpd } from '../agent-web/snmpd.js';
-import { agentConfig, publishAndSeed, quiet, startAgent, startServer, waitFor } from './rig.js';
+import { agentConfig, ownerOf, publishAndSeed, quiet, startAgent, startServer, waitFor } from './rig.js';
 
 const CLI = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
 const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 19) + '+00:00';
@@ -89,7 +89,7 @@ test('an encrypted DCP shows KDM_MISSING until its KDM is sent; then the key is 
   });
   const kdmFile = path.join(root, 'KDM_TEST_FTR.kdm.xml');
   await fs.writeFile(kdmFile, xml);
-  const sent = await cli(['kdm', 'send', kdmFile, '--server', server.url, '--group', G.id], { CINESWARM_OWNER_PASSWORD: G.password });
+  const sent = await cli(['kdm', 'send', kdmFile, '--server', server.url, '--group', G.id], { CINESWARM_OWNER_PASSWORD: ownerOf(G.password) });
   t.is(sent.code, 0, sent.stderr);
   t.regex(sent.stdout, new RegExp(`KDM ${messageId} \\(KDM_TEST_FTR\\) routed to site-kdm`));
 
@@ -104,14 +104,14 @@ test('an encrypted DCP shows KDM_MISSING until its KDM is sent; then the key is 
   t.is(await fs.readFile(path.join(kdmDir, `${messageId}.xml`), 'utf8'), xml);
 
   const receipt = await waitFor('receipt on the server', async () => {
-    const res = await fetch(`${server.url}/api/groups/${G.id}/kdms`, { headers: { authorization: 'Basic ' + Buffer.from(`${G.id}:${G.password}`).toString('base64') } });
+    const res = await fetch(`${server.url}/api/groups/${G.id}/kdms`, { headers: { authorization: 'Basic ' + Buffer.from(`${G.id}:${ownerOf(G.password)}`).toString('base64') } });
     const list = (await res.json()) as Array<{ messageId: string; deliveries: Array<{ peer: string; state: string }> }>;
     const d = list.find((k) => k.messageId === messageId)?.deliveries.find((x) => x.peer === 'site-kdm');
     return d?.state === 'valid' && d;
   }, 30_000, 300);
   t.is(receipt.state, 'valid');
   const reported = await waitFor('key state in the group status', async () => {
-    const res = await fetch(`${server.url}/api/groups/${G.id}/status`, { headers: { authorization: 'Basic ' + Buffer.from(`${G.id}:${G.password}`).toString('base64') } });
+    const res = await fetch(`${server.url}/api/groups/${G.id}/status`, { headers: { authorization: 'Basic ' + Buffer.from(`${G.id}:${ownerOf(G.password)}`).toString('base64') } });
     const st = (await res.json()) as { torrents: Array<{ infoHash: string; peers: Array<{ peer: string; kdm?: { state: string; notValidAfter?: string } }> }> };
     const p = st.torrents.find((x) => x.infoHash === pub.infoHash)?.peers.find((x) => x.peer === 'site-kdm');
     return p?.kdm?.state === 'valid' && p.kdm;

@@ -31,6 +31,8 @@ export interface KdmKeeperOptions {
   alarms: AlarmBook;
   logger: Logger;
   clock?: () => Date;
+  /** the agent's one server client (it carries the peer key); default: a new one for `server` */
+  client?: ServerClient;
   /** a DCP's key state changed (the agent reports it to the server) */
   changed?: (infoHash: string) => void;
   /** `Cineswarm-Peer` value for requests made as this peer, once the agent has a peer key */
@@ -59,7 +61,7 @@ export class KdmKeeper {
 
   constructor(private readonly o: KdmKeeperOptions) {
     this.clock = o.clock ?? (() => new Date());
-    this.api = new ServerClient(o.server);
+    this.api = o.client ?? new ServerClient(o.server);
   }
 
   /** Loads the certificates and the KDMs already accepted in kdm.dir (so a restart keeps its keys). */

@@ -7,7 +7,7 @@ import type { ServerContext } from '../context.js';
 import { ServerError } from '../errors.js';
 import type { KdmRecord } from '../group-store.js';
 import { errorBodySchema, GROUP_ID_PATTERN, groupParamsSchema, PEER_ID_PATTERN, refusalSchemas } from '../../protocol/index.js';
-import { groupAuth } from './common.js';
+import { groupAuth, roleOf } from './common.js';
 import { peersForRecipient } from './kdm-routing.js';
 
 const MESSAGE_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
@@ -48,6 +48,9 @@ function recordOf(facts: KdmFacts, peer: string | null, peers: string[]): KdmRec
 
 export const kdmRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   const onRequest = groupAuth(ctx);
+  const ownerOnly = groupAuth(ctx, 'owner');
+  // Member requests act for one peer and must carry its Cineswarm-Peer key; the owner may act for any.
+  const asPeer = (request: FastifyRequest, group: string, peer: string) => ctx.peerKeys.check(group, peer, roleOf(request), request.headers);
   const store = ctx.store.kdms;
   const bytes = (limit: number) => ({ parseAs: 'buffer' as const, bodyLimit: limit });
   app.addContentTypeParser(['application/xml', 'text/xml'], bytes(MAX_KDM_BYTES), (_r, body, done) => done(null, body));
@@ -57,7 +60,7 @@ export const kdmRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app,
 
   app.post<{ Params: { id: string }; Querystring: { peer?: string } }>(
     '/api/groups/:id/kdms',
-    { onRequest, bodyLimit: MAX_KDM_BYTES, schema: { params: groupParamsSchema, querystring: peerQuery, response: { 201: kdmPostedSchema, ...kdmRefusals } } },
+    { onRequest: ownerOnly, bodyLimit: MAX_KDM_BYTES, schema: { params: groupParamsSchema, querystring: peerQuery, response: { 201: kdmPostedSchema, ...kdmRefusals } } },
     async (request, reply) => {
       const group = request.params.id;
       const xml = bodyBytes(request, 'send the KDM XML itself as the body, with content type application/xml');
@@ -85,6 +88,10 @@ export const kdmRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app,
     { onRequest, schema: { params: groupParamsSchema, querystring: peerQuery, response: { 200: kdmListSchema, ...kdmRefusals } } },
     async (request) => {
       const { peer } = request.query;
+      if (roleOf(request) !== 'owner') {
+        if (peer === undefined) throw new ServerError('NOT_A_RECIPIENT', 'a member lists the KDMs of one peer: add ?peer=ID and its Cineswarm-Peer header; the owner sees all');
+        await asPeer(request, request.params.id, peer);
+      }
       const all = await store.listKdms(request.params.id);
       return all.filter((r) => peer === undefined || r.peers.includes(peer)).map((r) => listEntry(r, peer));
     },
@@ -97,6 +104,7 @@ export const kdmRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app,
       const { id, messageId } = request.params;
       const rec = await needRecord(id, messageId);
       const { peer } = request.query;
+      if (peer !== undefined) await asPeer(request, id, peer);
       if (peer === undefined || !rec.peers.includes(peer)) {
         throw new ServerError('NOT_A_RECIPIENT', `the KDM ${messageId} is not routed to ${peer === undefined ? 'an unnamed peer (add ?peer=ID)' : `peer '${peer}'`}`);
       }
@@ -108,7 +116,7 @@ export const kdmRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app,
 
   app.delete<{ Params: { id: string; messageId: string } }>(
     '/api/groups/:id/kdms/:messageId',
-    { onRequest, schema: { params: kdmParams, response: { 204: { type: 'null' }, ...kdmRefusals } } },
+    { onRequest: ownerOnly, schema: { params: kdmParams, response: { 204: { type: 'null' }, ...kdmRefusals } } },
     async (request, reply) => {
       const { id, messageId } = request.params;
       if (!(await locked(id, () => store.removeKdm(id, messageId)))) throw new ServerError('KDM_NOT_FOUND', `group '${id}' holds no KDM ${messageId}`);
@@ -122,6 +130,7 @@ export const kdmRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app,
     async (request, reply) => {
       const { id, messageId } = request.params;
       const { peer, state, message } = request.body;
+      await asPeer(request, id, peer);
       await locked(id, async () => {
         const rec = await needRecord(id, messageId);
         if (!rec.peers.includes(peer)) throw new ServerError('NOT_A_RECIPIENT', `the KDM ${messageId} is not routed to peer '${peer}'`);
@@ -137,6 +146,7 @@ export const kdmRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app,
     { onRequest, bodyLimit: MAX_PEM_BYTES, schema: { params: peerParams, response: { 204: { type: 'null' }, ...kdmRefusals } } },
     async (request, reply) => {
       const { id, peer } = request.params;
+      await asPeer(request, id, peer);
       const text = bodyBytes(request, 'send the PEM certificates as the body, with content type application/x-pem-file').toString('utf8');
       let blocks: string[];
       try {
