@@ -1,7 +1,8 @@
 // The cinema agent: wires the server link (polls), the reconcile loop (pipeline/loop.ts), the
 // engine, monitoring and the runtime config together, and shuts down without losing work. Every
 // trigger only tells the loop that something changed. The CLI and the tests construct it; nothing
-// here listens on HTTP.
+// here listens on HTTP. Past 300 lines because it is the one place that shows the start order
+// and who is given what (each part it wires lives in its own module).
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import { processMemory } from '../util/memory.js';
 import type { AgentConfig } from './config/config.js';
 import { RuntimeConfig, type ReloadOutcome } from './config/runtime-config.js';
 import { BandwidthSchedule, bandwidthView } from './config/bandwidth.js';
-import { HistoryStore, type HistoryEntry } from './pipeline/history-store.js';
+import { HistoryStore } from './pipeline/history-store.js';
 import { keepReason } from './pipeline/retention.js';
 import { ResumeStore } from './pipeline/resume-store.js';
 import { IntentStore, migratePausedState } from './pipeline/intent-store.js';
@@ -25,6 +26,7 @@ import { StepRunner } from './pipeline/step-runner.js';
 import { PipelineLoop } from './pipeline/loop.js';
 import { shownState, type PlanInput } from './pipeline/planner.js';
 import { Reporter, kdmKey } from './pipeline/reporter.js';
+import { OperatorActions } from './pipeline/operator-actions.js';
 import { ReportQueue } from './pipeline/report-queue.js';
 import { cleanPartials } from './pipeline/ingest.js';
 import { ServerClient } from '../protocol/index.js';
@@ -54,8 +56,6 @@ const VERSION = (createRequire(import.meta.url)('../../package.json') as { versi
 /** the loop's timer: progress reports, resume saves, retries and the free-space reading come round */
 const TICK_MS = 1000;
 
-const notFound = (ih: string) => Object.assign(new Error(`no torrent ${ih}`), { code: 'NOT_FOUND' });
-
 export class Agent implements AgentControl {
   readonly log: Logger;
   readonly runtime: RuntimeConfig;
@@ -63,6 +63,7 @@ export class Agent implements AgentControl {
   /** the reconcile loop; its events ('step', 'step-done', 'idle') are what tests and logs follow */
   readonly loop: PipelineLoop;
   private runner!: StepRunner;
+  private actions!: OperatorActions;
   private history!: HistoryStore;
   private resumeStore!: ResumeStore;
   private intent!: IntentStore;
@@ -190,6 +191,7 @@ export class Agent implements AgentControl {
       log: pipeLog,
       now: () => this.clock(),
     });
+    this.actions = new OperatorActions({ history: this.history, intent: this.intent, loop: this.loop, engine: this.engineLink });
     this.startBandwidth();
     if (this.opts.monitor !== false) {
       this.monitor = new Monitor({ downloadDir: c.downloadDir, ingestDir: c.ingestDir, minFreeBytes: () => this.config.minFreeBytes, freeSpace: this.freeSpace, alarms: this.alarms, logger: this.log.child({ component: 'monitor' }) });
@@ -349,34 +351,14 @@ export class Agent implements AgentControl {
       .map((e) => ({ name: e.name, infoHash: e.infoHash, bytes: e.sizeBytes, keptBecause: keepReason(e, input) ?? 'due for removal now' }));
   }
 
-  private entry(infoHash: string): HistoryEntry {
-    const e = this.history.all().find((x) => x.infoHash === infoHash);
-    if (!e) throw notFound(infoHash);
-    return e;
+  pause(infoHash: string): Promise<void> {
+    return this.actions.pause(infoHash);
   }
-
-  /** A person's pause: stored as intent; resolves once the loop has paused the engine torrent. */
-  async pause(infoHash: string): Promise<void> {
-    this.entry(infoHash);
-    await this.intent.set(infoHash, { paused: true });
-    await this.loop.afterNextPass('operator: pause');
+  resume(infoHash: string): Promise<void> {
+    return this.actions.resume(infoHash);
   }
-
-  async resume(infoHash: string): Promise<void> {
-    this.entry(infoHash);
-    await this.intent.set(infoHash, { paused: false });
-    await this.loop.afterNextPass('operator: resume');
-  }
-
-  /** A person asks for the DCP to be verified again; resolves when that verification has ended. */
-  async reverify(infoHash: string): Promise<void> {
-    const e = this.entry(infoHash);
-    const st = this.engineLink.torrent(infoHash)?.status();
-    if (!st || !(st.isFinished || st.isSeeding)) throw Object.assign(new Error(`${e.name} is not downloaded yet; it is verified by itself when complete`), { code: 'NOT_READY' });
-    const done = this.loop.waitForStep((s) => s.kind === 'verify' && s.infoHash === infoHash);
-    await this.intent.set(infoHash, { reverify: true });
-    this.loop.markChanged('operator: re-verify');
-    await done;
+  reverify(infoHash: string): Promise<void> {
+    return this.actions.reverify(infoHash);
   }
 
   pollNow(): Promise<void> {
