@@ -6,7 +6,7 @@ import type { ErrorBody } from './errors.js';
 import { FIRMWARE_BUNDLE_TYPE, FIRMWARE_SIGNATURE_HEADER, type FirmwareInfo } from './firmware.js';
 import { PEER_HEADER, type CreatedGroup, type CreateGroupBody, type PasswordChangeBody } from './groups.js';
 import { KDM_CONTENT_TYPE, PEM_CONTENT_TYPE, type KdmListEntry, type KdmPosted, type KdmReceiptBody } from './kdm.js';
-import type { GroupStatus, ReportBody } from './reports.js';
+import type { GroupStatus, ReportBody, RosterEntry } from './reports.js';
 import { TORRENT_CONTENT_TYPE, type TorrentSummary, type UploadedTorrent } from './torrents.js';
 
 /** How the client tells refusals apart; `error` on the ApiError holds the server's own code. */
@@ -186,6 +186,22 @@ export class ServerClient {
   /** PUT /api/groups/:id/password (owner). */
   async changePassword(owner: GroupAuth, change: PasswordChangeBody): Promise<void> {
     await this.call({ method: 'PUT', path: this.group(owner.id, '/password'), auth: owner, json: change, what: `changing the password of group ${owner.id}` });
+  }
+
+  /** DELETE /api/groups/:id/torrents/:name (owner): withdraws a DCP; agents retire it. */
+  async withdrawTorrent(owner: GroupAuth, name: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: this.group(owner.id, `/torrents/${encodeURIComponent(name)}`), auth: owner, what: `withdrawing ${name} from group ${owner.id}` });
+  }
+
+  /** PUT /api/groups/:id/roster (owner). */
+  async setRoster(owner: GroupAuth, roster: RosterEntry[]): Promise<void> {
+    await this.call({ method: 'PUT', path: this.group(owner.id, '/roster'), auth: owner, json: roster, what: `setting the roster of group ${owner.id}` });
+  }
+
+  /** GET /api/groups/:id/roster (owner). */
+  async roster(owner: GroupAuth): Promise<RosterEntry[]> {
+    const res = await this.call({ path: this.group(owner.id, '/roster'), auth: owner, what: `reading the roster of group ${owner.id}` });
+    return (await res.json()) as RosterEntry[];
   }
 
   /** DELETE /api/groups/:id/peers/:peer/key (owner): the next key used for that peer id is bound. */

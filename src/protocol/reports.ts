@@ -43,18 +43,54 @@ export const reportBodySchema = {
 } as const;
 
 /** A peer's last report on one torrent, as the status shows it. */
+/** How a peer of the status stands, for a person to act on. */
+export const PEER_FLAGS = ['ok', 'stalled', 'silent', 'not-started', 'not-rostered'] as const;
+export type PeerFlag = (typeof PEER_FLAGS)[number];
+
 export interface PeerStatus {
   peer: string;
+  /** a rostered peer that never reported on this torrent has state 'queued', progress 0 and no updatedAt */
   state: ReportState;
   progress: number;
   message?: string;
   kdm?: ReportKdm;
-  updatedAt: string;
+  /** when the report arrived; absent for a rostered peer that never reported */
+  updatedAt?: string;
+  /** when progress last moved (stalled is judged by it) */
+  progressAt?: string;
+  flag: PeerFlag;
+  /** from the roster */
+  name?: string;
+  site?: string;
 }
 
 export interface TorrentStatus extends TorrentSummary {
+  /** set for a withdrawn or cleaned-up torrent (its tombstone) */
+  retired?: { at: string; reason: 'withdrawn' | 'cleaned-up' };
   peers: PeerStatus[];
 }
+
+/** One expected cinema of a group (PUT/GET /api/groups/:id/roster). */
+export interface RosterEntry {
+  peer: string;
+  name?: string;
+  site?: string;
+}
+
+export const rosterSchema = {
+  type: 'array',
+  maxItems: 100000,
+  items: {
+    type: 'object',
+    required: ['peer'],
+    additionalProperties: false,
+    properties: {
+      peer: { type: 'string', pattern: PEER_ID_PATTERN },
+      name: { type: 'string', maxLength: 200 },
+      site: { type: 'string', maxLength: 200 },
+    },
+  },
+} as const;
 
 export interface GroupStatus {
   group: string;
@@ -63,7 +99,7 @@ export interface GroupStatus {
 
 const peerStatusSchema = {
   type: 'object',
-  required: ['peer', 'state', 'progress', 'updatedAt'],
+  required: ['peer', 'state', 'progress', 'flag'],
   properties: {
     peer: { type: 'string' },
     state: { type: 'string' },
@@ -71,6 +107,10 @@ const peerStatusSchema = {
     message: { type: 'string' },
     kdm: { type: 'object', properties: { state: { type: 'string' }, notValidAfter: { type: 'string' } } },
     updatedAt: { type: 'string' },
+    progressAt: { type: 'string' },
+    flag: { type: 'string', enum: [...PEER_FLAGS] },
+    name: { type: 'string' },
+    site: { type: 'string' },
   },
 } as const;
 
@@ -84,7 +124,11 @@ export const groupStatusSchema = {
       items: {
         type: 'object',
         required: [...torrentSummarySchema.required, 'createdAt', 'peers'],
-        properties: { ...torrentSummarySchema.properties, peers: { type: 'array', items: peerStatusSchema } },
+        properties: {
+          ...torrentSummarySchema.properties,
+          retired: { type: 'object', properties: { at: { type: 'string' }, reason: { type: 'string' } } },
+          peers: { type: 'array', items: peerStatusSchema },
+        },
       },
     },
   },

@@ -20,6 +20,7 @@ import { firmwareRoutes } from './routes/firmware.js';
 import { groupRoutes } from './routes/groups.js';
 import { kdmRoutes } from './routes/kdms.js';
 import { reportRoutes } from './routes/reports.js';
+import { rosterRoutes } from './routes/roster.js';
 import { torrentRoutes } from './routes/torrents.js';
 import { trackerRoutes } from './routes/tracker.js';
 import { torrentLimits, type TorrentLimits } from './torrent-limits.js';
@@ -186,6 +187,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(groupRoutes, { ctx });
   await app.register(torrentRoutes, { ctx });
   await app.register(reportRoutes, { ctx });
+  await app.register(rosterRoutes, { ctx });
   await app.register(trackerRoutes, { ctx });
   await app.register(kdmRoutes, { ctx });
   await app.register(firmwareRoutes, { dataDir: opts.dataDir, adminToken });

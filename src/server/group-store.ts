@@ -22,12 +22,9 @@ export interface PeerRecord {
   certificates?: string[];
 }
 
-/** One expected cinema of a group (the owner's roster). */
-export interface RosterEntry {
-  peer: string;
-  name?: string;
-  site?: string;
-}
+/** One expected cinema of a group (the owner's roster; the wire type). */
+export type { RosterEntry } from '../protocol/index.js';
+import type { RosterEntry } from '../protocol/index.js';
 
 /** A withdrawn or cleaned-up torrent: its info hash stays known, so reports about it are still taken. */
 export interface Tombstone {
@@ -59,6 +56,8 @@ export interface ReportEntry {
   role?: 'seeder' | 'cinema';
   decision?: string;
   updatedAt: string;
+  /** when progress last changed; the stalled flag is judged by it */
+  progressAt?: string;
 }
 
 /** Everything one peer reported in one group, keyed by torrent info hash (hex). */

@@ -37,10 +37,10 @@ test('reports are stored per peer and shown per torrent and per peer in the stat
   const [f, tr] = status.torrents;
   t.is(f!.infoHash, feature);
   t.deepEqual(
-    f!.peers.map(({ updatedAt, ...rest }) => (t.false(Number.isNaN(Date.parse(updatedAt as string))), rest)),
+    f!.peers.map(({ updatedAt, progressAt, ...rest }) => (t.false(Number.isNaN(Date.parse(updatedAt as string))), t.is(progressAt, updatedAt), rest)),
     [
-      { peer: 'site-1', state: 'seeding', progress: 1, message: 'verified, in ingest' },
-      { peer: 'site-2', state: 'failed', progress: 0.5, message: 'disk full' },
+      { peer: 'site-1', state: 'seeding', progress: 1, message: 'verified, in ingest', flag: 'ok' },
+      { peer: 'site-2', state: 'failed', progress: 0.5, message: 'disk full', flag: 'ok' },
     ],
   );
   t.deepEqual(tr!.peers.map((p) => [p.peer, p.state]), [['site-2', 'queued']]);

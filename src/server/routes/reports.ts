@@ -11,9 +11,9 @@ import {
   reportBodySchema,
   type GroupParams,
   type GroupStatus,
-  type PeerStatus,
   type ReportBody,
 } from '../../protocol/index.js';
+import { deliveryStatus } from '../delivery-status.js';
 import { groupAuth, roleOf } from './common.js';
 
 export const reportRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
@@ -36,14 +36,18 @@ export const reportRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
       await ctx.peerKeys.check(group, peer, roleOf(request), request.headers);
       const infoHash = request.body.infoHash.toLowerCase();
       const view = await ctx.catalog.list(group);
-      if (!view.byInfoHash.has(infoHash)) {
+      // A withdrawn DCP's tombstone keeps its info hash, so the agents can say they retired it.
+      if (!view.byInfoHash.has(infoHash) && !(await ctx.store.listTombstones(group)).some((t) => t.infoHash === infoHash)) {
         throw new ServerError('TORRENT_NOT_FOUND', `group '${group}' has no torrent with info hash ${infoHash} (it may have been cleaned up)`);
       }
-      const entry: ReportEntry = { state, progress, updatedAt: new Date().toISOString() };
+      const at = ctx.now().toISOString();
+      const entry: ReportEntry = { state, progress, updatedAt: at, progressAt: at };
       if (message !== undefined) entry.message = message;
       if (request.body.kdm !== undefined) entry.kdm = request.body.kdm;
       await ctx.reportLocks.run(`${group}/${peer}`, async () => {
         const current = (await ctx.store.readReport(group, peer)) ?? { peer, torrents: {} };
+        const before = current.torrents[infoHash];
+        if (before && before.progress === progress && before.state === state) entry.progressAt = before.progressAt ?? before.updatedAt;
         current.torrents[infoHash] = entry;
         await ctx.store.writeReport(group, current);
       });
@@ -56,18 +60,14 @@ export const reportRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
     { onRequest: ownerOnly, schema: { params: groupParamsSchema, response: { 200: groupStatusSchema, ...refusalSchemas } } },
     async (request): Promise<GroupStatus> => {
       const group = request.params.id;
-      const [view, reports] = await Promise.all([ctx.catalog.list(group), ctx.store.listReports(group)]);
-      return {
-        group,
-        torrents: view.entries.map((t) => {
-          const peers: PeerStatus[] = [];
-          for (const r of reports) {
-            const e = r.torrents[t.infoHash];
-            if (e) peers.push({ peer: r.peer, ...e });
-          }
-          return { ...t, peers };
-        }),
-      };
+      const [view, reports, tombstones, roster] = await Promise.all([
+        ctx.catalog.list(group),
+        ctx.store.listReports(group),
+        ctx.store.listTombstones(group),
+        ctx.store.readRoster(group),
+      ]);
+      const rules = { stalledAfterMinutes: ctx.stalledAfterMinutes, silentAfterMinutes: ctx.silentAfterMinutes };
+      return { group, torrents: deliveryStatus(view.entries, tombstones, reports, roster, rules, ctx.now().getTime()) };
     },
   );
 };

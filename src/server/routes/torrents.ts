@@ -7,6 +7,7 @@ import { BadTorrentError, ServerError, TorrentNotFoundError } from '../errors.js
 import {
   groupParamsSchema,
   isTorrentName,
+  noContentSchema,
   refusalSchemas,
   TORRENT_CONTENT_TYPE,
   torrentListSchema,
@@ -115,6 +116,25 @@ export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
         .type(TORRENT_CONTENT_TYPE)
         .header('content-disposition', `attachment; filename="${name}.torrent"`)
         .send(personalise(bytes, announce));
+    },
+  );
+
+  app.delete<{ Params: TorrentParams }>(
+    '/api/groups/:id/torrents/:name',
+    { onRequest: ownerOnly, schema: { params: torrentParamsSchema, response: { ...noContentSchema, ...refusalSchemas } } },
+    async (request, reply) => {
+      const { id, name } = request.params;
+      const summary = (await ctx.catalog.list(id)).entries.find((t) => t.name === name);
+      if (!summary) throw new TorrentNotFoundError(id, name);
+      // The tombstone first: from the moment the listing drops the DCP, reports about it still land.
+      await ctx.store.writeTombstone(id, { ...summary, retiredAt: ctx.now().toISOString(), reason: 'withdrawn' });
+      try {
+        await ctx.store.removeTorrent(id, name);
+      } finally {
+        ctx.catalog.invalidate(id);
+      }
+      ctx.logger.info({ group: id, name, infoHash: summary.infoHash }, 'torrent withdrawn');
+      return reply.code(204).send();
     },
   );
 };
