@@ -1,8 +1,13 @@
-// The per-group torrent list as the API and the tracker see it, kept in memory and rebuilt only
-// when the group's torrents change, so a conditional poll (304) costs no disk access at all.
+// The per-group torrent list as the API and the tracker see it, kept in memory: a conditional poll
+// (304) costs no store access at all, and an upload or removal updates the list by that one
+// torrent, so a 10,000-torrent group is never read whole again after it was loaded once.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { GroupStore } from './group-store.js';
+import { mapLimit } from '../util/map-limit.js';
+import type { CatalogChange } from './shared-state.js';
+
+const LOAD_PARALLEL = 16;
 import { readTorrent } from './torrent-file.js';
 
 export interface TorrentSummary {
@@ -33,8 +38,10 @@ export class TorrentCatalog {
   constructor(
     private readonly store: GroupStore,
     private readonly logger: Logger,
-    /** told after every local change, so other replicas drop their view too */
-    private readonly changed: (group: string) => void = () => {},
+    /** told after every local change, so other replicas update or drop their view too */
+    private readonly changed: (group: string, change?: CatalogChange) => void = () => {},
+    /** counts every object the catalog reads from the store (GET /metrics) */
+    private readonly countRead: (what: 'list' | 'torrent') => void = () => {},
   ) {}
 
   list(group: string): Promise<CatalogView> {
@@ -116,30 +123,106 @@ export class TorrentCatalog {
     for (const group of [...this.views.keys()]) this.forget(group);
   }
 
+  /** A torrent this server just stored: its summary joins a loaded list without reading anything. */
+  added(group: string, name: string, bytes: Buffer, createdAt: Date): void {
+    this.update(group, { op: 'add', name, createdAt: createdAt.toISOString() }, bytes);
+  }
+
+  removed(group: string, name: string): void {
+    this.update(group, { op: 'remove', name });
+  }
+
+  /** A change another replica made: one torrent read at most. */
+  apply(group: string, change: CatalogChange): void {
+    const current = this.views.get(group);
+    if (!current) return; // not loaded here: the next listing reads it fresh
+    const next = current.then(async (view) => {
+      if (change.op === 'remove') return rebuild(view.entries.filter((e) => e.name !== change.name), view);
+      this.countRead('torrent');
+      const bytes = await this.store.readTorrent(group, change.name);
+      return bytes ? withTorrent(view, change.name, bytes, change.createdAt) : view;
+    });
+    this.replace(group, next);
+  }
+
+  private update(group: string, change: CatalogChange, bytes?: Buffer): void {
+    const current = this.views.get(group);
+    if (current) {
+      const next = current.then((view) =>
+        change.op === 'add' && bytes ? withTorrent(view, change.name, bytes, change.createdAt) : rebuild(view.entries.filter((e) => e.name !== change.name), view),
+      );
+      this.replace(group, next);
+    }
+    this.changed(group, change);
+  }
+
+  private replace(group: string, next: Promise<CatalogView>): void {
+    this.views.set(group, next);
+    next.catch(() => {
+      if (this.views.get(group) === next) this.views.delete(group);
+    });
+  }
+
   private async load(group: string): Promise<CatalogView> {
+    this.countRead('list');
     const stored = await this.store.listTorrents(group);
     const entries: TorrentSummary[] = [];
     const byTrackerHash = new Map<string, TorrentSummary>();
-    const byInfoHash = new Map<string, TorrentSummary>();
-    for (const t of stored) {
-      const bytes = await this.store.readTorrent(group, t.name);
+    // In parallel: an object store answers each read in a round trip, not a disk seek.
+    const read = await mapLimit(stored, LOAD_PARALLEL, async (t) => {
+      this.countRead('torrent');
+      return { t, bytes: await this.store.readTorrent(group, t.name) };
+    });
+    for (const { t, bytes } of read) {
       if (!bytes) continue; // removed meanwhile
-      let info;
+      let s;
       try {
-        info = readTorrent(bytes);
+        s = summarise(t.name, bytes, t.createdAt.toISOString());
       } catch (err) {
         this.logger.warn({ group, name: t.name, err }, 'skipping a stored torrent that no longer reads');
         continue;
       }
-      const summary: TorrentSummary = { name: t.name, infoHash: info.infoHash, size: info.size, createdAt: t.createdAt.toISOString() };
-      entries.push(summary);
-      byInfoHash.set(info.infoHash, summary);
-      for (const h of info.trackerHashes) byTrackerHash.set(h.toString('hex'), summary);
+      entries.push(s.summary);
+      for (const h of s.trackerHashes) byTrackerHash.set(h, s.summary);
     }
-    const json = JSON.stringify(entries);
-    const etag = `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
-    return { entries, json, etag, byTrackerHash, byInfoHash };
+    return rebuild(entries, undefined, byTrackerHash);
   }
+}
+
+function summarise(name: string, bytes: Buffer, createdAt: string): { summary: TorrentSummary; trackerHashes: string[] } {
+  const info = readTorrent(bytes);
+  return { summary: { name, infoHash: info.infoHash, size: info.size, createdAt }, trackerHashes: info.trackerHashes.map((h) => h.toString('hex')) };
+}
+
+/** The view with one torrent added (or replaced by name), in name order as a full load gives. */
+function withTorrent(view: CatalogView, name: string, bytes: Buffer, createdAt: string): CatalogView {
+  const { summary, trackerHashes } = summarise(name, bytes, createdAt);
+  const entries = view.entries.filter((e) => e.name !== name);
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (entries[mid]!.name < name) lo = mid + 1;
+    else hi = mid;
+  }
+  entries.splice(lo, 0, summary);
+  const next = rebuild(entries, view);
+  for (const h of trackerHashes) next.byTrackerHash.set(h, summary);
+  return next;
+}
+
+/** Serialises a list once; tracker hashes are carried over from `previous` for entries it had. */
+function rebuild(entries: TorrentSummary[], previous?: CatalogView, trackerHashes?: Map<string, TorrentSummary>): CatalogView {
+  const byInfoHash = new Map<string, TorrentSummary>();
+  for (const e of entries) byInfoHash.set(e.infoHash, e);
+  const byTrackerHash = trackerHashes ?? new Map<string, TorrentSummary>();
+  if (previous) {
+    const kept = new Set(entries);
+    for (const [h, e] of previous.byTrackerHash) if (kept.has(e)) byTrackerHash.set(h, e);
+  }
+  const json = JSON.stringify(entries);
+  const etag = `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"`;
+  return { entries, json, etag, byTrackerHash, byInfoHash };
 }
 
 /** RFC 9110 If-None-Match: weak comparison against our one current tag. */

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from './errors.js';
-import type { ChangeListener, SharedState } from './shared-state.js';
+import type { CatalogChange, ChangeListener, SharedState } from './shared-state.js';
 
 const COMMAND_TIMEOUT_MS = 2000;
 
@@ -116,19 +116,24 @@ export class RedisState implements SharedState {
   private deliver(channel: string, message: string): void {
     const sep = message.indexOf(' ');
     if (sep < 0 || message.slice(0, sep) === this.me) return; // our own notice, already applied
-    const group = message.slice(sep + 1);
+    let notice: { group: string; change?: CatalogChange };
+    try {
+      notice = JSON.parse(message.slice(sep + 1)) as { group: string; change?: CatalogChange };
+    } catch {
+      return;
+    }
     const list = channel === this.channels.catalog ? this.catalog : channel === this.channels.auth ? this.auth : [];
-    for (const l of list) l(group);
+    for (const l of list) l(notice.group, notice.change);
   }
 
-  private publish(channel: string, group: string): void {
+  private publish(channel: string, group: string, change?: CatalogChange): void {
     // A notice lost to an outage is made good by the resync when the subscriber returns.
-    this.client.publish(channel, `${this.me} ${group}`).catch((err: Error) => this.logger.warn({ err: err.message, group }, 'change notice not sent'));
+    this.client.publish(channel, `${this.me} ${JSON.stringify({ group, change })}`).catch((err: Error) => this.logger.warn({ err: err.message, group }, 'change notice not sent'));
   }
 
-  catalogChanged(group: string): void {
-    for (const l of this.catalog) l(group);
-    this.publish(this.channels.catalog, group);
+  catalogChanged(group: string, change?: CatalogChange): void {
+    for (const l of this.catalog) l(group, change);
+    this.publish(this.channels.catalog, group, change);
   }
 
   authChanged(group: string): void {

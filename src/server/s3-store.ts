@@ -16,6 +16,7 @@ import { GroupExistsError, GroupNotFoundError, ServerError, StoreUnavailableErro
 import type { GroupRecord, GroupStore, KdmStore, PeerRecord, PeerReport, RosterEntry, StoredTorrent, Tombstone } from './group-store.js';
 import { S3KdmStore } from './s3-kdm-store.js';
 import { INFO_HASH_PATTERN, isGroupId, isPeerId, isTorrentName } from '../protocol/index.js';
+import { mapLimit } from '../util/map-limit.js';
 
 const infoHashRe = new RegExp(INFO_HASH_PATTERN);
 
@@ -48,19 +49,6 @@ function isMissing(err: unknown): boolean {
 /** 412: the key exists; 409: AWS's answer to a conditional write racing another on the same key. */
 function isTaken(err: unknown): boolean {
   return status(err) === 412 || status(err) === 409;
-}
-
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 export class S3GroupStore implements GroupStore {

@@ -2,11 +2,15 @@
 // a group's passwords) and a lock for once-per-cluster jobs. This file holds the interface and
 // the in-process form used without Redis; redis-state.ts holds the shared form.
 
-export type ChangeListener = (group: string) => void;
+/** What changed in a group's torrent list, when it is one torrent: replicas then update their
+ * list by that one torrent instead of reading the whole group again. */
+export type CatalogChange = { op: 'add'; name: string; createdAt: string } | { op: 'remove'; name: string };
+
+export type ChangeListener = (group: string, change?: CatalogChange) => void;
 
 export interface SharedState {
   /** Tells every replica, this one included, that a group's torrent list changed. */
-  catalogChanged(group: string): void;
+  catalogChanged(group: string, change?: CatalogChange): void;
   /** Tells every replica that a group's passwords changed, so cached verifications are dropped. */
   authChanged(group: string): void;
   /** Listeners run for changes made here and on other replicas (long polls wake on these). */
@@ -25,8 +29,8 @@ export class LocalState implements SharedState {
   private readonly auth: ChangeListener[] = [];
   private readonly held = new Set<string>();
 
-  catalogChanged(group: string): void {
-    for (const l of this.catalog) l(group);
+  catalogChanged(group: string, change?: CatalogChange): void {
+    for (const l of this.catalog) l(group, change);
   }
 
   authChanged(group: string): void {
