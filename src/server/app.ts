@@ -16,6 +16,7 @@ import type { GroupStore } from './group-store.js';
 import { KeyedLock } from './keyed-lock.js';
 import { PeerKeys } from './peer-keys.js';
 import { loadAdminToken } from './admin-token.js';
+import { ServerMetrics } from './metrics.js';
 import { firmwareRoutes } from './routes/firmware.js';
 import { groupRoutes } from './routes/groups.js';
 import { kdmRoutes } from './routes/kdms.js';
@@ -127,9 +128,20 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     shared = await RedisState.open(client, ns, logger);
     swarms = new RedisSwarms(client, ns, peerLifetimeMs);
   }
-  const catalog = new TorrentCatalog(store, logger, (group) => shared.catalogChanged(group));
+  const metrics = new ServerMetrics();
+  const catalog = new TorrentCatalog(
+    store,
+    logger,
+    (group, change) => shared.catalogChanged(group, change),
+    (kind) => metrics.storeReads[kind]++,
+  );
   const auth = new GroupAuthenticator(store, new AuthLimits({ ...DEFAULT_AUTH_LIMITS, ...opts.authLimits }, logger, opts.now), nowMs);
-  shared.onCatalogChanged((group) => catalog.forget(group));
+  // This server's own changes are already in its catalog; another replica's come by notice.
+  shared.onCatalogChanged((group, change, remote) => {
+    if (!remote) return;
+    if (change) catalog.apply(group, change);
+    else catalog.forget(group);
+  });
   shared.onAuthChanged((group) => auth.forget(group));
   shared.onResync(() => {
     catalog.forgetAll();
@@ -147,6 +159,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     silentAfterMinutes,
     now,
     catalog,
+    metrics,
     swarms,
     shared,
     secret,
@@ -163,6 +176,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   // Polls arrive by the thousand; per-request logs would drown everything else.
   const app = Fastify({
+    // Plugins wait for fs work in libuv's pool, which scrypt can fill for seconds on a busy host;
+    // avvio's 10 s default then fails start-up with an error that names no cause.
+    pluginTimeout: 60_000,
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     // A number where a group id is expected is a client bug to report, not to paper over.
@@ -174,7 +190,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // Held long polls would keep close() waiting for up to maxWaitSeconds: answer them first.
   app.addHook('preClose', async () => catalog.release());
   app.decorate('cineswarm', ctx);
-  app.setErrorHandler(makeErrorHandler(logger));
+  app.setErrorHandler(makeErrorHandler(logger, () => metrics.storeUnavailable++));
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: 'NOT_FOUND', message: `no such endpoint: ${request.method} ${request.url.split('?')[0]}` });
   });
@@ -184,6 +200,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     { schema: { response: { 200: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } }, 404: errorBodySchema } } },
     async () => ({ status: 'ok' }),
   );
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.text()));
   await app.register(groupRoutes, { ctx });
   await app.register(torrentRoutes, { ctx });
   await app.register(reportRoutes, { ctx });

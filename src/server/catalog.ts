@@ -72,6 +72,10 @@ export class TorrentCatalog {
   forget(group: string): void {
     this.generation.set(group, (this.generation.get(group) ?? 0) + 1);
     this.views.delete(group);
+    this.wake(group);
+  }
+
+  private wake(group: string): void {
     const ws = this.waiters.get(group);
     if (ws) {
       this.waiters.delete(group);
@@ -135,7 +139,7 @@ export class TorrentCatalog {
   /** A change another replica made: one torrent read at most. */
   apply(group: string, change: CatalogChange): void {
     const current = this.views.get(group);
-    if (!current) return; // not loaded here: the next listing reads it fresh
+    if (!current) return this.wake(group); // not loaded here: the next listing reads it fresh
     const next = current.then(async (view) => {
       if (change.op === 'remove') return rebuild(view.entries.filter((e) => e.name !== change.name), view);
       this.countRead('torrent');
@@ -147,7 +151,8 @@ export class TorrentCatalog {
 
   private update(group: string, change: CatalogChange, bytes?: Buffer): void {
     const current = this.views.get(group);
-    if (current) {
+    if (!current) this.wake(group);
+    else {
       const next = current.then((view) =>
         change.op === 'add' && bytes ? withTorrent(view, change.name, bytes, change.createdAt) : rebuild(view.entries.filter((e) => e.name !== change.name), view),
       );
@@ -158,9 +163,13 @@ export class TorrentCatalog {
 
   private replace(group: string, next: Promise<CatalogView>): void {
     this.views.set(group, next);
-    next.catch(() => {
-      if (this.views.get(group) === next) this.views.delete(group);
-    });
+    next.then(
+      () => this.wake(group),
+      () => {
+        if (this.views.get(group) === next) this.views.delete(group);
+        this.wake(group);
+      },
+    );
   }
 
   private async load(group: string): Promise<CatalogView> {

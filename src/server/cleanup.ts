@@ -35,12 +35,12 @@ export async function runCleanup(deps: CleanupDeps, now = new Date()): Promise<C
       // Checked again right before removal: an upload may have started since the listing.
       if (deps.inFlight.has(`${group}/${t.name}`)) continue;
       if (!(await deps.store.removeTorrent(group, t.name))) continue;
+      deps.catalog.removed(group, t.name);
       const summary = view.entries.find((e) => e.name === t.name);
       removed.push({ group, name: t.name, infoHash: summary?.infoHash ?? '' });
       if (summary) gone.add(summary.infoHash);
       deps.logger.info({ group, name: t.name, createdAt: t.createdAt.toISOString(), retentionDays: deps.retentionDays }, 'removed an old torrent');
     }
-    deps.catalog.invalidate(group);
     const after = await deps.catalog.list(group);
     // The same content may remain under another name; its reports and swarm stay.
     for (const infoHash of [...gone]) if (after.byInfoHash.has(infoHash)) gone.delete(infoHash);

@@ -5,6 +5,7 @@ import type { TorrentCatalog } from './catalog.js';
 import type { CleanupResult } from './cleanup.js';
 import type { GroupStore } from './group-store.js';
 import type { KeyedLock } from './keyed-lock.js';
+import type { ServerMetrics } from './metrics.js';
 import type { SharedState } from './shared-state.js';
 import type { SwarmState } from './swarms.js';
 import type { PeerKeys } from './peer-keys.js';
@@ -25,6 +26,7 @@ export interface ServerContext {
   /** the server's clock: report times, tombstones and status flags read it */
   now: () => Date;
   catalog: TorrentCatalog;
+  metrics: ServerMetrics;
   swarms: SwarmState;
   /** change notices and the cleanup lock, across replicas when Redis is configured */
   shared: SharedState;

@@ -211,9 +211,10 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBody } 
   return { status: 500, body: { error: 'INTERNAL', message: 'the server failed to handle this request; see the server log' } };
 }
 
-export function makeErrorHandler(logger: Logger) {
+export function makeErrorHandler(logger: Logger, onUnavailable: () => void = () => {}) {
   return function handle(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const { status, body } = toErrorReply(err);
+    if (status === 503) onUnavailable();
     if (status >= 500) logger.error({ err, url: request.url }, 'request failed');
     if (err instanceof TooManyFailuresError) reply.header('retry-after', String(err.retryAfterSeconds));
     if (body.error === 'AUTH_REQUIRED' || body.error === 'BAD_CREDENTIALS') {

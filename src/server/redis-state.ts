@@ -123,7 +123,7 @@ export class RedisState implements SharedState {
       return;
     }
     const list = channel === this.channels.catalog ? this.catalog : channel === this.channels.auth ? this.auth : [];
-    for (const l of list) l(notice.group, notice.change);
+    for (const l of list) l(notice.group, notice.change, true);
   }
 
   private publish(channel: string, group: string, change?: CatalogChange): void {
@@ -132,12 +132,12 @@ export class RedisState implements SharedState {
   }
 
   catalogChanged(group: string, change?: CatalogChange): void {
-    for (const l of this.catalog) l(group, change);
+    for (const l of this.catalog) l(group, change, false);
     this.publish(this.channels.catalog, group, change);
   }
 
   authChanged(group: string): void {
-    for (const l of this.auth) l(group);
+    for (const l of this.auth) l(group, undefined, false);
     this.publish(this.channels.auth, group);
   }
 

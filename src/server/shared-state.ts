@@ -6,7 +6,8 @@
  * list by that one torrent instead of reading the whole group again. */
 export type CatalogChange = { op: 'add'; name: string; createdAt: string } | { op: 'remove'; name: string };
 
-export type ChangeListener = (group: string, change?: CatalogChange) => void;
+/** `remote`: the change was made by another replica (this one already applied its own). */
+export type ChangeListener = (group: string, change: CatalogChange | undefined, remote: boolean) => void;
 
 export interface SharedState {
   /** Tells every replica, this one included, that a group's torrent list changed. */
@@ -30,11 +31,11 @@ export class LocalState implements SharedState {
   private readonly held = new Set<string>();
 
   catalogChanged(group: string, change?: CatalogChange): void {
-    for (const l of this.catalog) l(group, change);
+    for (const l of this.catalog) l(group, change, false);
   }
 
   authChanged(group: string): void {
-    for (const l of this.auth) l(group);
+    for (const l of this.auth) l(group, undefined, false);
   }
 
   onCatalogChanged(listener: ChangeListener): void {

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { etagMatches } from '../catalog.js';
 import { inFlightKey, type ServerContext } from '../context.js';
-import { BadTorrentError, ServerError, TorrentNotFoundError } from '../errors.js';
+import { BadTorrentError, ServerError, StoreUnavailableError, TorrentNotFoundError } from '../errors.js';
 import {
   groupParamsSchema,
   isTorrentName,
@@ -52,11 +52,18 @@ export const torrentRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
       const info = readTorrent(body, ctx.torrentLimits);
       const key = inFlightKey(group, info.name);
       ctx.inFlight.add(key);
+      // The time is ours, not the store's, so the catalog entry made now equals what a later
+      // full read of the group gives, on this replica and on the others.
+      const createdAt = new Date();
       try {
-        await ctx.store.addTorrent(group, info.name, body);
+        await ctx.store.addTorrent(group, info.name, body, createdAt);
+        ctx.catalog.added(group, info.name, body, createdAt);
+      } catch (err) {
+        // Unknown whether an unavailable store kept it: read the group again next time.
+        if (err instanceof StoreUnavailableError) ctx.catalog.invalidate(group);
+        throw err;
       } finally {
         ctx.inFlight.delete(key);
-        ctx.catalog.invalidate(group);
       }
       ctx.logger.info({ group, name: info.name, infoHash: info.infoHash, size: info.size }, 'torrent added');
       return reply.code(201).send({ name: info.name, infoHash: info.infoHash, size: info.size });
