@@ -16,7 +16,7 @@ function reads(metrics: string): { list: number; torrent: number } {
 
 test('an upload into a 10,000-torrent group reads none of the others', async (t) => {
   const dataDir = await tempDir(t, 'cineswarm-scale-');
-  const app = await buildServer({ dataDir, logger: false });
+  const app = await buildServer({ dataDir, logger: false, openGroups: true });
   t.teardown(() => app.close());
   await createGroup(app, 'big', 'pw');
   // Written straight into the directory layout: 10,000 uploads through the API would only
@@ -46,7 +46,7 @@ test('an upload into a 10,000-torrent group reads none of the others', async (t)
   t.is(list[0]!.name, 'New_Feature'); // name order, as a full read gives
   t.deepEqual(await metrics(), loaded);
   // a server reading the group afresh serves the very same list
-  const fresh = await buildServer({ dataDir, logger: false });
+  const fresh = await buildServer({ dataDir, logger: false, openGroups: true });
   t.teardown(() => fresh.close());
   t.is((await fresh.inject({ url: '/api/groups/big/torrents', headers: auth })).headers.etag, after.headers.etag);
 });

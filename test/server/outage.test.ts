@@ -19,7 +19,7 @@ const OUTAGE_MS = 8000;
 test.serial('Redis and then radosgw away: only 503s and tracker failures, then recovery without a restart', async (t) => {
   const store = new S3GroupStore(s3Options(ceph(), 'outage/', { requestTimeoutMs: 2000 }));
   await store.init();
-  const app = await buildServer({ dataDir: await tempDir(t), store, redis: redis().url, redisNamespace: 'outage:', logger: false });
+  const app = await buildServer({ dataDir: await tempDir(t), store, redis: redis().url, redisNamespace: 'outage:', logger: false, openGroups: true });
   t.teardown(async () => {
     await app.close();
     store.close();

@@ -27,6 +27,7 @@ async function replicas(t: ExecutionContext) {
       redis: redis().url,
       redisNamespace: `cineswarm-test:${prefix}:`,
       logger: false,
+      openGroups: true,
     });
     t.teardown(async () => {
       await app.close();
@@ -48,11 +49,11 @@ async function until(what: string, check: () => Promise<boolean>, ms = 10_000): 
 test('a group created on A is refused on B; concurrent creations give one 201 and one 409', async (t) => {
   const [a, b] = await replicas(t);
   await createGroup(a, 'dist', PW);
-  const onB = await b.inject({ method: 'POST', url: '/api/groups', payload: { id: 'dist', password: 'x' } });
+  const onB = await b.inject({ method: 'POST', url: '/api/groups', payload: { id: 'dist', password: 'x', ownerPassword: 'ox' } });
   t.is(onB.statusCode, 409);
   t.is(onB.json<{ error: string }>().error, 'GROUP_EXISTS');
   for (let i = 0; i < 3; i++) {
-    const both = await Promise.all([a, b].map((s) => s.inject({ method: 'POST', url: '/api/groups', payload: { id: `race-${i}`, password: 'x' } })));
+    const both = await Promise.all([a, b].map((s) => s.inject({ method: 'POST', url: '/api/groups', payload: { id: `race-${i}`, password: 'x', ownerPassword: 'ox' } })));
     t.deepEqual(both.map((r) => r.statusCode).sort(), [201, 409]);
   }
 });
