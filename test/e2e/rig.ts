@@ -16,6 +16,7 @@ import { generateDcp } from '../helpers/dcp-generator.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/net.js';
+import { waitFor } from '../helpers/wait.js';
 
 export const quiet = pino({ level: process.env.CINESWARM_TEST_LOG ?? 'silent' });
 
@@ -132,16 +133,7 @@ export async function publishedSwarm(
   return { root, server, dcp, G, pub };
 }
 
-/** Polls `probe` until it returns a value (not undefined/false) or the time is up. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 120_000, everyMs = 250): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor };
 
 /** Every file below dir, relative path → bytes (small test DCPs only). */
 export async function readTree(dir: string): Promise<Map<string, Buffer>> {

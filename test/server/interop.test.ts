@@ -13,17 +13,9 @@ import { tempDir } from '../helpers/tmp.js';
 import { announceOf, basic, makeTorrent } from './helpers.js';
 import { announceUrl, decodeAnnounce, decodeScrape, peerId } from './tracker-client.js';
 import { freePort } from '../helpers/net.js';
+import { waitFor } from '../helpers/wait.js';
 
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const ARIA2_ISOLATED = [
   '--enable-dht=false',

@@ -9,6 +9,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { announceOf, basic, createGroup, makeTorrent, uploadTorrent } from './helpers.js';
 import { createTestBucket, s3Options } from './stores.js';
 import { announce, peerId } from './tracker-client.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ceph = cephForFile(test, createTestBucket);
 const redis = redisForFile(test);
@@ -38,13 +39,7 @@ async function replicas(t: ExecutionContext) {
   return [await make(), await make()] as const;
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (what: string, check: () => Promise<boolean>, ms = 10_000) => waitFor(what, check, ms, 25);
 
 test('a group created on A is refused on B; concurrent creations give one 201 and one 409', async (t) => {
   const [a, b] = await replicas(t);
