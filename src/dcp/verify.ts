@@ -8,6 +8,7 @@ import { checkCompositions } from './check-cpl.js';
 import { VerifyContext } from './context.js';
 import { DcpError } from './errors.js';
 import { inspectFile, resolveAssetPath } from './paths.js';
+import { notePathForms } from './path-forms.js';
 import { parsePkl } from './pkl.js';
 import { scanFolder } from './scan.js';
 import type { VerifyOptions, VerifyReport } from './types.js';
@@ -38,6 +39,7 @@ async function run(ctx: VerifyContext, opts: VerifyOptions): Promise<void> {
   ctx.flavour = map.flavour;
   await checkVolIndex(ctx, map);
   const amIndex = indexAssetMap(ctx, map);
+  await notePathForms(ctx, amIndex);
   const pkls = await loadPkls(ctx, amIndex);
   const { states, hashing } = await checkPklAssets(ctx, pkls, amIndex);
   const playedButUnpacked = await checkCompositions(ctx, amIndex, states);
