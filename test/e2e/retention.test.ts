@@ -18,7 +18,7 @@ const exists = (p: string) => fs.access(p).then(() => true, () => false);
 
 test('withdrawn: retired at once, kept while marked in use, removed keepDays later by the clock', async (t) => {
   const root = await tempDir(t, 'cineswarm-retention-');
-  const app = await buildServer({ dataDir: path.join(root, 'server'), logger: false, announceIntervalSeconds: 5 });
+  const app = await buildServer({ dataDir: path.join(root, 'server'), logger: false, announceIntervalSeconds: 5, openGroups: true });
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
   const server = { url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
