@@ -1,22 +1,14 @@
 // `cineswarm kdm inspect` and `kdm send` as a user runs them: real processes, a real server on
 // 127.0.0.1, the fixture KDMs; one line per KDM sent.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { KDM_FIXTURES, REPO_ROOT } from '../helpers/paths.js';
+import { KDM_FIXTURES } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
-import { CLI, startCliServer } from '../server/cli-process.js';
+import { startCliServer } from '../server/cli-process.js';
+import { runCli } from '../helpers/cli.js';
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import=tsx', CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, env);
 
 const kdm = (n: string) => path.join(KDM_FIXTURES, n);
 

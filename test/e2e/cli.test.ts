@@ -9,20 +9,12 @@ import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { agentConfig, groupStatus, spawnAgent, startServer, waitFor, ownerOf } from './rig.js';
+import { runCli } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
 const MAIN = path.join(REPO_ROOT, 'src/cli/main.ts');
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import=tsx', MAIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, CINESWARM_LOG_LEVEL: 'silent' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, { CINESWARM_LOG_LEVEL: 'silent' });
 
 test('publish: refusals are one clear line each, and nothing is uploaded for a broken DCP', async (t) => {
   const root = await tempDir(t, 'cineswarm-cli-');

@@ -1,30 +1,18 @@
 // `cineswarm get` as a technician (or a benchmark) runs it: a personalised torrent from the server,
 // the data from a seeding publisher, "DONE <seconds>", then the DCP verified (exit 0) or not (exit 1).
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createTorrent } from '../../src/engine/index.js';
 import { startSeeding } from '../../src/publish/publisher.js';
 import { generateDcp } from '../helpers/dcp-generator.js';
-import { REPO_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
 import { publishAndSeed, quiet, readTree, startServer, ownerOf } from './rig.js';
+import { runCli } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
-const MAIN = path.join(REPO_ROOT, 'src/cli/main.ts');
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import=tsx', MAIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, CINESWARM_LOG_LEVEL: 'silent' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    // 'close', not 'exit': the last of stdout may still be in the pipe when the process exits.
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, { CINESWARM_LOG_LEVEL: 'silent' });
 
 const basic = (id: string, pw: string) => ({ authorization: 'Basic ' + Buffer.from(`${id}:${pw}`).toString('base64') });
 

@@ -3,25 +3,15 @@
 // right one makes the agent download the group's DCP without a restart; leave retires it. With no
 // agent running, join writes the config file itself.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { freePort } from '../helpers/net.js';
-import { REPO_ROOT } from '../helpers/paths.js';
 import { agentConfig, agentWeb, publishedSwarm, spawnAgent, waitFor } from './rig.js';
+import { runCli } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import=tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], { cwd: REPO_ROOT, env: { ...process.env, CINESWARM_LOG_LEVEL: 'silent', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { CINESWARM_LOG_LEVEL: 'silent', ...env });
 
 test('join: refused without touching the config; accepted by the running agent, which downloads at once; leave retires', async (t) => {
   const { root, server, G, pub } = await publishedSwarm(t, { prefix: 'cineswarm-join-', name: 'JOIN_FTR', assetSizes: [2 * MiB, 1 * MiB], seed: 181, group: { id: 'join-a', password: 'member-pw' } });

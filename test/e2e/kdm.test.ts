@@ -3,7 +3,6 @@
 // on the page, in /api/status and over SNMP; after `cineswarm kdm send` the alarm clears, the KDM sits
 // in kdm.dir and the server shows the agent's receipt.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -12,21 +11,15 @@ import { buildAgentApi } from '../../src/agent/web/api.js';
 import type { AgentStatus } from '../../src/agent/monitoring/status-types.js';
 import { readCompositions } from '../../src/dcp/index.js';
 import { generateDcp } from '../helpers/dcp-generator.js';
-import { REPO_ROOT } from '../helpers/paths.js';
 import { dcpSigner, makeTestKdm, makeTestPki } from '../helpers/test-kdm.js';
 import { tempDir } from '../helpers/tmp.js';
 import { snmpwalk, startSnmpd } from '../agent-web/snmpd.js';
 import { agentConfig, ownerOf, publishAndSeed, quiet, startAgent, startServer, waitFor } from './rig.js';
+import { runCli } from '../helpers/cli.js';
 
-const CLI = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
 const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 19) + '+00:00';
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import=tsx', CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(args, env);
 
 test('an encrypted DCP shows KDM_MISSING until its KDM is sent; then the key is in kdm.dir and the server has the receipt', async (t) => {
   const root = await tempDir(t, 'cineswarm-kdm-e2e-');

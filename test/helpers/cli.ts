@@ -1,0 +1,27 @@
+// Runs the cineswarm command line from source (through tsx) as a child process, the way a person
+// or a script runs it, and collects what it printed and its exit status.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { REPO_ROOT } from './paths.js';
+
+export const CLI_MAIN = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
+
+export interface CliRun {
+  /** the exit status; 1 when a signal ended the process */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import=tsx', CLI_MAIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    // 'close', not 'exit': the last of stdout may still be in the pipe when the process exits.
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
