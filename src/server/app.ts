@@ -69,7 +69,7 @@ export interface ServerOptions {
   redisNamespace?: string;
   /** Bearer token for group creation and firmware upload; default: read from adminTokenFile */
   adminToken?: string;
-  /** file holding the admin token; default DATA/admin-token, made (0600) when absent */
+  /** file holding the admin token; default: the store's (DATA/admin-token made 0600 when absent, or PREFIX/admin-token on S3) */
   adminTokenFile?: string;
   /** anyone reaching the port may create groups (demo and test rigs) */
   openGroups?: boolean;
@@ -113,7 +113,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   }
   const limits = torrentLimits(opts.torrentLimits);
   const secret = opts.secret ?? (await store.loadOrCreateSecret());
-  const adminToken = opts.adminToken ?? (await loadAdminToken(opts.dataDir, opts.adminTokenFile));
+  // An explicit file wins; otherwise the store's token (DATA/admin-token, or PREFIX/admin-token on S3, which replicas share).
+  const adminToken = opts.adminToken ?? (opts.adminTokenFile ? await loadAdminToken(opts.dataDir, opts.adminTokenFile) : await store.loadOrCreateAdminToken());
   const stalledAfterMinutes = opts.stalledAfterMinutes ?? 10;
   const silentAfterMinutes = opts.silentAfterMinutes ?? 30;
   if (!(stalledAfterMinutes > 0) || !(silentAfterMinutes > 0)) throw new Error('stalledAfterMinutes and silentAfterMinutes must be positive numbers of minutes');
@@ -207,7 +208,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(rosterRoutes, { ctx });
   await app.register(trackerRoutes, { ctx });
   await app.register(kdmRoutes, { ctx });
-  await app.register(firmwareRoutes, { dataDir: opts.dataDir, adminToken });
+  await app.register(firmwareRoutes, { store: store.firmware, adminToken });
 
   // A pass still running when the next is due (a slow disk, a tiny test interval) is not doubled.
   let cleaning = false;

@@ -9,6 +9,8 @@ import type { GroupRecord, GroupStore, KdmStore, PeerRecord, PeerReport, RosterE
 import { INFO_HASH_PATTERN, isGroupId, isPeerId, isTorrentName } from '../protocol/index.js';
 import { loadOrCreateSecret } from './passkey.js';
 import { DirKdmStore } from './dir-kdm-store.js';
+import { loadAdminToken } from './admin-token.js';
+import { DirFirmwareStore, type FirmwareStore } from './firmware-store.js';
 import { fsyncDir, writeFileAtomic } from '../util/durable-write.js';
 
 const infoHashRe = new RegExp(INFO_HASH_PATTERN);
@@ -26,9 +28,16 @@ export class DirGroupStore implements GroupStore {
   constructor(private readonly dataDir: string) {
     this.root = path.join(dataDir, 'groups');
     this.kdms = new DirKdmStore(this.root);
+    this.firmware = new DirFirmwareStore(dataDir);
   }
 
   readonly kdms: KdmStore;
+  readonly firmware: FirmwareStore;
+
+  /** DATA/admin-token, made (0600) on first start. */
+  loadOrCreateAdminToken(): Promise<string> {
+    return loadAdminToken(this.dataDir);
+  }
 
   /** Creates DATA/groups and sweeps what a crash may have left half-done. */
   async init(): Promise<void> {

@@ -1,6 +1,7 @@
 // What the server keeps per group, behind one interface free of file paths, so the directory
 // backend and a later object-storage backend are interchangeable.
 import type { ReportState } from '../protocol/index.js';
+import type { FirmwareStore } from './firmware-store.js';
 
 export interface GroupRecord {
   id: string;
@@ -69,6 +70,8 @@ export interface PeerReport {
 export interface GroupStore {
   /** KDMs and peer certificates of the groups */
   readonly kdms: KdmStore;
+  /** published firmware bundles (DATA/firmware/, or PREFIX/firmware/ on S3) */
+  readonly firmware: FirmwareStore;
   /** Creates the group whole or not at all; GroupExistsError if the id is taken. */
   createGroup(group: GroupRecord): Promise<void>;
   getGroup(id: string): Promise<GroupRecord | undefined>;
@@ -95,6 +98,8 @@ export interface GroupStore {
   listTombstones(group: string): Promise<Tombstone[]>;
   /** The passkey HMAC secret, made once and then shared by every server using this store. */
   loadOrCreateSecret(): Promise<string>;
+  /** The admin token (group creation, firmware upload), made once and then shared like the secret. */
+  loadOrCreateAdminToken(): Promise<string>;
   /** Releases connections (the S3 client); the directory store holds none. */
   close?(): void;
 }

@@ -15,6 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { GroupExistsError, GroupNotFoundError, ServerError, StoreUnavailableError, TorrentExistsError } from './errors.js';
 import type { GroupRecord, GroupStore, KdmStore, PeerRecord, PeerReport, RosterEntry, StoredTorrent, Tombstone } from './group-store.js';
 import { S3KdmStore } from './s3-kdm-store.js';
+import { S3FirmwareStore } from './s3-firmware-store.js';
+import type { FirmwareStore } from './firmware-store.js';
 import { INFO_HASH_PATTERN, isGroupId, isPeerId, isTorrentName } from '../protocol/index.js';
 import { mapLimit } from '../util/map-limit.js';
 
@@ -58,11 +60,13 @@ export class S3GroupStore implements GroupStore {
   private readonly onRead: () => void;
   private readonly where: string;
   readonly kdms: KdmStore = new S3KdmStore(this);
+  readonly firmware: FirmwareStore;
 
   constructor(opts: S3StoreOptions) {
     this.bucket = opts.bucket;
     this.prefix = opts.prefix ? opts.prefix.replace(/\/*$/, '/') : '';
     this.onRead = opts.onRead ?? (() => {});
+    this.firmware = new S3FirmwareStore(this, `${this.prefix}firmware/`);
     this.where = `s3://${opts.bucket}/${this.prefix}${opts.endpoint ? ` at ${opts.endpoint}` : ''}`;
     const timeout = opts.requestTimeoutMs ?? 2000;
     this.client = new S3Client({
@@ -335,12 +339,22 @@ export class S3GroupStore implements GroupStore {
 
   /** The passkey HMAC secret all replicas share: made once by whichever replica comes first. */
   loadOrCreateSecret(): Promise<string> {
-    const key = `${this.prefix}server-secret`;
-    return this.call('reading the server secret', async () => {
-      await this.putIfAbsent(key, randomBytes(32).toString('hex') + '\n');
-      const secret = (await this.getObject(key))?.toString('utf8').trim() ?? '';
-      if (secret.length < 16) throw new Error(`${this.where}server-secret is too short to be a server secret; delete it to have a new one made`);
-      return secret;
+    return this.sharedToken('server-secret', 32);
+  }
+
+  /** The admin token all replicas accept, made like the secret; read it with any S3 client. */
+  loadOrCreateAdminToken(): Promise<string> {
+    return this.sharedToken('admin-token', 24);
+  }
+
+  /** A random token under PREFIX/<name>: the first writer's (If-None-Match: *) is everyone's. */
+  private sharedToken(name: string, bytes: number): Promise<string> {
+    const key = `${this.prefix}${name}`;
+    return this.call(`reading ${name}`, async () => {
+      await this.putIfAbsent(key, randomBytes(bytes).toString('hex') + '\n');
+      const token = (await this.getObject(key))?.toString('utf8').trim() ?? '';
+      if (token.length < 16) throw new Error(`${this.where}${name} is shorter than 16 characters; delete it to have a new one made`);
+      return token;
     });
   }
 }

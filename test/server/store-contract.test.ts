@@ -2,12 +2,16 @@
 // API promises about groups, torrents, reports and passkeys must not depend on where they live.
 import test, { type ExecutionContext } from 'ava';
 import bencode from 'bencode';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { buildServer } from '../../src/server/app.js';
 import { GroupExistsError, GroupNotFoundError, KdmExistsError, TorrentExistsError } from '../../src/server/errors.js';
 import type { KdmRecord } from '../../src/server/group-store.js';
 import { cephForFile } from '../helpers/ceph.js';
 import { basic, createGroup, makeTorrent, sha1Info, uploadTorrent } from './helpers.js';
 import { createTestBucket, openTestStore, STORE_KINDS, type StoreKind } from './stores.js';
+import { buildTestBundle, makeKeys } from '../firmware/fixture.js';
 
 const ceph = cephForFile(test, createTestBucket);
 
@@ -194,3 +198,65 @@ for (const kind of STORE_KINDS) {
     await t.throwsAsync(store.kdms.addKdm('nobody', rec, xml), { instanceOf: GroupNotFoundError });
   });
 }
+
+for (const kind of STORE_KINDS) {
+  test(`${kind}: firmware: a version is published once, whole; racing uploads of one version give one winner`, async (t) => {
+    const { store } = await server(t, kind);
+    const fw = store.firmware;
+    const info = (version: string, bytes: Buffer) => ({
+      version, createdAt: '2026-01-01T00:00:00.000Z', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'),
+      bundleUrl: `/api/firmware/${version}/bundle`, signatureUrl: `/api/firmware/${version}/signature`,
+    });
+    t.deepEqual(await fw.versions(), []);
+    const one = Buffer.alloc(3000, 1);
+    t.true(await fw.add(info('1.0.0', one), one, 'sig-1'));
+    t.false(await fw.add(info('1.0.0', Buffer.alloc(10, 9)), Buffer.alloc(10, 9), 'other'));
+    const racers = [2, 3, 4].map((n) => Buffer.alloc(2000 + n, n));
+    const won = await Promise.all(racers.map((b, i) => fw.add(info('1.10.0', b), b, `sig-${i}`)));
+    t.is(won.filter(Boolean).length, 1);
+    const w = won.indexOf(true);
+    t.deepEqual(await fw.versions(), ['1.10.0', '1.0.0']);
+    t.is((await fw.info('1.10.0'))?.sha256, info('1.10.0', racers[w]!).sha256);
+    t.is(await fw.signature('1.10.0'), `sig-${w}`);
+    const chunks: Buffer[] = [];
+    for await (const c of (await fw.openBundle('1.10.0'))!) chunks.push(c as Buffer);
+    t.true(Buffer.concat(chunks).equals(racers[w]!));
+    t.is(await fw.info('9.9.9'), undefined);
+    t.is(await fw.openBundle('../x'), undefined);
+    t.is(await fw.signature('9.9.9'), undefined);
+  });
+}
+
+test('s3: replicas share the admin token and the firmware bundles through the store, none in the data dir', async (t) => {
+  const a = await server(t, 's3');
+  const b = await server(t, 's3', a.prefix);
+  const token = a.app.cineswarm.adminToken;
+  t.true(token.length >= 32);
+  t.is(b.app.cineswarm.adminToken, token);
+  // open groups aside, creation on B needs the token A made
+  const c = await buildServer({ dataDir: b.dataDir, store: b.store, logger: false });
+  t.teardown(() => c.close());
+  const create = (authorization?: string) =>
+    c.inject({ method: 'POST', url: '/api/groups', headers: authorization ? { authorization } : {}, payload: { id: 'closed', password: 'x', ownerPassword: 'ox' } });
+  t.is((await create()).statusCode, 401);
+  t.is((await create(`Bearer ${token}`)).statusCode, 201);
+
+  const keys = await makeKeys(path.join(a.dataDir, 'keys'));
+  const built = await buildTestBundle({ workDir: a.dataDir, version: '2.0.0', keys });
+  const body = await fs.readFile(built.archive);
+  const signature = (await fs.readFile(built.signature, 'utf8')).trim();
+  const post = (app: typeof a.app) =>
+    app.inject({ method: 'POST', url: '/api/firmware', payload: body, headers: { 'content-type': 'application/gzip', authorization: `Bearer ${token}`, 'x-cineswarm-signature': signature } });
+  t.is((await post(a.app)).statusCode, 201);
+  t.is((await post(b.app)).json<{ error: string }>().error, 'FIRMWARE_EXISTS');
+  const latest = await b.app.inject({ url: '/api/firmware/latest' });
+  t.is(latest.json<{ version: string }>().version, '2.0.0');
+  const bundle = await b.app.inject({ url: '/api/firmware/2.0.0/bundle' });
+  t.true(bundle.rawPayload.equals(body));
+  t.is((await b.app.inject({ url: '/api/firmware/2.0.0/signature' })).payload.trim(), signature);
+  for (const dir of [a.dataDir, b.dataDir]) {
+    const names = await fs.readdir(dir);
+    t.false(names.includes('admin-token'), `no token file in ${dir}`);
+    t.false(names.includes('firmware'), `no firmware in ${dir}`);
+  }
+});
