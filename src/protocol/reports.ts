@@ -12,9 +12,48 @@ export interface ReportBody {
   state: ReportState;
   progress: number;
   message?: string;
+  /** live rates in bytes per second, as the peer's own status shows them */
+  downloadBps?: number;
+  uploadBps?: number;
+  /** seconds left while downloading; absent when unknown */
+  etaSeconds?: number;
+  /** the peer's own DCP verification, with the files that failed named */
+  verify?: ReportVerify;
   /** encrypted DCPs: the key state the peer judged (DESIGN.md KDM states) */
   kdm?: ReportKdm;
+  /** who sends it: a cinema agent, or a distributor's seeder (publish --seed, seed) */
+  role?: ReportRole;
+  /** a person's decision on this torrent (e.g. a re-release accepted or not), in the peer's words */
+  decision?: string;
 }
+
+export const REPORT_ROLES = ['seeder', 'cinema'] as const;
+export type ReportRole = (typeof REPORT_ROLES)[number];
+export const REPORT_VERIFY_STATES = ['none', 'pending', 'running', 'passed', 'failed'] as const;
+export interface ReportVerify {
+  state: (typeof REPORT_VERIFY_STATES)[number];
+  failed: Array<{ path: string; reason: string }>;
+}
+
+const reportVerifySchema = {
+  type: 'object',
+  required: ['state', 'failed'],
+  additionalProperties: false,
+  properties: {
+    state: { type: 'string', enum: [...REPORT_VERIFY_STATES] },
+    // A DCP with thousands of bad files still gets a bounded report; the first ones name the fault.
+    failed: {
+      type: 'array',
+      maxItems: 100,
+      items: {
+        type: 'object',
+        required: ['path', 'reason'],
+        additionalProperties: false,
+        properties: { path: { type: 'string', maxLength: 1024 }, reason: { type: 'string', maxLength: 1000 } },
+      },
+    },
+  },
+} as const;
 
 export interface ReportKdm { state: string; notValidAfter?: string }
 
@@ -38,11 +77,16 @@ export const reportBodySchema = {
     state: { type: 'string', enum: [...REPORT_STATES] },
     progress: { type: 'number', minimum: 0, maximum: 1 },
     message: { type: 'string', maxLength: 2000 },
+    downloadBps: { type: 'number', minimum: 0 },
+    uploadBps: { type: 'number', minimum: 0 },
+    etaSeconds: { type: 'number', minimum: 0 },
+    verify: reportVerifySchema,
     kdm: reportKdmSchema,
+    role: { type: 'string', enum: [...REPORT_ROLES] },
+    decision: { type: 'string', maxLength: 200 },
   },
 } as const;
 
-/** A peer's last report on one torrent, as the status shows it. */
 /** How a peer of the status stands, for a person to act on. */
 export const PEER_FLAGS = ['ok', 'stalled', 'silent', 'not-started', 'not-rostered'] as const;
 export type PeerFlag = (typeof PEER_FLAGS)[number];
@@ -53,7 +97,13 @@ export interface PeerStatus {
   state: ReportState;
   progress: number;
   message?: string;
+  downloadBps?: number;
+  uploadBps?: number;
+  etaSeconds?: number;
+  verify?: ReportVerify;
   kdm?: ReportKdm;
+  role?: ReportRole;
+  decision?: string;
   /** when the report arrived; absent for a rostered peer that never reported */
   updatedAt?: string;
   /** when progress last moved (stalled is judged by it) */
@@ -105,7 +155,19 @@ const peerStatusSchema = {
     state: { type: 'string' },
     progress: { type: 'number' },
     message: { type: 'string' },
+    downloadBps: { type: 'number' },
+    uploadBps: { type: 'number' },
+    etaSeconds: { type: 'number' },
+    verify: {
+      type: 'object',
+      properties: {
+        state: { type: 'string' },
+        failed: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, reason: { type: 'string' } } } },
+      },
+    },
     kdm: { type: 'object', properties: { state: { type: 'string' }, notValidAfter: { type: 'string' } } },
+    role: { type: 'string' },
+    decision: { type: 'string' },
     updatedAt: { type: 'string' },
     progressAt: { type: 'string' },
     flag: { type: 'string', enum: [...PEER_FLAGS] },

@@ -147,6 +147,12 @@ const FIELD_RULES: Record<string, string> = {
   state: 'state is one of queued, checking, downloading, verifying, ready, seeding, failed, paused, retired',
   progress: 'progress is a number from 0 to 1',
   message: 'message is a text of at most 2000 characters',
+  downloadBps: 'downloadBps is a rate in bytes per second (a number, 0 or more)',
+  uploadBps: 'uploadBps is a rate in bytes per second (a number, 0 or more)',
+  etaSeconds: 'etaSeconds is a number of seconds, 0 or more',
+  verify: "verify is {state: none|pending|running|passed|failed, failed: [{path, reason}]} with at most 100 failed files",
+  role: "role is 'seeder' or 'cinema'",
+  decision: 'decision is a text of at most 200 characters',
 };
 
 function validationMessage(err: FastifyError): string {
@@ -154,7 +160,9 @@ function validationMessage(err: FastifyError): string {
   if (!first) return err.message;
   const params = first.params as Record<string, unknown>;
   const path = first.instancePath.replace(/^\//, '');
-  const field = typeof params.missingProperty === 'string' ? params.missingProperty : path.split('/')[0] ?? '';
+  // A field missing inside an object (verify.failed) is explained by that object's rule.
+  const top = path.split('/')[0] ?? '';
+  const field = typeof params.missingProperty === 'string' && top === '' ? params.missingProperty : top;
   if (first.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
     return `unknown field '${params.additionalProperty}' in the ${err.validationContext ?? 'request'}`;
   }

@@ -1,6 +1,6 @@
 // What the server keeps per group, behind one interface free of file paths, so the directory
 // backend and a later object-storage backend are interchangeable.
-import type { ReportState } from '../protocol/index.js';
+import type { ReportRole, ReportState, ReportVerify } from '../protocol/index.js';
 import type { FirmwareStore } from './firmware-store.js';
 
 export interface GroupRecord {
@@ -51,10 +51,10 @@ export interface ReportEntry {
   downloadBps?: number;
   uploadBps?: number;
   etaSeconds?: number;
-  verify?: { state: string; failed: Array<{ path: string; reason: string }> };
+  verify?: ReportVerify;
   /** encrypted DCPs: the key state the peer reported */
   kdm?: { state: string; notValidAfter?: string };
-  role?: 'seeder' | 'cinema';
+  role?: ReportRole;
   decision?: string;
   updatedAt: string;
   /** when progress last changed; the stalled flag is judged by it */

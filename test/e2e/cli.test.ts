@@ -87,6 +87,12 @@ test('publish --seed serves the group until SIGTERM; status shows an agent as a 
   }, 90_000);
   const status = (await groupStatus(server.url, G.id, G.password)) as { torrents: { peers: { peer: string; state: string }[] }[] };
   t.true(status.torrents[0].peers.some((p) => p.peer === 'distributor' && p.state === 'seeding'), 'the publisher reports as the initiator');
+  // The agent's report carries DESIGN.md's full body: role, rates and its own verification.
+  const site = (status.torrents[0].peers as Array<Record<string, unknown>>).find((p) => p.peer === 'cli-site')!;
+  t.like(site, { role: 'cinema', progress: 1, verify: { state: 'passed', failed: [] } });
+  t.is(typeof site.downloadBps, 'number');
+  t.is(typeof site.uploadBps, 'number');
+  t.false('etaSeconds' in site, 'no ETA once seeding');
 
   const table = await cli(['status', '--agent', url]);
   t.is(table.code, 0, table.stderr);

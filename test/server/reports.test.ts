@@ -46,6 +46,56 @@ test('reports are stored per peer and shown per torrent and per peer in the stat
   t.deepEqual(tr!.peers.map((p) => [p.peer, p.state]), [['site-2', 'queued']]);
 });
 
+test('the report body of DESIGN.md (rates, ETA, verify, role, decision) is stored and shown; a later report replaces it whole', async (t) => {
+  const { app, feature } = await setup(t);
+  const full = {
+    peer: 'site-1', infoHash: feature, state: 'failed', progress: 1, message: 'verification failed',
+    downloadBps: 1250000, uploadBps: 300, etaSeconds: 42,
+    verify: { state: 'failed', failed: [{ path: 'reel1/picture.mxf', reason: 'SHA-1 differs from the PKL' }] },
+    kdm: { state: 'valid', notValidAfter: '2027-01-01T00:00:00Z' }, role: 'cinema', decision: 'kept the current version',
+  };
+  t.is((await report(app, full)).statusCode, 204);
+  t.is((await report(app, { peer: 'pub-1', infoHash: feature, state: 'seeding', progress: 1, uploadBps: 9000000, role: 'seeder' })).statusCode, 204);
+  const status = (await app.inject({ url: '/api/groups/grp/status', headers: auth })).json<{ torrents: Array<{ peers: Array<Record<string, unknown>> }> }>();
+  const byPeer = (peers: Array<Record<string, unknown>>, id: string) => peers.find((p) => p.peer === id)!;
+  const site = byPeer(status.torrents[0]!.peers, 'site-1');
+  const pub = byPeer(status.torrents[0]!.peers, 'pub-1');
+  const { updatedAt, progressAt, flag, ...shown } = site;
+  const { infoHash, ...expected } = full;
+  t.deepEqual(shown, expected);
+  t.is(flag, 'ok');
+  t.like(pub, { peer: 'pub-1', role: 'seeder', uploadBps: 9000000, state: 'seeding' });
+
+  t.is((await report(app, { peer: 'site-1', infoHash: feature, state: 'seeding', progress: 1, role: 'cinema', verify: { state: 'passed', failed: [] } })).statusCode, 204);
+  const again = (await app.inject({ url: '/api/groups/grp/status', headers: auth })).json<{ torrents: Array<{ peers: Array<Record<string, unknown>> }> }>();
+  const after = byPeer(again.torrents[0]!.peers, 'site-1');
+  t.deepEqual(after.verify, { state: 'passed', failed: [] });
+  for (const gone of ['etaSeconds', 'downloadBps', 'kdm', 'decision', 'message']) t.false(gone in after, gone);
+});
+
+test('bad report fields of the full body are refused with the rule to follow; DATA unchanged', async (t) => {
+  const { app, dataDir, feature } = await setup(t);
+  const before = await snapshot(dataDir);
+  const ok = { peer: 'site-1', infoHash: feature, state: 'downloading', progress: 0.5 };
+  const many = Array.from({ length: 101 }, (_, i) => ({ path: `f${i}.mxf`, reason: 'missing' }));
+  const cases: Array<[object, RegExp]> = [
+    [{ ...ok, role: 'boss' }, /role is 'seeder' or 'cinema'/],
+    [{ ...ok, downloadBps: -1 }, /downloadBps is a rate in bytes per second/],
+    [{ ...ok, uploadBps: 'fast' }, /uploadBps is a rate/],
+    [{ ...ok, etaSeconds: -5 }, /etaSeconds is a number of seconds/],
+    [{ ...ok, verify: { state: 'great', failed: [] } }, /verify is \{state/],
+    [{ ...ok, verify: { state: 'failed', failed: many } }, /at most 100 failed files/],
+    [{ ...ok, verify: { state: 'failed' } }, /verify is/],
+    [{ ...ok, decision: 'x'.repeat(201) }, /decision is a text of at most 200/],
+  ];
+  for (const [payload, message] of cases) {
+    const res = await report(app, payload);
+    t.is(res.statusCode, 400, JSON.stringify(payload).slice(90, 200));
+    t.regex(res.json<{ message: string }>().message, message);
+  }
+  t.deepEqual(await snapshot(dataDir), before);
+});
+
 test('concurrent reports of one peer on several torrents all survive', async (t) => {
   const { app, feature, trailer } = await setup(t);
   const res = await Promise.all([

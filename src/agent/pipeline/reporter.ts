@@ -9,6 +9,8 @@ import type { EngineLink } from './engine-link.js';
 import type { ReportQueue } from './report-queue.js';
 import { reportKey, shownState } from './planner.js';
 import type { DcpKdmView } from '../kdm/kdm-keeper.js';
+import { torrentView } from '../monitoring/status-view.js';
+import type { ReportBody } from '../../protocol/index.js';
 
 /** What of a DCP's key state a report carries, as one comparable string. */
 export function kdmKey(v: DcpKdmView | undefined): string {
@@ -39,11 +41,18 @@ export class Reporter {
     else alarms.clear(ALARM_CODES.VERIFY_FAILED);
     const wish = intent.get(e.infoHash);
     const st = engine.status(e.infoHash);
-    const progress = e.state === 'ready' || e.state === 'seeding' ? 1 : (st?.progress ?? 0);
+    // The same figures the status page shows, so the distributor and the projectionist agree.
+    const view = torrentView(e, st, shownState(e, wish));
     const cfg = config();
     const keys = kdm(e.infoHash);
-    const body = {
-      peer: cfg.id, infoHash: e.infoHash, state: shownState(e, wish), progress, ...(e.message ? { message: e.message.slice(0, 1900) } : {}),
+    const body: ReportBody = {
+      peer: cfg.id, infoHash: e.infoHash, state: view.state, progress: view.progress, ...(e.message ? { message: e.message.slice(0, 1900) } : {}),
+      role: 'cinema',
+      downloadBps: Math.round(view.downloadBps),
+      uploadBps: Math.round(view.uploadBps),
+      ...(view.etaSeconds !== null ? { etaSeconds: view.etaSeconds } : {}),
+      // The server takes at most 100 named failures; the first ones say what is wrong.
+      verify: { state: view.verify.state, failed: view.verify.failed.slice(0, 100).map((f) => ({ path: f.path.slice(0, 1024), reason: f.reason.slice(0, 1000) })) },
       ...(keys ? { kdm: { state: keys.state, ...(keys.notValidAfter ? { notValidAfter: keys.notValidAfter } : {}) } } : {}),
     };
     // A left group is not told (its password may be gone); the groups still followed are.

@@ -41,9 +41,22 @@ export const reportRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
         throw new ServerError('TORRENT_NOT_FOUND', `group '${group}' has no torrent with info hash ${infoHash} (it may have been cleaned up)`);
       }
       const at = ctx.now().toISOString();
-      const entry: ReportEntry = { state, progress, updatedAt: at, progressAt: at };
-      if (message !== undefined) entry.message = message;
-      if (request.body.kdm !== undefined) entry.kdm = request.body.kdm;
+      const { downloadBps, uploadBps, etaSeconds, verify, kdm, role, decision } = request.body;
+      // Each report replaces the last one whole: a field the peer no longer sends (an ETA once done) goes.
+      const entry: ReportEntry = {
+        state,
+        progress,
+        ...(message !== undefined ? { message } : {}),
+        ...(downloadBps !== undefined ? { downloadBps } : {}),
+        ...(uploadBps !== undefined ? { uploadBps } : {}),
+        ...(etaSeconds !== undefined ? { etaSeconds } : {}),
+        ...(verify !== undefined ? { verify } : {}),
+        ...(kdm !== undefined ? { kdm } : {}),
+        ...(role !== undefined ? { role } : {}),
+        ...(decision !== undefined ? { decision } : {}),
+        updatedAt: at,
+        progressAt: at,
+      };
       await ctx.reportLocks.run(`${group}/${peer}`, async () => {
         const current = (await ctx.store.readReport(group, peer)) ?? { peer, torrents: {} };
         const before = current.torrents[infoHash];
