@@ -17,6 +17,8 @@ import { KeyedLock } from './keyed-lock.js';
 import { PeerKeys } from './peer-keys.js';
 import { loadAdminToken } from './admin-token.js';
 import { ServerMetrics } from './metrics.js';
+import { accessLogHook } from './access-log.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { firmwareRoutes } from './routes/firmware.js';
 import { groupRoutes } from './routes/groups.js';
 import { kdmRoutes } from './routes/kdms.js';
@@ -175,7 +177,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     runCleanup: (now?: Date) => runCleanup({ store, catalog, swarms, reportLocks, inFlight, retentionDays, logger }, now),
   };
 
-  // Polls arrive by the thousand; per-request logs would drown everything else.
+  // fastify's own request lines are off: access-log.ts writes one line per request, with polls
+  // and announces at debug so they do not drown everything else.
   const app = Fastify({
     // Plugins wait for fs work in libuv's pool, which scrypt can fill for seconds on a busy host;
     // avvio's 10 s default then fails start-up with an error that names no cause.
@@ -191,6 +194,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // Held long polls would keep close() waiting for up to maxWaitSeconds: answer them first.
   app.addHook('preClose', async () => catalog.release());
   app.decorate('cineswarm', ctx);
+  app.addHook('onResponse', accessLogHook(logger, metrics, secret));
   app.setErrorHandler(makeErrorHandler(logger, () => metrics.storeUnavailable++));
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: 'NOT_FOUND', message: `no such endpoint: ${request.method} ${request.url.split('?')[0]}` });
@@ -201,7 +205,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     { schema: { response: { 200: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } }, 404: errorBodySchema } } },
     async () => ({ status: 'ok' }),
   );
-  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.text()));
+  await app.register(metricsRoutes, { ctx });
   await app.register(groupRoutes, { ctx });
   await app.register(torrentRoutes, { ctx });
   await app.register(reportRoutes, { ctx });

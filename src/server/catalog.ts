@@ -123,6 +123,18 @@ export class TorrentCatalog {
     return n;
   }
 
+  /** Torrents per group of the lists loaded in this process (what /metrics shows; nothing is read). */
+  async loadedCounts(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    await Promise.all(
+      [...this.views].map(async ([group, view]) => {
+        const v = await view.catch(() => undefined);
+        if (v) out.set(group, v.entries.length);
+      }),
+    );
+    return out;
+  }
+
   forgetAll(): void {
     for (const group of [...this.views.keys()]) this.forget(group);
   }

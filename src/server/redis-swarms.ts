@@ -3,7 +3,7 @@
 // when nobody announces any more, and a download counter beside it.
 import type { Redis } from 'ioredis';
 import { redisCall } from './redis-state.js';
-import { pickPeers, type AnnounceInput, type AnnounceResult, type SwarmCounts, type SwarmPeer, type SwarmState } from './swarms.js';
+import { countActive, pickPeers, type AnnounceInput, type AnnounceResult, type SwarmCounts, type SwarmPeer, type SwarmState } from './swarms.js';
 
 /** How long a swarm's download count outlives its last announce. */
 const COUNTER_TTL_MS = 30 * 86_400_000;
@@ -83,6 +83,31 @@ export class RedisSwarms implements SwarmState {
   drop(key: string): Promise<void> {
     return redisCall('the tracker peer list', async () => {
       await this.client.del(...this.keys(key));
+    });
+  }
+
+  /** Every replica's peers: one SCAN over the swarm hashes, read in one pipeline per page. */
+  activePeers(now = Date.now()): Promise<Map<string, number>> {
+    const prefix = `${this.ns}swarm:`;
+    return redisCall('the tracker peer lists', async () => {
+      const swarms: Array<[string, SwarmPeer[]]> = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        const hashes = keys.filter((k) => !k.endsWith(':downloaded'));
+        const pipe = this.client.pipeline();
+        for (const k of hashes) pipe.hgetall(k);
+        const results = hashes.length > 0 ? ((await pipe.exec()) ?? []) : [];
+        hashes.forEach((k, i) => {
+          const all = (results[i]?.[1] ?? {}) as Record<string, string>;
+          // back to `<group>\0<hash>`: group ids never hold ':'
+          const rest = k.slice(prefix.length);
+          const key = rest.replace(':', '\0');
+          swarms.push([key, Object.entries(all).flatMap(([m, v]) => decode(m, v) ?? [])]);
+        });
+      } while (cursor !== '0');
+      return countActive(swarms, now);
     });
   }
 

@@ -41,6 +41,23 @@ export interface SwarmState {
   scrape(key: string, now?: number): SwarmCounts | Promise<SwarmCounts>;
   drop(key: string): void | Promise<void>;
   sweep(now?: number): void | Promise<void>;
+  /** Distinct peers (passkey members) with a live entry in any swarm, per group; for /metrics. */
+  activePeers(now?: number): Map<string, number> | Promise<Map<string, number>>;
+}
+
+/** Counts distinct live members per group from (swarm key, peers) pairs. */
+export function countActive(swarms: Iterable<[string, Iterable<SwarmPeer>]>, now: number): Map<string, number> {
+  const members = new Map<string, Set<string>>();
+  for (const [key, peers] of swarms) {
+    const group = key.slice(0, key.indexOf('\0'));
+    for (const p of peers) {
+      if (p.expiresAt <= now) continue;
+      let set = members.get(group);
+      if (!set) members.set(group, (set = new Set()));
+      set.add(p.member);
+    }
+  }
+  return new Map([...members].map(([g, set]) => [g, set.size]));
 }
 
 /** Up to numwant of the others, a random subset so large swarms spread the load; never the
@@ -114,6 +131,10 @@ export class Swarms implements SwarmState {
       for (const [pid, p] of swarm.peers) if (p.expiresAt <= now) swarm.peers.delete(pid);
       if (swarm.peers.size === 0 && swarm.downloaded === 0) this.swarms.delete(key);
     }
+  }
+
+  activePeers(now = Date.now()): Map<string, number> {
+    return countActive([...this.swarms].map(([key, swarm]) => [key, swarm.peers.values()]), now);
   }
 
   private counts(swarm: Swarm, now: number): SwarmCounts {

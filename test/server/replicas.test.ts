@@ -86,6 +86,8 @@ test('a peer that announced to A is returned by B, and a stop on B removes it fo
   t.deepEqual(leech.peers, [{ ip: '127.0.0.1', port: 7001 }]);
   t.is(leech.complete, 1);
   t.is(leech.incomplete, 1);
+  // /metrics on either replica counts both peers: the gauge reads the shared peer lists
+  for (const app of [a, b]) t.regex((await app.inject({ url: '/metrics' })).body, /^cineswarm_server_active_peers\{group="dist"\} 2$/m);
   // the seed, asking A again, learns of the cinema that announced to B
   const again = await announce(a, await passkeyOf(a, 'seed'), { infoHash, peerId: peerId('seed'), port: 7001, left: 0 });
   t.deepEqual(again.peers, [{ ip: '127.0.0.1', port: 7002 }]);
