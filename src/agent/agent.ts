@@ -23,6 +23,8 @@ import { loadOrCreatePeerKey } from './server-link/peer-key.js';
 import { DiskFullGuard } from './pipeline/disk-full.js';
 import { CorruptPeersGuard } from './pipeline/corrupt-peers.js';
 import { StepRunner } from './pipeline/step-runner.js';
+import { AssetChecker } from './pipeline/asset-checks.js';
+import { AssetCheckStore } from './pipeline/asset-check-store.js';
 import { PipelineLoop } from './pipeline/loop.js';
 import { shownState, type PlanInput } from './pipeline/planner.js';
 import { Reporter, kdmKey } from './pipeline/reporter.js';
@@ -168,6 +170,9 @@ export class Agent implements AgentControl {
     this.diskFull = new DiskFullGuard({ dir: c.downloadDir, alarms: this.alarms, log: pipeLog, nameOf, minFreeBytes: () => this.config.minFreeBytes, pausedByPerson: (ih) => Boolean(this.intent.get(ih).paused) });
     this.corruptPeers = new CorruptPeersGuard({ alarms: this.alarms, log: pipeLog, nameOf });
     this.engineLink = new EngineLink(session, this.resumeStore, () => this.config.downloadDir, (why) => this.loop.markChanged(why), pipeLog, this.diskFull, this.corruptPeers);
+    const assetChecks = new AssetChecker(await AssetCheckStore.open(c.dataDir), pipeLog);
+    assetChecks.attach(session);
+    this.engineLink.assetChecks = assetChecks;
     this.reporter = new Reporter({ kdm: (ih) => this.kdm?.view(ih), config: () => this.config, history: this.history, intent: this.intent, engine: this.engineLink, queue: this.reports, alarms: this.alarms, offers: this.offers });
     this.runner = new StepRunner({
       engine: this.engineLink,
@@ -190,6 +195,7 @@ export class Agent implements AgentControl {
       retryAt: this.retryAt,
       log: pipeLog,
       now: () => this.clock(),
+      assets: assetChecks,
     });
     this.actions = new OperatorActions({ history: this.history, intent: this.intent, loop: this.loop, engine: this.engineLink });
     this.startBandwidth();

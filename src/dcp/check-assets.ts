@@ -107,7 +107,13 @@ async function checkOne(ctx: VerifyContext, loaded: LoadedPkl, asset: PklAsset, 
   return state;
 }
 
-async function hashAll(ctx: VerifyContext, pending: Pending[], opts: VerifyOptions): Promise<void> {
+async function hashAll(ctx: VerifyContext, all: Pending[], opts: VerifyOptions): Promise<void> {
+  const pending: Pending[] = [];
+  for (const p of all) {
+    const k = opts.known?.get(p.real);
+    if (!k) pending.push(p);
+    else for (const { check } of p.checks) settle(ctx, check, { path: p.real, size: k.size, sha1Base64: k.sha1Base64, sha1Hex: Buffer.from(k.sha1Base64, 'base64').toString('hex') });
+  }
   if (pending.length === 0) return;
   const total = pending.reduce((s, p) => s + p.size, 0);
   // Progress only moves forward and ends exactly at the total, whatever order the engine's reports arrive in.

@@ -1,5 +1,6 @@
 // Public face of DCP parsing and verification; the rest of cineswarm imports from here only.
 export { verifyDcp } from './verify.js';
+export { expectedAssets, type ExpectedAsset } from './expected-assets.js';
 export type { AssetCheck, Finding, Flavour, Verdict, VerifyOptions, VerifyReport } from './types.js';
 export { DcpError } from './errors.js';
 export { parseAssetMap, type AssetMap, type AssetMapEntry } from './assetmap.js';

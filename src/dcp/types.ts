@@ -45,4 +45,10 @@ export interface VerifyOptions {
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
   /** Files hashed in parallel; defaults to the engine's choice (number of cores). */
   concurrency?: number;
+  /**
+   * Checksums already taken of files that cannot have changed since (the agent hashes each asset
+   * as its download completes), by real path: such a file is not read again. Everything else
+   * (presence, size, the XML) is still checked.
+   */
+  known?: ReadonlyMap<string, { size: number; sha1Base64: string }>;
 }

@@ -4,8 +4,9 @@ import type { SettingsPack } from './addon.js';
 import { EngineError } from './errors.js';
 import type { SessionSettings, StorageKind } from './types.js';
 
-// error | peer | storage | tracker | status | performance_warning (libtorrent alert_category bits)
-const ALERT_MASK = (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 6) | (1 << 9);
+// error | peer | storage | tracker | status | performance_warning | file_progress (libtorrent
+// alert_category bits; file_progress brings file_completed, one alert per finished file)
+const ALERT_MASK = (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 6) | (1 << 9) | (1 << 21);
 
 const DEFAULTS: SettingsPack = {
   enable_dht: false,

@@ -7,6 +7,7 @@ import type { EngineView } from './planner.js';
 import type { ResumeStore } from './resume-store.js';
 import type { DiskFullGuard } from './disk-full.js';
 import type { CorruptPeersGuard } from './corrupt-peers.js';
+import type { AssetChecker } from './asset-checks.js';
 
 /** libtorrent starts a recheck asynchronously; "finished" before it shows is stale, for so long at most. */
 const AWAIT_CHECK_MS = 10_000;
@@ -23,6 +24,8 @@ export class EngineLink {
   private readonly lastStatus = new Map<string, TorrentStatus>();
   /** pieces that failed their hash check since start, per info hash (corrupt peers) */
   readonly hashFailures = new Map<string, number>();
+  /** checks each asset as its download completes (set by the agent) */
+  assetChecks?: AssetChecker;
 
   constructor(
     readonly session: Session,
@@ -93,6 +96,7 @@ export class EngineLink {
       withResumeData = false;
     }
     this.live.set(infoHash, { torrent, savedComplete: false, lastResumeSaveAt: Date.now() });
+    this.track(infoHash, torrent, bytes);
     return { withResumeData };
   }
 
@@ -107,8 +111,10 @@ export class EngineLink {
     if (!bytes) {
       l.torrent.forceRecheck();
     } else {
+      this.assetChecks?.untrack(infoHash);
       await this.session.removeTorrent(l.torrent);
       l.torrent = this.session.addTorrent({ torrent: bytes, savePath: this.savePath(), paused });
+      this.track(infoHash, l.torrent, bytes);
     }
     l.savedComplete = false;
     l.awaitingCheckSince = Date.now();
@@ -121,7 +127,16 @@ export class EngineLink {
     await this.saveResume(infoHash);
     this.live.delete(infoHash);
     this.lastStatus.delete(infoHash);
+    this.assetChecks?.untrack(infoHash);
     await this.session.removeTorrent(l.torrent);
+  }
+
+  private track(infoHash: string, torrent: Torrent, bytes: Buffer): void {
+    try {
+      this.assetChecks?.track(infoHash, torrent, bytes);
+    } catch (err) {
+      this.log.warn({ err, infoHash }, 'assets will be checked only once the download is complete');
+    }
   }
 
   async saveResume(infoHash: string): Promise<void> {

@@ -10,6 +10,7 @@ import type { HistoryEntry, HistoryStore } from './history-store.js';
 import type { ResumeStore } from './resume-store.js';
 import type { IntentStore } from './intent-store.js';
 import type { EngineLink } from './engine-link.js';
+import type { AssetChecker } from './asset-checks.js';
 import { placeInIngest, alreadyPlaced } from './ingest.js';
 import { spaceMessage } from './planner.js';
 import { formatBytes } from '../../util/bytes.js';
@@ -33,6 +34,8 @@ export interface StepContext {
   log: Logger;
   /** the agent's clock (retention counts days from the retirement it stamps) */
   now?: () => number;
+  /** assets checked during the download: the final verification does not read them again */
+  assets?: AssetChecker;
 }
 
 export class StepRunner {
@@ -97,6 +100,7 @@ export class StepRunner {
         return this.verify(this.entry(step.infoHash), step.requested);
       case 'recheck': {
         const e = this.entry(step.infoHash);
+        await ctx.assets?.clear(e.infoHash);
         await ctx.engine.recheck(e.infoHash, await ctx.resume.loadTorrent(e.infoHash), Boolean(ctx.intent.get(e.infoHash).paused));
         await this.patch(e, { recheck: false });
         return;
@@ -128,6 +132,7 @@ export class StepRunner {
     const { downloadDir, ingestDir } = this.ctx.dirs();
     const copies = [path.join(ingestDir, e.name), path.join(downloadDir, e.name)];
     for (const dir of copies) await fs.rm(dir, { recursive: true, force: true });
+    await this.ctx.assets?.clear(e.infoHash);
     const at = new Date(this.now()).toISOString();
     const message = `removed by retention on ${at.slice(0, 10)} (retired ${e.retiredAt?.slice(0, 10) ?? 'earlier'}: ${e.message ?? 'retired'}); ${formatBytes(e.sizeBytes)} freed`;
     this.ctx.log.warn({ name: e.name, infoHash: e.infoHash, removed: copies, bytes: e.sizeBytes, retiredAt: e.retiredAt }, `retention removed ${e.name}: ${copies.join(', ')}`);
@@ -178,11 +183,17 @@ export class StepRunner {
   private async verify(e0: HistoryEntry, requested: boolean): Promise<void> {
     const { ctx } = this;
     if (requested) await ctx.intent.set(e0.infoHash, { reverify: false });
+    // A person's re-verify reads every byte again; otherwise what passed during the download is not read twice.
+    if (requested) await ctx.assets?.clear(e0.infoHash);
     const attempts = (requested ? 0 : (e0.verifyAttempts ?? 0)) + 1;
     let e = await this.patch(e0, { state: 'verifying', message: undefined, verifyAttempts: attempts, verify: { state: 'running', failed: [] } });
     let report: Awaited<ReturnType<typeof verifyDcp>>;
     try {
-      report = await verifyDcp(path.join(ctx.dirs().downloadDir, e.name));
+      const known = await ctx.assets?.known(e.infoHash);
+      // Only durable bytes may pass: mmap storage leaves written pages in the page cache.
+      await ctx.assets?.syncAll(e.infoHash);
+      report = await verifyDcp(path.join(ctx.dirs().downloadDir, e.name), { known });
+      ctx.log.info({ name: e.name, infoHash: e.infoHash, bytesHashed: report.bytesHashed, checkedDuringDownload: known?.size ?? 0 }, `${e.name}: verification read ${formatBytes(report.bytesHashed)} (${known?.size ?? 0} files checked during the download)`);
     } catch (err) {
       // The check itself could not run (unreadable folder): counted as an attempt, no recheck.
       await this.patch(e, { state: 'failed', verify: { state: 'failed', failed: [] }, message: `verification could not run: ${(err as Error).message}` });

@@ -1,0 +1,182 @@
+// Checks each asset of a DCP against its packing list as soon as libtorrent has all its pieces
+// (file_completed alerts, and file_progress() for files complete from resume data), beside the
+// rest of the download and of other DCPs. Each file is fdatasync'ed before its result is
+// recorded; the final verification then reads none of the files that passed (docs/agent-pipeline.md).
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { hashFiles, parseTorrent, type EngineAlert, type Session, type Torrent } from '../../engine/index.js';
+import { expectedAssets, type ExpectedAsset } from '../../dcp/index.js';
+import type { AssetCheckResult, AssetCheckStore } from './asset-check-store.js';
+
+/** libtorrent's top file priority: the DCP's XML (ASSETMAP, PKL, CPL, VOLINDEX) arrives first. */
+const XML_PRIORITY = 7;
+const DESCRIPTOR = /(\.xml$)|(^(ASSETMAP|VOLINDEX)$)/i;
+
+interface Tracked {
+  torrent: Torrent;
+  /** the DCP folder: the save path and the torrent's top folder */
+  dir: string;
+  sizes: number[];
+  /** path relative to the DCP folder -> file index */
+  index: Map<string, number>;
+  expected: Map<string, ExpectedAsset> | null;
+  /** files checked in this run, or found checked by an earlier one */
+  done: Set<string>;
+  scan: Promise<void>;
+  lastJob: Promise<void>;
+}
+
+export class AssetChecker {
+  private readonly tracked = new Map<string, Tracked>();
+  /** one file hashed at a time, for every DCP: the download keeps the other core */
+  private chain: Promise<void> = Promise.resolve();
+  /** bytes hashed by early checks since start (logs, tests) */
+  bytesHashed = 0;
+
+  constructor(private readonly store: AssetCheckStore, private readonly log: Logger) {}
+
+  attach(session: Session): void {
+    const rescan = (a: EngineAlert) => {
+      if (a.infoHash && this.tracked.has(a.infoHash)) void this.rescan(a.infoHash);
+    };
+    session.on('file-completed', rescan);
+    session.on('torrent-finished', rescan);
+    session.on('state-changed', rescan);
+  }
+
+  /** A torrent entered the engine: its XML first, and its complete files checked. */
+  track(infoHash: string, torrent: Torrent, bytes: Buffer): void {
+    const info = parseTorrent(bytes);
+    const first = info.files[0]?.path.split('/')[0];
+    // A DCP is a folder: a single-file torrent has no packing list to check against.
+    if (!first || !info.files.every((f) => f.path.startsWith(`${first}/`))) return;
+    const index = new Map<string, number>();
+    info.files.forEach((f, i) => {
+      const rel = f.path.slice(first.length + 1);
+      index.set(rel, i);
+      if (DESCRIPTOR.test(path.basename(rel))) {
+        try {
+          torrent.setFilePriority(i, XML_PRIORITY);
+        } catch (err) {
+          this.log.debug({ err, infoHash }, 'could not raise the priority of the DCP XML');
+        }
+      }
+    });
+    const dir = path.join(torrent.status().savePath, first);
+    this.tracked.set(infoHash, { torrent, dir, sizes: info.files.map((f) => f.size), index, expected: null, done: new Set(), scan: Promise.resolve(), lastJob: Promise.resolve() });
+    void this.rescan(infoHash);
+  }
+
+  untrack(infoHash: string): void {
+    this.tracked.delete(infoHash);
+  }
+
+  /** Forgets the results (a recheck may fetch pieces anew; a person asked for a full read). */
+  async clear(infoHash: string): Promise<void> {
+    const t = this.tracked.get(infoHash);
+    if (t) {
+      await t.lastJob;
+      t.done.clear();
+    }
+    await this.store.clear(infoHash);
+  }
+
+  /**
+   * Once every pending check of the torrent has ended: the files that passed and are unchanged
+   * since, by real path, for verifyDcp's `known`.
+   */
+  async known(infoHash: string): Promise<Map<string, { size: number; sha1Base64: string }>> {
+    const out = new Map<string, { size: number; sha1Base64: string }>();
+    const t = this.tracked.get(infoHash);
+    if (!t) return out;
+    await this.rescan(infoHash);
+    await t.lastJob;
+    for (const [rel, r] of Object.entries(await this.store.get(infoHash))) {
+      if (!r.ok) continue;
+      const abs = path.join(t.dir, rel);
+      if (!(await unchanged(abs, r))) continue;
+      out.set(await fs.realpath(abs), { size: r.size, sha1Base64: r.sha1Base64 });
+    }
+    return out;
+  }
+
+  /** Makes every file of the torrent durable (before a full verification records a pass). */
+  async syncAll(infoHash: string): Promise<void> {
+    const t = this.tracked.get(infoHash);
+    if (!t) return;
+    for (const rel of t.index.keys()) await datasync(path.join(t.dir, rel)).catch(() => undefined);
+  }
+
+  private rescan(infoHash: string): Promise<void> {
+    const t = this.tracked.get(infoHash)!;
+    t.scan = t.scan.then(() => this.scanOnce(infoHash, t)).catch((err: unknown) => this.log.warn({ err, infoHash }, 'checking finished files failed'));
+    return t.scan;
+  }
+
+  private async scanOnce(infoHash: string, t: Tracked): Promise<void> {
+    if (this.tracked.get(infoHash) !== t) return;
+    let progress: number[];
+    try {
+      progress = t.torrent.fileProgress();
+    } catch {
+      return; // out of the engine meanwhile
+    }
+    const complete = (rel: string): boolean => {
+      const i = t.index.get(rel);
+      return i !== undefined && progress[i] === t.sizes[i];
+    };
+    if (!t.expected) {
+      t.expected = await expectedAssets(t.dir, { isComplete: complete });
+      if (!t.expected) return;
+      this.log.debug({ infoHash, assets: t.expected.size }, 'packing list on disk: assets are checked as they complete');
+    }
+    for (const [rel, want] of t.expected) {
+      if (t.done.has(rel) || !complete(rel)) continue;
+      t.done.add(rel);
+      const job = this.chain.then(() => this.checkOne(infoHash, t, want));
+      this.chain = job.catch(() => undefined);
+      t.lastJob = job.catch((err: unknown) => {
+        t.done.delete(rel);
+        this.log.warn({ err, infoHash, file: rel }, 'could not check a finished file; the full verification will');
+      });
+    }
+  }
+
+  private async checkOne(infoHash: string, t: Tracked, want: ExpectedAsset): Promise<void> {
+    if (this.tracked.get(infoHash) !== t) return;
+    const abs = path.join(t.dir, want.rel);
+    const prior = (await this.store.get(infoHash))[want.rel];
+    if (prior && (await unchanged(abs, prior))) return; // checked before a restart
+    // Memory-mapped storage leaves the bytes in the page cache: a power cut must not put unsynced
+    // data in ingest, so the file reaches the disk before its result counts.
+    await datasync(abs);
+    const st = await fs.stat(abs);
+    const [h] = await hashFiles([abs], { concurrency: 1 });
+    this.bytesHashed += h!.size;
+    const ok = h!.sha1Base64 === want.hash && (want.size === null || h!.size === want.size);
+    const r: AssetCheckResult = { size: st.size, mtimeMs: st.mtimeMs, sha1Base64: h!.sha1Base64, ok, at: new Date().toISOString() };
+    if (this.tracked.get(infoHash) !== t) return; // rechecked or removed while hashing
+    await this.store.record(infoHash, want.rel, r);
+    if (ok) this.log.info({ infoHash, file: want.rel, bytes: h!.size }, `asset checked during download: ${want.rel}`);
+    else this.log.warn({ infoHash, file: want.rel }, `${want.rel} does not match its packing list (found during download)`);
+  }
+}
+
+async function datasync(file: string): Promise<void> {
+  const fh = await fs.open(file, 'r');
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function unchanged(file: string, r: AssetCheckResult): Promise<boolean> {
+  try {
+    const st = await fs.stat(file);
+    return st.size === r.size && st.mtimeMs === r.mtimeMs;
+  } catch {
+    return false;
+  }
+}
