@@ -6,6 +6,7 @@ import { buildServer } from '../server/app.js';
 import { checkServerConfig, ConfigError, parseStoreUrl, SERVER_DEFAULTS, type ServerConfig } from '../server/config.js';
 import type { GroupStore } from '../server/group-store.js';
 import { openStore } from '../server/open-store.js';
+import { DataDirLockedError, lockDataDir, type DataDirLock } from '../server/data-dir-lock.js';
 import { log } from '../util/log.js';
 
 const USAGE = `usage: cineswarm server [--config FILE] [--host H] [--port 8600] [--data DIR]
@@ -105,10 +106,15 @@ export async function run(argv: string[]): Promise<number> {
   const logger = log.child({ component: 'server' });
   let app;
   let store: GroupStore | undefined;
+  let lock: DataDirLock | undefined;
+  let swept = 0;
   try {
     await fs.mkdir(config.dataDir, { recursive: true });
+    // Before anything reads or sweeps DATA: a second server on it must leave the live one alone.
+    lock = await lockDataDir(config.dataDir);
     const opened = await openStore(config);
     store = opened.store;
+    swept = opened.swept ?? 0;
     app = await buildServer({
       store,
       redis: config.redis,
@@ -131,6 +137,8 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     await app?.close();
     store?.close?.();
+    await lock?.release();
+    if (err instanceof DataDirLockedError) return fail(err.message, 1);
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') return fail(`port ${config.port} on ${config.host} is already in use`, 1);
     if (e.code === 'EACCES') return fail(`no permission for ${e.path ?? `port ${config.port}`}`, 1);
@@ -143,15 +151,18 @@ export async function run(argv: string[]): Promise<number> {
     { url: `http://${host}:${port}`, dataDir: config.dataDir, store: config.store?.kind ?? 'dir', redis: Boolean(config.redis), retentionDays: config.retentionDays },
     'cineswarm server listening',
   );
+  if (swept) logger.warn({ removed: swept, dataDir: config.dataDir }, `removed ${swept} temp files and staging folders left in the data dir by an interrupted run`);
   if (config.openGroups) logger.warn('--open-groups: anyone who reaches this port can create groups');
 
   const server = app;
+  const held = lock!;
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping');
       server.close().then(
-        () => {
+        async () => {
           store?.close?.();
+          await held.release();
           resolve(0);
         },
         (err: unknown) => {

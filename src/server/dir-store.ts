@@ -4,19 +4,22 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { GroupExistsError, GroupNotFoundError, ServerError, TorrentExistsError } from './errors.js';
+import { GroupDamagedError, GroupExistsError, GroupNotFoundError, ServerError, TorrentExistsError } from './errors.js';
 import type { GroupRecord, GroupStore, KdmStore, PeerRecord, PeerReport, RosterEntry, StoredTorrent, Tombstone } from './group-store.js';
 import { INFO_HASH_PATTERN, isGroupId, isPeerId, isTorrentName } from '../protocol/index.js';
 import { loadOrCreateSecret } from './passkey.js';
 import { DirKdmStore } from './dir-kdm-store.js';
 import { loadAdminToken } from './admin-token.js';
 import { DirFirmwareStore, type FirmwareStore } from './firmware-store.js';
-import { fsyncDir, writeFileAtomic } from '../util/durable-write.js';
+import { fsyncDir, TEMP_PREFIX, writeFileAtomic } from '../util/durable-write.js';
 
 const infoHashRe = new RegExp(INFO_HASH_PATTERN);
 
 // Temp names start with '.', which no valid id or name can, so they never collide with content.
 const STAGING_PREFIX = '.staging-';
+
+/** Where writeFileAtomic leaves its temp files: a group's own folder and those below it. */
+const GROUP_FOLDERS = ['', 'torrents', 'reports', 'peers', 'retired', 'kdms'];
 
 function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException)?.code;
@@ -39,12 +42,33 @@ export class DirGroupStore implements GroupStore {
     return loadAdminToken(this.dataDir);
   }
 
-  /** Creates DATA/groups and sweeps what a crash may have left half-done. */
-  async init(): Promise<void> {
+  /** Creates DATA/groups and sweeps what a crash may have left half-done: staging folders of
+   * group creations and the temp files of writes cut short. Only at start, and the CLI holds the
+   * data dir's lock (data-dir-lock.ts) by then, so none of them is a live server's work in progress.
+   * Resolves with the number of entries removed. */
+  async init(): Promise<number> {
     await fs.mkdir(this.root, { recursive: true });
-    for (const entry of await fs.readdir(this.root)) {
-      if (entry.startsWith(STAGING_PREFIX)) await fs.rm(path.join(this.root, entry), { recursive: true, force: true });
+    let removed = 0;
+    const sweep = async (dir: string, prefix: string): Promise<void> => {
+      let entries: string[];
+      try {
+        entries = await fs.readdir(dir);
+      } catch (err) {
+        if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return;
+        throw err;
+      }
+      for (const e of entries) {
+        if (!e.startsWith(prefix)) continue;
+        await fs.rm(path.join(dir, e), { recursive: true, force: true });
+        removed++;
+      }
+    };
+    await sweep(this.dataDir, TEMP_PREFIX);
+    await sweep(this.root, STAGING_PREFIX);
+    for (const id of await this.listGroups()) {
+      for (const sub of GROUP_FOLDERS) await sweep(path.join(this.root, id, sub), TEMP_PREFIX);
     }
+    return removed;
   }
 
   private groupDir(id: string): string {
@@ -95,9 +119,14 @@ export class DirGroupStore implements GroupStore {
       if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return undefined;
       throw err;
     }
-    const rec = JSON.parse(text) as Partial<GroupRecord>;
-    if (rec.id !== id || typeof rec.passwordHash !== 'string' || typeof rec.createdAt !== 'string') {
-      throw new Error(`group.json of group '${id}' is damaged`);
+    let rec: Partial<GroupRecord>;
+    try {
+      rec = JSON.parse(text) as Partial<GroupRecord>;
+    } catch (err) {
+      throw new GroupDamagedError(id, `DATA/groups/${id}/group.json`, `not valid JSON (${(err as Error).message})`);
+    }
+    if (!rec || typeof rec !== 'object' || rec.id !== id || typeof rec.passwordHash !== 'string' || typeof rec.createdAt !== 'string') {
+      throw new GroupDamagedError(id, `DATA/groups/${id}/group.json`, 'id, passwordHash or createdAt missing or wrong');
     }
     const out: GroupRecord = { id: rec.id, passwordHash: rec.passwordHash, createdAt: rec.createdAt };
     if (typeof rec.ownerPasswordHash === 'string') out.ownerPasswordHash = rec.ownerPasswordHash;

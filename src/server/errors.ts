@@ -30,6 +30,7 @@ export type ServerErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'STORE_UNAVAILABLE'
   | 'TOO_MANY_FAILURES'
+  | 'GROUP_DAMAGED'
   | 'INTERNAL';
 
 const STATUS: Record<ServerErrorCode, number> = {
@@ -58,6 +59,7 @@ const STATUS: Record<ServerErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   STORE_UNAVAILABLE: 503,
   TOO_MANY_FAILURES: 429,
+  GROUP_DAMAGED: 500,
   INTERNAL: 500,
 };
 
@@ -76,8 +78,16 @@ export class ServerError extends Error {
 }
 
 export class GroupExistsError extends ServerError {
-  constructor(id: string) {
-    super('GROUP_EXISTS', `the group id '${id}' is already taken; choose another id, or use the existing group with its password`);
+  constructor(id: string, note = '') {
+    super('GROUP_EXISTS', `the group id '${id}' is already taken${note}; choose another id, or use the existing group with its password`);
+  }
+}
+
+/** A group's stored record cannot be read as one (edited by hand, a disk error): nothing is
+ * guessed from it, and the id stays taken. */
+export class GroupDamagedError extends ServerError {
+  constructor(id: string, where: string, why: string) {
+    super('GROUP_DAMAGED', `the server's record of group '${id}' is damaged (${where}: ${why}); the server operator must restore it from a backup`);
   }
 }
 

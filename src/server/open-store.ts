@@ -9,14 +9,16 @@ export interface OpenedStore {
   store: GroupStore;
   /** Redis namespace of this store's deployment: replicas of one store share it, others do not */
   namespace: string;
+  /** temp files and staging folders of an interrupted run that the directory store removed */
+  swept?: number;
 }
 
 export async function openStore(config: ServerConfig, onRead?: () => void): Promise<OpenedStore> {
   const s = config.store;
   if (!s || s.kind === 'dir') {
     const store = new DirGroupStore(config.dataDir);
-    await store.init();
-    return { store, namespace: 'cineswarm:' };
+    const swept = await store.init();
+    return { store, namespace: 'cineswarm:', swept };
   }
   const store = new S3GroupStore({ bucket: s.bucket, prefix: s.prefix, endpoint: s.endpoint, region: s.region, onRead });
   try {

@@ -12,7 +12,7 @@ import {
   type S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { GroupExistsError, GroupNotFoundError, ServerError, StoreUnavailableError, TorrentExistsError } from './errors.js';
+import { GroupDamagedError, GroupExistsError, GroupNotFoundError, ServerError, StoreUnavailableError, TorrentExistsError } from './errors.js';
 import type { GroupRecord, GroupStore, KdmStore, PeerRecord, PeerReport, RosterEntry, StoredTorrent, Tombstone } from './group-store.js';
 import { S3KdmStore } from './s3-kdm-store.js';
 import { S3FirmwareStore } from './s3-firmware-store.js';
@@ -184,9 +184,14 @@ export class S3GroupStore implements GroupStore {
     return this.call('reading a group', async () => {
       const bytes = await this.getObject(`${this.groupKey(id)}group.json`);
       if (!bytes) return undefined;
-      const rec = JSON.parse(bytes.toString('utf8')) as Partial<GroupRecord>;
-      if (rec.id !== id || typeof rec.passwordHash !== 'string' || typeof rec.createdAt !== 'string') {
-        throw new Error(`group.json of group '${id}' is damaged`);
+      let rec: Partial<GroupRecord>;
+      try {
+        rec = JSON.parse(bytes.toString('utf8')) as Partial<GroupRecord>;
+      } catch (err) {
+        throw new GroupDamagedError(id, `${this.groupKey(id)}group.json`, `not valid JSON (${(err as Error).message})`);
+      }
+      if (!rec || typeof rec !== 'object' || rec.id !== id || typeof rec.passwordHash !== 'string' || typeof rec.createdAt !== 'string') {
+        throw new GroupDamagedError(id, `${this.groupKey(id)}group.json`, 'id, passwordHash or createdAt missing or wrong');
       }
       const out: GroupRecord = { id: rec.id, passwordHash: rec.passwordHash, createdAt: rec.createdAt };
       if (typeof rec.ownerPasswordHash === 'string') out.ownerPasswordHash = rec.ownerPasswordHash;

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { isAdminBearer } from '../admin-token.js';
 import type { ServerContext } from '../context.js';
-import { GroupExistsError, ServerError } from '../errors.js';
+import { GroupDamagedError, GroupExistsError, ServerError } from '../errors.js';
 import type { GroupRecord } from '../group-store.js';
 import { hashPassword } from '../passwords.js';
 import {
@@ -44,7 +44,12 @@ export const groupRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (ap
     async (request, reply) => {
       const { id, password, ownerPassword } = request.body;
       // Cheap early answer; the store's atomic create is what actually guarantees uniqueness.
-      if (await ctx.store.getGroup(id)) throw new GroupExistsError(id);
+      // A damaged record still holds its id: re-creating it would hide the damage, not repair it.
+      const taken = await ctx.store.getGroup(id).catch((err: unknown) => {
+        if (err instanceof GroupDamagedError) throw new GroupExistsError(id, ' (its record on the server is damaged; the server operator must restore it)');
+        throw err;
+      });
+      if (taken) throw new GroupExistsError(id);
       // The publisher asks this before reading a DCP for an hour, and creates only after it verified.
       if (request.query.dryRun !== undefined) return reply.code(204).send();
       const [passwordHash, ownerPasswordHash] = await Promise.all([hashPassword(password), hashPassword(ownerPassword)]);
