@@ -78,6 +78,7 @@ Napi::Function TorrentHandle::Define(Napi::Env env) {
     InstanceMethod<&TorrentHandle::FileProgress>("fileProgress"),
     InstanceMethod<&TorrentHandle::SetFilePriority>("setFilePriority"),
     InstanceMethod<&TorrentHandle::ClearError>("clearError"),
+    InstanceMethod<&TorrentHandle::ForceReannounce>("forceReannounce"),
     InstanceMethod<&TorrentHandle::Peers>("peers"),
   });
 }
@@ -206,6 +207,12 @@ void TorrentHandle::ClearError(const Napi::CallbackInfo& info) {
     h.clear_error();
     h.unset_flags(lt::torrent_flags::upload_mode);
   });
+}
+
+// forceReannounce(): announce to every tracker now, past the retry delay libtorrent grew while
+// the tracker could not be reached (and past the tracker's min interval).
+void TorrentHandle::ForceReannounce(const Napi::CallbackInfo& info) {
+  Guard(info.Env(), [](lt::torrent_handle& h) { h.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval); });
 }
 
 // peers(): the connected peers with what cineswarm judges them by (lt::peer_info).

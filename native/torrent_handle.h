@@ -37,6 +37,7 @@ class TorrentHandle : public Napi::ObjectWrap<TorrentHandle> {
   Napi::Value FileProgress(const Napi::CallbackInfo& info);
   void SetFilePriority(const Napi::CallbackInfo& info);
   void ClearError(const Napi::CallbackInfo& info);
+  void ForceReannounce(const Napi::CallbackInfo& info);
   Napi::Value Peers(const Napi::CallbackInfo& info);
 
   // Runs f on the handle, turning libtorrent exceptions (e.g. a removed torrent) into coded JS errors.

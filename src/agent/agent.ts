@@ -72,6 +72,7 @@ export class Agent implements AgentControl {
   private engineLink!: EngineLink;
   private diskFull!: DiskFullGuard;
   private corruptPeers!: CorruptPeersGuard;
+  private trackerAlarm: TrackerAlarm | null = null;
   private readonly client: ServerClient;
   private readonly reports: ReportQueue;
   private readonly poller: Poller;
@@ -106,6 +107,7 @@ export class Agent implements AgentControl {
       () => this.config.poll,
       async () => {
         const outcome = await this.poller.pollOnce();
+        if (outcome === 'ok') this.trackerAlarm?.serverAnswered();
         void this.kdm?.sync().catch((err: unknown) => this.log.error({ err }, 'KDM round failed'));
         return outcome;
       },
@@ -165,7 +167,8 @@ export class Agent implements AgentControl {
     checkListenPort(this.alarms, c.listen, session.listenPort);
     session.on('listen-succeeded', () => checkListenPort(this.alarms, c.listen, session.listenPort));
     const nameOf = (ih: string) => this.history.all().find((e) => e.infoHash === ih)?.name;
-    new TrackerAlarm(this.alarms, nameOf, this.log.child({ component: 'tracker' })).attach(session);
+    this.trackerAlarm = new TrackerAlarm(this.alarms, nameOf, this.log.child({ component: 'tracker' }));
+    this.trackerAlarm.attach(session);
     const pipeLog = this.log.child({ component: 'pipeline' });
     this.diskFull = new DiskFullGuard({ dir: c.downloadDir, alarms: this.alarms, log: pipeLog, nameOf, minFreeBytes: () => this.config.minFreeBytes, pausedByPerson: (ih) => Boolean(this.intent.get(ih).paused) });
     this.corruptPeers = new CorruptPeersGuard({ alarms: this.alarms, log: pipeLog, nameOf });
@@ -206,6 +209,7 @@ export class Agent implements AgentControl {
     await this.freeSpace.sample();
     this.loop.start();
     this.timer = setInterval(() => {
+      this.trackerAlarm?.retryDue();
       void Promise.all([this.freeSpace.sample(), this.diskFull.check((ih) => this.engineLink.torrent(ih)), this.corruptPeers.check((ih) => this.engineLink.torrent(ih))]).finally(() => this.loop.markChanged('timer'));
       // Reports queued during a flush, or refused by a server that was away, go out on the next tick.
       if (this.reports.size > 0) void this.reports.flush();

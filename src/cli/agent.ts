@@ -76,28 +76,46 @@ export async function run(argv: string[]): Promise<number> {
 async function startWeb(agent: Agent, configFile: string): Promise<{ close(): Promise<unknown> } | null> {
   const { web, snmp, dataDir } = agent.config;
   const parts: { close(): Promise<unknown> }[] = [];
-  let localUrl: string | null = null;
+  let closed = false;
+  // join/leave/accept on this machine reach the page through loopback, whatever it binds.
+  const localUrl = (host: string, port: number): string => {
+    const local = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+    return `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
+  };
+  // join/leave/accept find the agent by this file; a page on port 0 gets its url once it listens.
+  await writePidFile(dataDir, { pid: process.pid, url: web && web.port !== 0 ? localUrl(web.host, web.port) : null });
+  parts.push({ close: () => removePidFile(dataDir) });
   if (web) {
     const { buildAgentApi } = await import('../agent/web/api.js');
+    const { listenRetrying } = await import('../agent/web/listen-retry.js');
     // The agent owns its config file: a join or leave rewrites it and reloads, as SIGHUP would.
     const membership = new Membership({ configFile, server: () => agent.config.server, apply: (c) => agent.reload(c) });
-    const app = buildAgentApi({ getStatus: () => agent.getStatus(), control: agent, membership, password: web.password, logger: log.child({ component: 'web' }) });
-    await app.listen({ host: web.host, port: web.port });
-    const addr = app.server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : web.port;
-    log.info({ url: `http://${web.host}:${port}/` }, 'status page listening');
-    // join/leave/accept on this machine reach the page through loopback, whatever it binds.
-    const local = web.host === '0.0.0.0' ? '127.0.0.1' : web.host === '::' ? '::1' : web.host;
-    localUrl = `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
-    parts.push(app);
+    const webLog = log.child({ component: 'web' });
+    const app = buildAgentApi({ getStatus: () => agent.getStatus(), control: agent, membership, password: web.password, logger: webLog });
+    // A port taken at boot is tried again until it is free: the page must not stay away until a restart.
+    const listen = listenRetrying(app, { host: web.host, port: web.port }, webLog);
+    parts.unshift({
+      close: async () => {
+        listen.stop();
+        await app.close();
+      },
+    });
+    void listen.listening.then(async (port) => {
+      if (port === null || closed) return;
+      log.info({ url: `http://${web.host}:${port}/` }, 'status page listening');
+      if (web.port === 0) await writePidFile(dataDir, { pid: process.pid, url: localUrl(web.host, port) });
+    });
   }
-  await writePidFile(dataDir, { pid: process.pid, url: localUrl });
-  parts.push({ close: () => removePidFile(dataDir) });
   if (snmp) {
     const { SnmpSubagent } = await import('../agent/monitoring/snmp.js');
     const sub = new SnmpSubagent({ agentx: snmp.agentx, getStatus: () => agent.getStatus(), alarms: agent.alarms, logger: log.child({ component: 'snmp' }) });
     sub.start();
     parts.push({ close: () => sub.stop() });
   }
-  return { close: () => Promise.all(parts.map((p) => p.close())) };
+  return {
+    close: async () => {
+      closed = true;
+      for (const p of parts) await p.close();
+    },
+  };
 }

@@ -21,6 +21,7 @@ export interface NativeTorrentHandle {
   fileProgress(): number[];
   setFilePriority(fileIndex: number, priority: number): void;
   clearError(): void;
+  forceReannounce(): void;
   peers(): PeerInfo[];
 }
 

@@ -78,6 +78,11 @@ export class Torrent {
     native(() => this.handle.clearError());
   }
 
+  /** Announces to the trackers now, whatever retry delay libtorrent grew while they were away. */
+  forceReannounce(): void {
+    native(() => this.handle.forceReannounce());
+  }
+
   /** The connected peers, with their hash failures. */
   peers(): PeerInfo[] {
     return native(() => this.handle.peers());

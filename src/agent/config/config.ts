@@ -59,6 +59,10 @@ export class ConfigError extends Error {
   }
 }
 
+/** Longest wait between polls while the server cannot be reached (jitter comes on top). A long
+ * cap saves a dead server little and leaves every cinema blind for as long once it is back. */
+export const DEFAULT_MAX_BACKOFF_SECONDS = 90;
+
 const GROUP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 type Obj = Record<string, unknown>;
 
@@ -140,7 +144,8 @@ export function validateConfig(raw: unknown): AgentConfig {
   const poll = {
     intervalSeconds: num(pollObj, 'intervalSeconds', 'poll.intervalSeconds', { fallback: 60, positive: true }),
     jitterSeconds: num(pollObj, 'jitterSeconds', 'poll.jitterSeconds', { fallback: 30, min: 0 }),
-    maxBackoffSeconds: num(pollObj, 'maxBackoffSeconds', 'poll.maxBackoffSeconds', { fallback: 900, positive: true }),
+    // With the shipped interval and jitter, a server that is back is seen within two minutes.
+    maxBackoffSeconds: num(pollObj, 'maxBackoffSeconds', 'poll.maxBackoffSeconds', { fallback: DEFAULT_MAX_BACKOFF_SECONDS, positive: true }),
     longPollSeconds: num(pollObj, 'longPollSeconds', 'poll.longPollSeconds', { fallback: 50, min: 0, max: 3600, integer: true }),
   };
   const webObj = section(raw, 'web', false);

@@ -18,7 +18,7 @@ const base = () => ({
 test('a minimal config gets the documented defaults', (t) => {
   const c = validateConfig(base());
   t.is(c.server, 'http://127.0.0.1:8600');
-  t.deepEqual(c.poll, { intervalSeconds: 60, jitterSeconds: 30, maxBackoffSeconds: 900, longPollSeconds: 50 });
+  t.deepEqual(c.poll, { intervalSeconds: 60, jitterSeconds: 30, maxBackoffSeconds: 90, longPollSeconds: 50 });
   t.deepEqual(c.listen, { host: '0.0.0.0', port: 6881 });
   t.is(c.minFreeBytes, 10 * 1024 ** 3);
   t.deepEqual(c.bandwidth, []);

@@ -1,7 +1,10 @@
 // Poll timing: the jitter stays within its bound, backoff doubles while the server is
 // unreachable, stops at the cap, and drops back to the interval after one good poll.
 import test from 'ava';
+import path from 'node:path';
 import { nextDelaySeconds, PollSchedule, type PollOutcome } from '../../../src/agent/server-link/poll-schedule.js';
+import { loadConfig } from '../../../src/agent/config/config.js';
+import { REPO_ROOT } from '../../helpers/paths.js';
 
 const timing = { intervalSeconds: 60, jitterSeconds: 30, maxBackoffSeconds: 900 };
 
@@ -53,4 +56,11 @@ test('a tick that throws counts as unreachable and never stops the schedule', as
   await new Promise((r) => setTimeout(r, 300));
   t.is(calls, after, 'no poll after stop()');
   t.true(s.consecutiveFailures >= 3);
+});
+
+test('with the shipped config, an agent asks a server that was away again within two minutes, however long it was away', async (t) => {
+  const shipped = await loadConfig(path.join(REPO_ROOT, 'rootfs/etc/cineswarm/agent.json'));
+  const worst = Math.max(...[1, 2, 3, 5, 10, 100].map((failures) => nextDelaySeconds(shipped.poll, failures, () => 1)));
+  t.true(worst <= 120, `${worst} s`);
+  t.true(worst >= shipped.poll.intervalSeconds, 'never sooner than the normal interval');
 });
