@@ -93,6 +93,9 @@ function text(v: BValue | undefined): string | undefined {
   return v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : undefined;
 }
 
+/** libtorrent's largest piece length (a torrent with more is "invalid piece length" on load). */
+const MAX_PIECE_LENGTH = 2 ** 30 - 1;
+
 // Inner path elements are joined under the torrent's folder on every cinema, so they get the
 // same scrutiny as the name, and the limits every cinema's file system and libtorrent impose.
 function checkPath(elements: Array<string | undefined>, limits: TorrentLimits): void {
@@ -145,6 +148,11 @@ function v2Size(tree: BValue | undefined, limits: TorrentLimits, at: string[] = 
   for (const [k, v] of Object.entries(tree)) {
     if (k === '') {
       if (!isDict(v) || !isLength(v.length)) throw new BadTorrentError("a file in info['file tree'] has no length");
+      // libtorrent refuses a v2 file without its 32-byte merkle root (empty files carry none).
+      const root = v['pieces root'];
+      if (v.length > 0 && !(root instanceof Uint8Array && root.length === 32)) {
+        throw new BadTorrentError(`the file ${JSON.stringify(at.join('/'))} in info['file tree'] has no 32-byte 'pieces root'`);
+      }
       checkFileCount(++count.files, limits);
       total += v.length;
     } else {
@@ -176,6 +184,12 @@ export function readTorrent(bytes: Buffer, limits: TorrentLimits = DEFAULT_TORRE
   }
   if (!isLength(info['piece length']) || info['piece length'] === 0) throw new BadTorrentError('info has no piece length');
   const isV2 = info['meta version'] === 2;
+  // What libtorrent takes; beyond it every agent would refuse the torrent.
+  const pieceLength = info['piece length'];
+  if (pieceLength > MAX_PIECE_LENGTH) throw new BadTorrentError(`its piece length is ${pieceLength} bytes; libtorrent takes at most ${MAX_PIECE_LENGTH}`);
+  if (isV2 && (pieceLength < 16384 || (pieceLength & (pieceLength - 1)) !== 0)) {
+    throw new BadTorrentError(`its piece length is ${pieceLength} bytes; a v2 torrent needs a power of two of at least 16384`);
+  }
   const hasV1 = info.pieces !== undefined;
   let size: number | undefined;
   if (hasV1) {

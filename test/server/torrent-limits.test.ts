@@ -67,3 +67,16 @@ test('torrents within the limits are still accepted', async (t) => {
 test('a bad torrentLimits value stops the server with the field named', async (t) => {
   await t.throwsAsync(startServer(t, { torrentLimits: { maxFiles: 0 } }), { message: /torrentLimits\.maxFiles must be a positive whole number/ });
 });
+
+test('what libtorrent would refuse on every agent: a piece length of 1 GiB, a v2 file without its pieces root, a v2 piece length not a power of two', async (t) => {
+  const huge = Buffer.from(bencode.encode({ info: { name: 'Huge', 'piece length': 2 ** 30, length: 40000, pieces: Buffer.alloc(20, 7), private: 1 } }));
+  await refused(t, {}, huge, /piece length is 1073741824 bytes; libtorrent takes at most 1073741823/);
+  const v2 = (pieceLength: number, file: Record<string, unknown>) =>
+    Buffer.from(bencode.encode({ info: { name: 'Vtwo', 'piece length': pieceLength, 'meta version': 2, private: 1, 'file tree': { 'a.mxf': { '': file } } } }));
+  await refused(t, {}, v2(16384, { length: 40000 }), /the file "a\.mxf" in info\['file tree'\] has no 32-byte 'pieces root'/);
+  await refused(t, {}, v2(16384, { length: 40000, 'pieces root': Buffer.alloc(31, 1) }), /has no 32-byte 'pieces root'/);
+  await refused(t, {}, v2(20000, { length: 40000, 'pieces root': Buffer.alloc(32, 1) }), /a v2 torrent needs a power of two of at least 16384/);
+  // and the same v2 torrent done right is taken
+  const { app } = await setup(t);
+  t.is((await uploadTorrent(app, 'dist', PW, v2(32768, { length: 40000, 'pieces root': Buffer.alloc(32, 1) }))).statusCode, 201);
+});
