@@ -12,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   join: { summary: "join a group (checked with the server; the running agent follows at once)", load: () => import('./join.js') },
   leave: { summary: 'leave a group; its DCPs are retired', load: () => import('./leave.js') },
   publish: { summary: 'publish a DCP folder to a group and optionally seed it', load: () => import('./publish.js') },
+  seed: { summary: 'seed every DCP published from a publisher data dir, from its resume data', load: () => import('./seed.js') },
   get: { summary: 'download one torrent with the agent\'s settings and verify it', load: () => import('./get.js') },
   kdm: { summary: 'inspect a KDM, or send KDMs to a group', load: () => import('./kdm.js') },
   verify: { summary: 'verify a DCP folder against its packing lists', load: () => import('./verify.js') },

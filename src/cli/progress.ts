@@ -18,6 +18,7 @@ export function progressLine(label: string, out: NodeJS.WriteStream = process.st
   let lastDone = 0;
   let lastTotal = 0;
   let printed = false;
+  let finished = false;
   const line = (done: number, total: number): string => {
     const secs = (now() - started) / 1000;
     const bps = secs > 0 ? done / secs : 0;
@@ -36,7 +37,9 @@ export function progressLine(label: string, out: NodeJS.WriteStream = process.st
       out.write(tty ? `\r\x1b[2K${line(done, total)}` : `${line(done, total)}\n`);
     },
     finish() {
-      if (!printed && lastTotal === 0) return;
+      // Callers finish a stage when the next one reports, so this may come many times.
+      if (finished || (!printed && lastTotal === 0)) return;
+      finished = true;
       const secs = (now() - started) / 1000;
       const text = `${label}: done, ${formatSize(lastTotal || lastDone)} in ${formatDuration(secs)}`;
       out.write(tty ? `\r\x1b[2K${text}\n` : `${text}\n`);

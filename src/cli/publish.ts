@@ -2,9 +2,11 @@
 // [--admin-token-file F]] [--seed] [--data DIR]`: checks the server and credentials, verifies,
 // hashes and uploads a DCP; with --seed keeps seeding it until SIGINT/SIGTERM.
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { publishDcp, startSeeding, PublishError } from '../publish/publisher.js';
+import { defaultPublisherId, publishDcp, startSeeding, PublishError } from '../publish/publisher.js';
+import { PublishedStore } from '../publish/published-store.js';
+import { Seeder } from '../publish/seeder.js';
+import { seederPrinter, untilSignal } from './seed-output.js';
 import { parseRate } from '../util/rate.js';
 import { progressLine } from './progress.js';
 import { readSecret, SecretError, secretOptions } from './secrets.js';
@@ -13,7 +15,8 @@ const HELP = `usage: cineswarm publish DCP_DIR --server URL --group ID --owner-p
                          [--create --password MEMBER_PW [--admin-token-file F]] [--seed] [--data DIR]
 
 Checks the server, the owner password and that the name is free, then verifies the DCP,
-hashes it into a private torrent and uploads it to the group.
+hashes it into a private torrent and uploads it to the group. With --seed --data, a DCP
+already published from that data dir with the same info hash is seeded again at once.
 
   --server URL             central seed server, e.g. http://seed.example.com:8600
   --group ID               the group to publish to
@@ -24,7 +27,8 @@ hashes it into a private torrent and uploads it to the group.
                            or --password-file F, or CINESWARM_PASSWORD
   --admin-token-file F     with --create: the server's admin token (its DATA/admin-token)
   --seed                   keep seeding the DCP to the group until interrupted
-  --data DIR               keep the created .torrent here
+  --data DIR               record the published DCP here (torrent, content path, resume data),
+                           so that cineswarm seed --data DIR seeds it after a restart
   --peer-id ID             the id this publisher reports as (default publisher-<hostname>)
   --listen HOST:PORT       BitTorrent listen address when seeding (default 0.0.0.0:6881)
   --upload-limit RATE      cap the seeding upload rate, e.g. 25MB/s or 2000KiB/s (bytes/s without a unit; default unlimited)`;
@@ -84,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     return fail(`--upload-limit: ${(err as Error).message}`, 2);
   }
-  const peerId = v['peer-id'] ?? `publisher-${os.hostname()}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
+  const peerId = v['peer-id'] ?? defaultPublisherId();
   const verifying = progressLine('verifying');
   const hashing = progressLine('hashing');
   try {
@@ -97,6 +101,7 @@ export async function run(argv: string[]): Promise<number> {
       adminToken,
       create: v.create,
       dataDir: v.data,
+      seedExisting: v.seed === true,
       peerId,
       onVerifyProgress: (d, t) => verifying.update(d, t),
       onHashProgress: (d, t) => {
@@ -106,9 +111,24 @@ export async function run(argv: string[]): Promise<number> {
     });
     hashing.finish();
     const server = v.server!.replace(/\/+$/, '');
-    process.stdout.write(`published ${pub.name} (${pub.size} bytes, info hash ${pub.infoHash}) to group ${v.group}\n`);
+    if (pub.alreadyPublished) process.stdout.write(`${pub.name} is already published to group ${v.group} with the same info hash ${pub.infoHash}; seeding it again\n`);
+    else process.stdout.write(`published ${pub.name} (${pub.size} bytes, info hash ${pub.infoHash}) to group ${v.group}\n`);
     process.stdout.write(`watch the deliveries at ${server}/ or with: cineswarm deliveries --server ${server} --group ${v.group} --watch\n`);
     if (!v.seed) return 0;
+    if (v.data) {
+      // The data dir's seeder: resume data kept there, so cineswarm seed --data takes over after a restart.
+      const dirSeeder = new Seeder({ store: new PublishedStore(v.data), listen: v.listen ?? '0.0.0.0:6881', uploadLimit, only: [pub.infoHash], onEvent: seederPrinter('publish') });
+      await dirSeeder.start();
+      const failed = dirSeeder.entries().every((e) => e.state === 'refused');
+      if (failed) {
+        await dirSeeder.stop();
+        return 1;
+      }
+      process.stdout.write(`seeding on port ${dirSeeder.listenPort}; press Ctrl-C to stop (later: cineswarm seed --data ${v.data})\n`);
+      await untilSignal();
+      await dirSeeder.stop();
+      return 0;
+    }
     const seeder = await startSeeding({
       server: v.server!,
       group: v.group!,
@@ -120,10 +140,7 @@ export async function run(argv: string[]): Promise<number> {
       uploadLimit,
     });
     process.stdout.write(`seeding on port ${seeder.session.listenPort}; press Ctrl-C to stop\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
+    await untilSignal();
     await seeder.stop();
     return 0;
   } catch (err) {

@@ -1,12 +1,14 @@
 // The initiating peer: verifies a DCP, hashes it into a private torrent, creates the group when
 // asked, uploads the torrent and, when seeding, serves it to the group as its initiator.
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { Session, createTorrent, parseTorrent, type SessionSettings, type Torrent } from '../engine/index.js';
 import { verifyDcp } from '../dcp/index.js';
-import { ServerClient, ApiError, type GroupAuth, type UploadedTorrent } from '../protocol/index.js';
+import { ServerClient, ApiError, type GroupAuth, type TorrentSummary, type UploadedTorrent } from '../protocol/index.js';
+import { PublishedStore, changedFiles, type PublishedRecord, type RecordedFile } from './published-store.js';
 import { log as rootLog } from '../util/log.js';
 import { seederSessionSettings } from '../engine/settings.js';
 import { applySuperSeeding, DEFAULT_SUPER_SEEDING, type SuperSeedingMode } from './initial-seeding.js';
@@ -38,8 +40,10 @@ export interface PublishOptions {
   adminToken?: string;
   /** peer id the publisher reports and announces under */
   peerId?: string;
-  /** keeps the created .torrent here, so a later seeding run needs no re-hash */
+  /** keeps the torrents, the content path and (once seeding) resume data here, for `cineswarm seed` */
   dataDir?: string;
+  /** a DCP of this name already published from dataDir with the same info hash is not an error (publish --seed) */
+  seedExisting?: boolean;
   pieceSize?: number;
   /** bytes verified of all */
   onVerifyProgress?: (done: number, total: number) => void;
@@ -53,6 +57,8 @@ export interface Published {
   infoHash: string;
   size: number;
   torrent: Buffer;
+  /** the group already listed this very DCP (published earlier from dataDir); nothing was uploaded */
+  alreadyPublished?: boolean;
 }
 
 function mapServerError(err: unknown, g: GroupAuth, name: string): never {
@@ -78,10 +84,11 @@ function mapServerError(err: unknown, g: GroupAuth, name: string): never {
 
 /**
  * What can be checked before an hour of reading a large DCP: the server answers, the owner
- * password opens the group and no DCP of this name is there yet; with create, the admin token
- * is accepted and the group id is free.
+ * password opens the group; with create, the admin token is accepted and the group id is free.
+ * Returns what the group already lists under this name (the caller decides whether that is the
+ * same DCP, to seed again, or a refusal).
  */
-export async function precheckPublish(o: PublishOptions, name: string): Promise<void> {
+export async function precheckPublish(o: PublishOptions, name: string): Promise<TorrentSummary | undefined> {
   const client = new ServerClient(o.server.replace(/\/+$/, ''));
   const owner: GroupAuth = { id: o.group, password: o.ownerPassword };
   if (o.create) {
@@ -91,7 +98,7 @@ export async function precheckPublish(o: PublishOptions, name: string): Promise<
     } catch (err) {
       throw mapCreateError(err, o.group, name);
     }
-    return;
+    return undefined;
   }
   let list;
   try {
@@ -100,7 +107,33 @@ export async function precheckPublish(o: PublishOptions, name: string): Promise<
   } catch (err) {
     mapServerError(err, owner, name);
   }
-  if (list.some((t) => t.name === name)) mapServerError(new ApiError('CONFLICT', 'exists', { status: 409 }), owner, name);
+  return list.find((t) => t.name === name);
+}
+
+/** A name the group already lists: the same DCP published from dataDir (seed it again), or a refusal. */
+async function alreadyPublished(o: PublishOptions, dir: string, listed: TorrentSummary): Promise<Published> {
+  const g = o.group;
+  const name = listed.name;
+  if (!o.seedExisting || !o.dataDir) {
+    throw new PublishError('NAME_TAKEN', `a DCP named ${name} is already published in group ${g}; it was not replaced (to seed it again from the same files, use cineswarm seed --data DIR with the data dir it was published from, or publish --seed --data DIR)`);
+  }
+  const store = new PublishedStore(o.dataDir);
+  const rec = await store.findByName(o.server.replace(/\/+$/, ''), g, name);
+  if (!rec || rec.infoHash !== listed.infoHash) {
+    const why = rec ? `a different DCP named ${name} (info hash ${listed.infoHash}) is already published in group ${g}` : `a DCP named ${name} is already published in group ${g}, and ${store.dir} holds no record of publishing it`;
+    throw new PublishError('NAME_TAKEN', `${why}; it was not replaced (to seed a DCP published from a data dir again, use cineswarm seed --data DIR)`);
+  }
+  if (rec.contentDir !== dir) {
+    // Another folder of the same name is the same DCP only if every file is as recorded (moved
+    // with its mtimes kept); anything else would need a full read to tell, so it is refused.
+    const moved = await changedFiles({ ...rec, contentDir: dir });
+    if (moved.length > 0) {
+      throw new PublishError('NAME_TAKEN', `a DCP named ${name} is already published in group ${g} from ${rec.contentDir}, and ${dir} is not that DCP (${moved[0]!.path}: ${moved[0]!.detail}); it was not replaced (to seed the published one again, use cineswarm seed --data ${store.dir})`);
+    }
+    await store.saveRecord({ ...rec, contentDir: dir });
+  }
+  const torrent = await store.torrent(rec.infoHash);
+  return { name, infoHash: rec.infoHash, size: listed.size, torrent, alreadyPublished: true };
 }
 
 function mapCreateError(err: unknown, group: string, name: string): Error {
@@ -116,6 +149,29 @@ function mapCreateError(err: unknown, group: string, name: string): Error {
   } catch (e) {
     return e as Error;
   }
+}
+
+/** The id a publisher reports and announces under unless told otherwise. */
+export function defaultPublisherId(): string {
+  return `publisher-${os.hostname()}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
+}
+
+function peerIdOf(o: PublishOptions): string {
+  return o.peerId ?? defaultPublisherId();
+}
+
+/** Size and mtime of every file under dir, by its path relative to dir's parent (torrent paths). */
+async function statDir(dir: string): Promise<Map<string, RecordedFile>> {
+  const out = new Map<string, RecordedFile>();
+  const parent = path.dirname(dir);
+  for (const e of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const full = path.join(e.parentPath, e.name);
+    const st = await fs.stat(full, { bigint: true });
+    const rel = path.relative(parent, full);
+    out.set(rel, { path: rel, size: Number(st.size), mtimeNs: st.mtimeNs.toString() });
+  }
+  return out;
 }
 
 /** Bytes of every file under dir (what the torrent will hold). */
@@ -134,7 +190,10 @@ export async function publishDcp(o: PublishOptions): Promise<Published> {
   const st = await fs.stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new PublishError('BROKEN_DCP', `no DCP folder at ${o.dcpDir}`);
   // The torrent is named after the folder (createTorrent), so the name is known before hashing.
-  await precheckPublish(o, path.basename(dir));
+  const listed = await precheckPublish(o, path.basename(dir));
+  if (listed) return alreadyPublished(o, dir, listed);
+  // Sizes and mtimes from before the first read: a change made while hashing shows at the seeder's start.
+  const before = o.dataDir ? await statDir(dir) : undefined;
   const report = await verifyDcp(dir, { onProgress: o.onVerifyProgress });
   if (!report.ok) {
     const bad = report.failures.map((f) => `${f.path}: ${f.reason}`).join('; ');
@@ -163,11 +222,25 @@ export async function publishDcp(o: PublishOptions): Promise<Published> {
   } catch (err) {
     mapServerError(err, g, info.name);
   }
-  if (o.dataDir) {
-    await fs.mkdir(o.dataDir, { recursive: true });
-    await fs.writeFile(path.join(o.dataDir, `${info.infoHash}.torrent`), torrent);
-  }
   log.info({ name: up.name, infoHash: up.infoHash, group: g.id }, 'torrent uploaded');
+  if (o.dataDir) {
+    const personal = await client.fetchTorrent(g, info.name, peerIdOf(o)).catch((err: unknown) => mapServerError(err, g, info.name));
+    const files = parseTorrent(torrent).files.map((f) => before!.get(f.path) ?? { path: f.path, size: f.size, mtimeNs: '0' });
+    const rec: PublishedRecord = {
+      version: 1,
+      name: info.name,
+      infoHash: info.infoHash,
+      server: base,
+      group: g.id,
+      ownerPassword: o.ownerPassword,
+      peerId: peerIdOf(o),
+      contentDir: dir,
+      files,
+      publishedAt: new Date().toISOString(),
+    };
+    await new PublishedStore(o.dataDir).save(rec, torrent, personal);
+    log.info({ dataDir: o.dataDir, infoHash: info.infoHash }, 'publish recorded for cineswarm seed');
+  }
   return { name: up.name, infoHash: info.infoHash, size: info.totalSize, torrent };
 }
 

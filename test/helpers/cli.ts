@@ -25,3 +25,33 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
+
+export interface CliProcess {
+  child: import('node:child_process').ChildProcess;
+  /** everything printed on stdout so far */
+  stdout(): string;
+  stderr(): string;
+  /** stdout's pino JSON lines so far (other lines are left out) */
+  logs(): Record<string, unknown>[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts a long-running command (seeding, an agent) from source; the caller ends it by its PID. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const child = spawn(process.execPath, ['--import=tsx', CLI_MAIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, CINESWARM_LOG_JSON: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const logs = () =>
+    out.split('\n').flatMap((l) => {
+      if (!l.startsWith('{')) return [];
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  return { child, stdout: () => out, stderr: () => err, logs, exited };
+}

@@ -1,0 +1,296 @@
+// The long-running seeder of a publisher data dir (`cineswarm seed`, `publish --seed --data`): every
+// DCP recorded there is seeded from its resume data, so a restart (clean or after kill -9) never
+// re-hashes; a file whose size or mtime moved since it was known good is re-checked before any of it
+// is served, and refused when its pieces no longer match.
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+import { EngineError, Session, parseTorrent, type EngineAlert, type Torrent } from '../engine/index.js';
+import { seederSessionSettings } from '../engine/settings.js';
+import { ServerClient, type GroupAuth, type ReportBody } from '../protocol/index.js';
+import { log as rootLog } from '../util/log.js';
+import { applySuperSeeding, DEFAULT_SUPER_SEEDING } from './initial-seeding.js';
+import { changedFiles, statTorrentFiles, type FileChange, type PublishedRecord, type PublishedStore } from './published-store.js';
+
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+export interface SeederOptions {
+  store: PublishedStore;
+  /** BitTorrent listen address, HOST:PORT */
+  listen: string;
+  /** bytes/s for the whole seeder, 0 = unlimited */
+  uploadLimit?: number;
+  /** seed only these info hashes (publish --seed seeds the DCP it published) */
+  only?: string[];
+  /** how often resume data is refreshed (default 60 s; it is also saved once seeding and on stop) */
+  resumeEveryMs?: number;
+  /** how often the seeder reports to the server and looks for newly published DCPs (default 60 s) */
+  reportEveryMs?: number;
+  log?: Logger;
+  /** what a person running the command should read, one event per DCP change */
+  onEvent?: (e: SeederEvent) => void;
+}
+
+export type SeederEvent =
+  | { type: 'seeding'; record: PublishedRecord; from: 'resume-data' | 'seed-mode' | 'recheck' }
+  | { type: 'rechecking'; record: PublishedRecord; changes: FileChange[] }
+  | { type: 'refused'; record: PublishedRecord; reason: string }
+  | { type: 'broken-record'; file: string; reason: string };
+
+type EntryState = 'checking' | 'seeding' | 'refused';
+
+interface Entry {
+  record: PublishedRecord;
+  state: EntryState;
+  torrent?: Torrent;
+  message?: string;
+  stopSuperSeeding?: () => void;
+}
+
+export class Seeder {
+  readonly session: Session;
+  readonly #o: SeederOptions;
+  readonly #log: Logger;
+  readonly #entries = new Map<string, Entry>();
+  readonly #clients = new Map<string, ServerClient>();
+  readonly #brokenSeen = new Set<string>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #scanning: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(o: SeederOptions) {
+    this.#o = o;
+    this.#log = o.log ?? rootLog.child({ component: 'seeder' });
+    const base = seederSessionSettings({ listenInterfaces: o.listen, version: VERSION });
+    this.session = new Session({ ...base, uploadRateLimit: o.uploadLimit ?? 0 });
+    this.session.on('state-changed', (a: EngineAlert) => {
+      const e = a.infoHash ? this.#entries.get(a.infoHash) : undefined;
+      this.#log.info({ name: e?.record.name, infoHash: a.infoHash, from: a.previousState, to: a.state }, 'torrent state');
+    });
+  }
+
+  get listenPort(): number {
+    return this.session.listenPort;
+  }
+
+  /** Adds every recorded DCP, then keeps reports, resume data and the record list fresh. */
+  async start(): Promise<void> {
+    await this.scan();
+    const every = (ms: number, fn: () => Promise<void>) => {
+      const t = setInterval(() => void fn().catch((err: unknown) => this.#log.warn({ err: (err as Error).message }, 'periodic seeder work failed')), ms);
+      t.unref();
+      this.#timers.push(t);
+    };
+    every(this.#o.resumeEveryMs ?? 60_000, () => this.saveAllResumeData());
+    every(this.#o.reportEveryMs ?? 60_000, async () => {
+      await this.scan();
+      await this.#reportAll();
+    });
+  }
+
+  /** What each DCP of the dir is doing now. */
+  entries(): { infoHash: string; name: string; group: string; state: EntryState; message?: string }[] {
+    return [...this.#entries.values()].map((e) => ({ infoHash: e.record.infoHash, name: e.record.name, group: e.record.group, state: e.state, message: e.message }));
+  }
+
+  /** Picks up records not seen yet (a DCP published from the same dir meanwhile). */
+  scan(): Promise<void> {
+    this.#scanning ??= this.#scan().finally(() => (this.#scanning = undefined));
+    return this.#scanning;
+  }
+
+  async #scan(): Promise<void> {
+    const { records, broken } = await this.#o.store.list();
+    for (const b of broken) {
+      if (this.#brokenSeen.has(b.file)) continue;
+      this.#brokenSeen.add(b.file);
+      this.#log.error({ file: b.file, reason: b.reason }, 'unreadable publish record');
+      this.#o.onEvent?.({ type: 'broken-record', ...b });
+    }
+    const fresh = records.filter((r) => !this.#entries.has(r.infoHash) && (!this.#o.only || this.#o.only.includes(r.infoHash)));
+    // Entries go in first so a concurrent scan cannot add the same DCP twice.
+    for (const r of fresh) this.#entries.set(r.infoHash, { record: r, state: 'checking' });
+    await Promise.all(fresh.map((r) => this.#add(this.#entries.get(r.infoHash)!)));
+  }
+
+  async #add(e: Entry): Promise<void> {
+    const r = e.record;
+    const savePath = path.dirname(r.contentDir);
+    try {
+      const torrent = await this.#o.store.torrent(r.infoHash);
+      if (parseTorrent(torrent).name !== path.basename(r.contentDir)) throw new Error(`the torrent's folder name is not ${path.basename(r.contentDir)}`);
+      const changes = await changedFiles(r);
+      const missing = changes.find((c) => c.why === 'missing');
+      if (missing) return this.#refuse(e, `${missing.path} is missing from ${savePath}`);
+      if (changes.length === 0) {
+        const resume = await this.#o.store.resumeData(r.infoHash);
+        e.torrent = this.#addTorrent(torrent, savePath, resume);
+        await this.#seeding(e, resume ? 'resume-data' : 'seed-mode');
+        return;
+      }
+      await this.#recheck(e, torrent, savePath, changes);
+    } catch (err) {
+      if (!this.#stopped) this.#refuse(e, (err as Error).message);
+    }
+  }
+
+  #addTorrent(torrent: Buffer, savePath: string, resume: Buffer | undefined): Torrent {
+    // Without resume data the files were just hashed by publish: seed mode checks each piece the
+    // first time a peer asks for it instead of reading the whole DCP up front.
+    if (!resume) return this.session.addTorrent({ torrent, savePath, seedMode: true });
+    try {
+      return this.session.addTorrent({ torrent, savePath, resumeData: resume });
+    } catch (err) {
+      if (!(err instanceof EngineError) || err.code !== 'BAD_RESUME_DATA') throw err;
+      this.#log.warn({ err: err.message }, 'resume data unusable; seeding in seed mode (pieces checked as they are asked for)');
+      return this.session.addTorrent({ torrent, savePath, seedMode: true });
+    }
+  }
+
+  /**
+   * Some file moved since its pieces were known good: libtorrent hashes the whole torrent again, with
+   * every file at priority 0 so a torrent found incomplete never downloads into the distributor's
+   * master copy. Only pieces that pass are ever served, during the check and after it.
+   */
+  async #recheck(e: Entry, torrent: Buffer, savePath: string, changes: FileChange[]): Promise<void> {
+    const r = e.record;
+    this.#log.warn({ name: r.name, changes }, 'files changed since they were published; re-checking before serving');
+    this.#o.onEvent?.({ type: 'rechecking', record: r, changes });
+    await this.#o.store.dropResumeData(r.infoHash);
+    // Taken before the check: a change made while it runs shows again at the next start.
+    const files = await statTorrentFiles(torrent, savePath);
+    const info = parseTorrent(torrent);
+    const t = this.session.addTorrent({ torrent, savePath });
+    e.torrent = t;
+    for (let i = 0; i < info.files.length; i++) t.setFilePriority(i, 0);
+    void this.#report(e);
+    await waitChecked(this.session, t);
+    const pieces = t.pieceStates();
+    const bad = pieces.filter((p) => !p).length;
+    if (bad > 0) {
+      await this.session.removeTorrent(t).catch(() => undefined);
+      e.torrent = undefined;
+      const first = changes[0]!;
+      return this.#refuse(e, `${bad} of ${pieces.length} pieces no longer match what was published (${first.path}: ${first.detail}); restore the files, or publish the changed DCP under a new name`);
+    }
+    for (let i = 0; i < info.files.length; i++) t.setFilePriority(i, 4);
+    e.record = { ...r, files };
+    await this.#o.store.saveRecord(e.record);
+    await this.#seeding(e, 'recheck');
+  }
+
+  async #seeding(e: Entry, from: 'resume-data' | 'seed-mode' | 'recheck'): Promise<void> {
+    const t = e.torrent!;
+    e.state = 'seeding';
+    e.message = undefined;
+    e.stopSuperSeeding = applySuperSeeding(t, DEFAULT_SUPER_SEEDING);
+    this.#log.info({ name: e.record.name, infoHash: e.record.infoHash, group: e.record.group, from, port: this.session.listenPort }, 'seeding');
+    this.#o.onEvent?.({ type: 'seeding', record: e.record, from });
+    await this.#report(e);
+    // Once libtorrent has taken the files as complete, the resume data says so; saved now, a kill
+    // -9 a moment later still restarts without a check.
+    await waitSeeding(this.session, t);
+    await this.#saveResumeData(e);
+  }
+
+  #refuse(e: Entry, reason: string): void {
+    e.state = 'refused';
+    e.message = `not seeding ${e.record.name}: ${reason}`;
+    this.#log.error({ name: e.record.name, infoHash: e.record.infoHash, reason }, 'not seeding');
+    this.#o.onEvent?.({ type: 'refused', record: e.record, reason });
+    void this.#report(e);
+  }
+
+  #client(server: string): ServerClient {
+    let c = this.#clients.get(server);
+    if (!c) this.#clients.set(server, (c = new ServerClient(server)));
+    return c;
+  }
+
+  async #report(e: Entry): Promise<void> {
+    if (this.#stopped) return;
+    const r = e.record;
+    const g: GroupAuth = { id: r.group, password: r.ownerPassword };
+    const body: ReportBody =
+      e.state === 'seeding'
+        ? { peer: r.peerId, infoHash: r.infoHash, state: 'seeding', progress: 1, message: 'initiator' }
+        : e.state === 'checking'
+          ? { peer: r.peerId, infoHash: r.infoHash, state: 'checking', progress: 0, message: 'initiator: re-checking files changed since publishing' }
+          : { peer: r.peerId, infoHash: r.infoHash, state: 'failed', progress: 0, message: e.message?.slice(0, 2000) };
+    await this.#client(r.server)
+      .report(g, body)
+      .catch((err: unknown) => this.#log.warn({ name: r.name, err: (err as Error).message }, 'could not report to the server; will retry'));
+  }
+
+  async #reportAll(): Promise<void> {
+    await Promise.all([...this.#entries.values()].map((e) => this.#report(e)));
+  }
+
+  async #saveResumeData(e: Entry): Promise<void> {
+    const t = e.torrent;
+    if (!t || e.state !== 'seeding') return;
+    try {
+      await this.#o.store.saveResumeData(e.record.infoHash, await t.saveResumeData());
+      this.#log.debug({ name: e.record.name }, 'resume data saved');
+    } catch (err) {
+      if ((err as EngineError).code === 'SESSION_CLOSED') return;
+      this.#log.warn({ name: e.record.name, err: (err as Error).message }, 'could not save resume data');
+    }
+  }
+
+  saveAllResumeData(): Promise<void> {
+    return Promise.all([...this.#entries.values()].map((e) => this.#saveResumeData(e))).then(() => undefined);
+  }
+
+  /** Saves resume data of everything seeding, then closes the session. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    for (const t of this.#timers) clearInterval(t);
+    await this.#scanning?.catch(() => undefined);
+    await this.saveAllResumeData();
+    this.#stopped = true;
+    for (const e of this.#entries.values()) e.stopSuperSeeding?.();
+    await this.session.close();
+  }
+}
+
+/** Resolves when libtorrent has finished checking the torrent (a full check, or its resume data). */
+function waitChecked(session: Session, t: Torrent): Promise<void> {
+  return waitState(session, t, (s) => s !== 'checking_files' && s !== 'checking_resume_data');
+}
+
+function waitSeeding(session: Session, t: Torrent): Promise<void> {
+  return waitState(session, t, (s) => s === 'seeding' || s === 'finished');
+}
+
+function waitState(session: Session, t: Torrent, ok: (state: string) => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      let state: string;
+      try {
+        state = t.status().state;
+      } catch (err) {
+        done();
+        reject(err as Error);
+        return true;
+      }
+      if (!ok(state)) return false;
+      done();
+      resolve();
+      return true;
+    };
+    const onAlert = (a: EngineAlert) => {
+      if (a.infoHash === t.infoHash) check();
+    };
+    // The state-changed alert drives it; the slow poll covers an alert that came before we listened.
+    const timer = setInterval(check, 1000);
+    const done = () => {
+      clearInterval(timer);
+      session.off('state-changed', onAlert);
+      session.off('torrent-checked', onAlert);
+    };
+    session.on('state-changed', onAlert);
+    session.on('torrent-checked', onAlert);
+    check();
+  });
+}
