@@ -267,6 +267,14 @@ export interface Seeder {
   stop(): Promise<void>;
 }
 
+function uploadRate(t: Torrent): { uploadBps: number } {
+  try {
+    return { uploadBps: Math.max(0, Math.round(t.status().uploadRate)) };
+  } catch {
+    return { uploadBps: 0 };
+  }
+}
+
 /** Seeds the published DCP from where it lies, with the torrent personalised for the initiator. */
 export async function startSeeding(o: SeedOptions): Promise<Seeder> {
   const log = o.log ?? rootLog.child({ component: 'publish' });
@@ -278,7 +286,7 @@ export async function startSeeding(o: SeedOptions): Promise<Seeder> {
   const torrent = session.addTorrent({ torrent: bytes, savePath: path.dirname(path.resolve(o.dcpDir)), seedMode: true, uploadLimit: o.uploadLimit ?? 0 });
   const stopSuperSeeding = applySuperSeeding(torrent, o.superSeeding ?? DEFAULT_SUPER_SEEDING);
   const report = (): Promise<void> =>
-    client.report(g, { peer: o.peerId, infoHash: torrent.infoHash, state: 'seeding', progress: 1, message: 'initiator' }).catch((err: unknown) => {
+    client.report(g, { peer: o.peerId, infoHash: torrent.infoHash, state: 'seeding', progress: 1, message: 'initiator', role: 'seeder', ...uploadRate(torrent) }).catch((err: unknown) => {
       log.warn({ err: (err as Error).message }, 'could not report to the server; will retry');
     });
   await report();

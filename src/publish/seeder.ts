@@ -24,8 +24,10 @@ export interface SeederOptions {
   only?: string[];
   /** how often resume data is refreshed (default 60 s; it is also saved once seeding and on stop) */
   resumeEveryMs?: number;
-  /** how often the seeder reports to the server and looks for newly published DCPs (default 60 s) */
+  /** how often the seeder reports (state, upload rate) to the server (default 15 s) */
   reportEveryMs?: number;
+  /** how often it looks for DCPs newly published from the dir (default 60 s) */
+  scanEveryMs?: number;
   log?: Logger;
   /** what a person running the command should read, one event per DCP change */
   onEvent?: (e: SeederEvent) => void;
@@ -82,10 +84,8 @@ export class Seeder {
       this.#timers.push(t);
     };
     every(this.#o.resumeEveryMs ?? 60_000, () => this.saveAllResumeData());
-    every(this.#o.reportEveryMs ?? 60_000, async () => {
-      await this.scan();
-      await this.#reportAll();
-    });
+    every(this.#o.reportEveryMs ?? 15_000, () => this.#reportAll());
+    every(this.#o.scanEveryMs ?? 60_000, () => this.scan());
   }
 
   /** What each DCP of the dir is doing now. */
@@ -211,12 +211,19 @@ export class Seeder {
     if (this.#stopped) return;
     const r = e.record;
     const g: GroupAuth = { id: r.group, password: r.ownerPassword };
+    let uploadBps = 0;
+    try {
+      uploadBps = Math.max(0, Math.round(e.torrent?.status().uploadRate ?? 0));
+    } catch {
+      /* removed meanwhile */
+    }
+    const base = { peer: r.peerId, infoHash: r.infoHash, role: 'seeder' as const, uploadBps, downloadBps: 0 };
     const body: ReportBody =
       e.state === 'seeding'
-        ? { peer: r.peerId, infoHash: r.infoHash, state: 'seeding', progress: 1, message: 'initiator' }
+        ? { ...base, state: 'seeding', progress: 1, message: 'initiator' }
         : e.state === 'checking'
-          ? { peer: r.peerId, infoHash: r.infoHash, state: 'checking', progress: 0, message: 'initiator: re-checking files changed since publishing' }
-          : { peer: r.peerId, infoHash: r.infoHash, state: 'failed', progress: 0, message: e.message?.slice(0, 2000) };
+          ? { ...base, state: 'checking', progress: 0, message: 'initiator: re-checking files changed since publishing' }
+          : { ...base, state: 'failed', progress: 0, message: e.message?.slice(0, 2000) };
     await this.#client(r.server)
       .report(g, body)
       .catch((err: unknown) => this.#log.warn({ name: r.name, err: (err as Error).message }, 'could not report to the server; will retry'));

@@ -25,7 +25,7 @@ function started(t: ExecutionContext, args: string[]): CliProcess {
 /** States libtorrent reported for one DCP, in order. */
 const statesOf = (p: CliProcess, name: string): string[] => p.logs().filter((l) => l.msg === 'torrent state' && l.name === name).map((l) => String(l.to));
 
-type Status = { torrents: { name: string; peers: { peer: string; state: string; message?: string }[] }[] };
+type Status = { torrents: { name: string; peers: { peer: string; state: string; role?: string; message?: string }[] }[] };
 const peerState = async (server: string, g: { id: string; password: string }, name: string, peer: string) =>
   ((await groupStatus(server, g.id, g.password)) as Status).torrents.find((x) => x.name === name)?.peers.find((p) => p.peer === peer);
 
@@ -62,7 +62,11 @@ test('seed: back from resume data after kill -9, no re-hash; same DCP re-seeds, 
   t.regex(seed.stdout(), /^seeding SEED_B_FTR to group seeds as published/m);
   t.deepEqual(statesOf(seed, 'SEED_A_FTR'), ['finished', 'seeding'], 'from checking_resume_data straight to seeding: never checking_files');
   t.false(statesOf(seed, 'SEED_B_FTR').includes('checking_files'));
-  await waitFor('the seeder shows in the group status', async () => (await peerState(server.url, G, 'SEED_B_FTR', 'distributor'))?.state === 'seeding', 30_000);
+  const shown = await waitFor('the seeder shows in the group status', async () => {
+    const p = await peerState(server.url, G, 'SEED_B_FTR', 'distributor');
+    return p?.state === 'seeding' && p;
+  }, 30_000);
+  t.is(shown.role, 'seeder', 'it reports as the seeder, not as a cinema');
 
   // A fresh download from it alone: the seeder is the group's only peer.
   const res = await fetch(`${server.url}/api/groups/${G.id}/torrents/SEED_A_FTR?peer=tech-1`, { headers: { authorization: 'Basic ' + Buffer.from(`${G.id}:${ownerOf(G.password)}`).toString('base64') } });
