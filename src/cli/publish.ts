@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { defaultPublisherId, publishDcp, startSeeding, PublishError } from '../publish/publisher.js';
 import { PublishedStore } from '../publish/published-store.js';
 import { Seeder } from '../publish/seeder.js';
-import { seederPrinter, untilSignal } from './seed-output.js';
+import { listenNote, seederPrinter, untilSignal } from './seed-output.js';
 import { parseRate } from '../util/rate.js';
 import { progressLine } from './progress.js';
 import { readSecret, SecretError, secretOptions } from './secrets.js';
@@ -124,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
         await dirSeeder.stop();
         return 1;
       }
-      process.stdout.write(`seeding on port ${dirSeeder.listenPort}; press Ctrl-C to stop (later: cineswarm seed --data ${v.data})\n`);
+      process.stdout.write(`seeding on port ${dirSeeder.listenPort}${listenNote(v.listen ?? '0.0.0.0:6881', dirSeeder.listenPort)}; press Ctrl-C to stop (later: cineswarm seed --data ${v.data})\n`);
       await untilSignal();
       await dirSeeder.stop();
       return 0;

@@ -32,3 +32,9 @@ export function untilSignal(): Promise<void> {
     process.once('SIGTERM', () => resolve());
   });
 }
+
+/** libtorrent moves to the next port when the one asked for is taken: say so, a firewall may expect it. */
+export function listenNote(listen: string, actual: number): string {
+  const asked = Number(/:(\d+)$/.exec(listen)?.[1] ?? 0);
+  return asked > 0 && asked !== actual ? ` (port ${asked} was taken: open ${actual} instead, or free ${asked} and restart)` : '';
+}

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { PublishedStore } from '../publish/published-store.js';
 import { Seeder } from '../publish/seeder.js';
 import { parseRate } from '../util/rate.js';
-import { seederPrinter, untilSignal } from './seed-output.js';
+import { listenNote, seederPrinter, untilSignal } from './seed-output.js';
 
 const HELP = `usage: cineswarm seed --data DIR [--listen HOST:PORT] [--upload-limit RATE]
 
@@ -58,8 +58,9 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     return fail((err as Error).message);
   }
+  const listen = v.listen ?? '0.0.0.0:6881';
   const n = seeder.entries().filter((e) => e.state === 'seeding').length;
-  process.stdout.write(`seeding ${n} DCP${n === 1 ? '' : 's'} from ${store.dir} on port ${seeder.listenPort}; press Ctrl-C to stop\n`);
+  process.stdout.write(`seeding ${n} DCP${n === 1 ? '' : 's'} from ${store.dir} on port ${seeder.listenPort}${listenNote(listen, seeder.listenPort)}; press Ctrl-C to stop\n`);
   await untilSignal();
   await seeder.stop();
   return 0;
