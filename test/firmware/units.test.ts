@@ -11,7 +11,7 @@ import { installBundle } from '../../src/firmware/install.js';
 import { buildTestBundle, makeKeys, writeSiteConfig } from './fixture.js';
 
 const execFileP = promisify(execFile);
-const UNITS = ['cineswarm-agent.service', 'cineswarm-server.service', 'cineswarm-update.service', 'cineswarm-update.path', 'cineswarm-update-check.service'];
+const UNITS = ['cineswarm-agent.service', 'cineswarm-server.service', 'cineswarm-seed.service', 'cineswarm-update.service', 'cineswarm-update.path', 'cineswarm-update-check.service'];
 
 async function installedRoot(t: ExecutionContext): Promise<string> {
   const work = await tempDir(t, 'cineswarm-units-');
