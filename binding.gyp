@@ -11,7 +11,8 @@
         "native/torrent_handle.cc",
         "native/torrent_info.cc",
         "native/create_torrent.cc",
-        "native/hash_files.cc"
+        "native/hash_files.cc",
+        "native/one_pass_hash.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

@@ -1,5 +1,6 @@
 // createTorrent(dir, opts, onProgress) -> Promise<Buffer>: lt::create_torrent + lt::set_piece_hashes
 // on libtorrent's hashing threads (one per core), driven from a background thread, never the JS thread.
+// With opts.fileHashes: Promise<{torrent, files}>, piece and whole-file SHA-1s from one read (one_pass_hash).
 #include <napi.h>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/bencode.hpp>
@@ -15,6 +16,7 @@
 #include "addon.h"
 #include "background.h"
 #include "errors.h"
+#include "one_pass_hash.h"
 
 namespace cs {
 namespace {
@@ -25,6 +27,7 @@ struct CreateOptions {
   bool priv = true;
   std::vector<std::string> trackers;
   std::string source, comment, creator;
+  bool fileHashes = false;  // also each file's SHA-1, from the same read
 };
 
 std::string ParentPath(const std::string& p) {
@@ -63,16 +66,23 @@ class CreateTorrentJob : public BackgroundJob {
       if (!opts_.creator.empty()) ct.set_creator(opts_.creator.c_str());
       total_ = ct.num_pieces();
 
-      lt::settings_pack sp;
-      sp.set_int(lt::settings_pack::hashing_threads, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-      lt::error_code ec;
-      lt::set_piece_hashes(ct, ParentPath(opts_.dir), sp, [&](lt::piece_index_t) {
-        ++done_;
-        if (!onProgress_.IsEmpty()) progress();  // coalesced: the JS side sees the latest count
-      }, ec);
-      if (ec) {
-        err_ = InfoFor(ec, opts_.dir);
-        return;
+      if (opts_.fileHashes) {
+        err_ = HashPiecesAndFiles(ct, ParentPath(opts_.dir), files_, done_, [&] {
+          if (!onProgress_.IsEmpty()) progress();
+        });
+        if (!err_.empty()) return;
+      } else {
+        lt::settings_pack sp;
+        sp.set_int(lt::settings_pack::hashing_threads, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+        lt::error_code ec;
+        lt::set_piece_hashes(ct, ParentPath(opts_.dir), sp, [&](lt::piece_index_t) {
+          ++done_;
+          if (!onProgress_.IsEmpty()) progress();  // coalesced: the JS side sees the latest count
+        }, ec);
+        if (ec) {
+          err_ = InfoFor(ec, opts_.dir);
+          return;
+        }
       }
       lt::entry e = ct.generate();
       // libtorrent has no setter for "source"; it belongs in the info dict (it changes the info hash,
@@ -97,13 +107,31 @@ class CreateTorrentJob : public BackgroundJob {
       return;
     }
     OnProgress(env);
-    deferred.Resolve(Napi::Buffer<char>::Copy(env, out_.data(), out_.size()));
+    Napi::Buffer<char> torrent = Napi::Buffer<char>::Copy(env, out_.data(), out_.size());
+    if (!opts_.fileHashes) {
+      deferred.Resolve(torrent);
+      return;
+    }
+    // {torrent, files: [{path, size, sha1}]} with paths as in the torrent
+    Napi::Array files = Napi::Array::New(env, files_.size());
+    for (size_t i = 0; i < files_.size(); ++i) {
+      Napi::Object f = Napi::Object::New(env);
+      f.Set("path", files_[i].path);
+      f.Set("size", Napi::Number::New(env, static_cast<double>(files_[i].size)));
+      f.Set("sha1", Napi::Buffer<char>::Copy(env, reinterpret_cast<const char*>(files_[i].sha1), 20));
+      files.Set(static_cast<uint32_t>(i), f);
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("torrent", torrent);
+    o.Set("files", files);
+    deferred.Resolve(o);
   }
 
  private:
   CreateOptions opts_;
   Napi::FunctionReference onProgress_;
   std::vector<char> out_;
+  std::vector<WholeFileHash> files_;
   std::atomic<int> done_{0};
   int total_ = 0;
   ErrorInfo err_;
@@ -144,6 +172,7 @@ Napi::Value CreateTorrent(const Napi::CallbackInfo& info) {
     opts.source = OptString(o, "source");
     opts.comment = OptString(o, "comment");
     opts.creator = OptString(o, "creator");
+    opts.fileHashes = o.Get("fileHashes").ToBoolean();
   }
   Napi::Function onProgress;
   if (info.Length() > 2 && info[2].IsFunction()) onProgress = info[2].As<Napi::Function>();

@@ -49,6 +49,8 @@ export interface NativeAddon {
   libtorrentVersion: string;
   Session: new (pack: SettingsPack, onAlerts: (alerts: EngineAlert[]) => void, options: { storage?: StorageKind }) => NativeSession;
   hashFiles(paths: string[], concurrency: number, onProgress?: (done: number, total: number) => void): Promise<{ size: number; sha1: Buffer }[]>;
+  /** with opts.fileHashes: the torrent and each file's SHA-1 from the same read */
+  createTorrent(dir: string, opts: Record<string, unknown> & { fileHashes: true }, onProgress?: (done: number, total: number) => void): Promise<{ torrent: Buffer; files: { path: string; size: number; sha1: Buffer }[] }>;
   createTorrent(dir: string, opts: Record<string, unknown>, onProgress?: (done: number, total: number) => void): Promise<Buffer>;
   parseTorrent(bytes: Buffer): TorrentInfo;
 }

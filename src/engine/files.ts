@@ -25,6 +25,21 @@ export async function createTorrent(dir: string, opts: CreateTorrentOptions = {}
   return nativeAsync(() => addon.createTorrent(abs, { private: true, ...rest }, onProgress));
 }
 
+/**
+ * A torrent of `dir` and the SHA-1 of each of its files, from one read of the bytes (a publisher
+ * needs both: the packing list's checksums and the pieces). FileHash.path is absolute.
+ */
+export async function createTorrentWithFileHashes(dir: string, opts: CreateTorrentOptions = {}): Promise<{ torrent: Buffer; files: FileHash[] }> {
+  const abs = path.resolve(dir);
+  const { onProgress, ...rest } = opts;
+  const r = await nativeAsync(() => addon.createTorrent(abs, { private: true, ...rest, fileHashes: true }, onProgress));
+  const parent = path.dirname(abs);
+  return {
+    torrent: r.torrent,
+    files: r.files.map((f) => ({ path: path.join(parent, f.path), size: f.size, sha1Hex: f.sha1.toString('hex'), sha1Base64: f.sha1.toString('base64') })),
+  };
+}
+
 export function parseTorrent(bytes: Buffer): TorrentInfo {
   if (!Buffer.isBuffer(bytes)) throw new EngineError('BAD_TORRENT', 'a .torrent must be given as bytes');
   return native(() => addon.parseTorrent(bytes));

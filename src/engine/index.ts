@@ -2,7 +2,7 @@
 export { EngineError } from './errors.js';
 export { Session } from './session.js';
 export { Torrent } from './torrent.js';
-export { createTorrent, hashFiles, parseTorrent, libtorrentVersion } from './files.js';
+export { createTorrent, createTorrentWithFileHashes, hashFiles, parseTorrent, libtorrentVersion } from './files.js';
 export type {
   AddTorrentOptions,
   CreateTorrentOptions,

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { Session, createTorrent, parseTorrent, type SessionSettings, type Torrent } from '../engine/index.js';
+import { Session, createTorrentWithFileHashes, parseTorrent, type SessionSettings, type Torrent } from '../engine/index.js';
 import { verifyDcp } from '../dcp/index.js';
 import { ServerClient, ApiError, type GroupAuth, type TorrentSummary, type UploadedTorrent } from '../protocol/index.js';
 import { PublishedStore, changedFiles, type PublishedRecord, type RecordedFile } from './published-store.js';
@@ -45,9 +45,9 @@ export interface PublishOptions {
   /** a DCP of this name already published from dataDir with the same info hash is not an error (publish --seed) */
   seedExisting?: boolean;
   pieceSize?: number;
-  /** bytes verified of all */
+  /** bytes read of all: the one read that checks the DCP and hashes its pieces */
   onVerifyProgress?: (done: number, total: number) => void;
-  /** bytes hashed into the torrent of all (from libtorrent's pieces) */
+  /** called once with the total when the pieces are hashed (they come from the same read) */
   onHashProgress?: (done: number, total: number) => void;
   log?: Logger;
 }
@@ -194,17 +194,23 @@ export async function publishDcp(o: PublishOptions): Promise<Published> {
   if (listed) return alreadyPublished(o, dir, listed);
   // Sizes and mtimes from before the first read: a change made while hashing shows at the seeder's start.
   const before = o.dataDir ? await statDir(dir) : undefined;
-  const report = await verifyDcp(dir, { onProgress: o.onVerifyProgress });
+  const base = o.server.replace(/\/+$/, '');
+  // One read of the DCP: the piece hashes and each file's SHA-1 together; the verification then
+  // compares those SHA-1s with the packing list and reads only the XML itself. The read is what
+  // checks the DCP, so it reports as verify progress; hashing is done when it ends.
+  // The server rewrites the announce URL per peer (passkey); this one only has to be well formed.
+  const totalBytes = o.onVerifyProgress || o.onHashProgress ? await folderBytes(dir) : 0;
+  const onProgress = o.onVerifyProgress && ((pieces: number, of: number) => o.onVerifyProgress!(of > 0 ? Math.round((pieces / of) * totalBytes) : 0, totalBytes));
+  const { torrent, files } = await createTorrentWithFileHashes(dir, { private: true, trackers: [`${base}/announce`], creator: 'cineswarm', pieceSize: o.pieceSize, onProgress });
+  const known = new Map<string, { size: number; sha1Base64: string }>();
+  for (const f of files) known.set(await fs.realpath(f.path), f);
+  const report = await verifyDcp(dir, { known });
   if (!report.ok) {
     const bad = report.failures.map((f) => `${f.path}: ${f.reason}`).join('; ');
     throw new PublishError('BROKEN_DCP', `refusing to publish ${path.basename(dir)}: the DCP does not verify (${bad})`);
   }
-  log.info({ dir, bytes: report.bytesHashed, title: report.title }, 'DCP verified');
-  const base = o.server.replace(/\/+$/, '');
-  // The server rewrites the announce URL per peer (passkey); this one only has to be well formed.
-  const totalBytes = o.onHashProgress ? await folderBytes(dir) : 0;
-  const onProgress = o.onHashProgress && ((pieces: number, of: number) => o.onHashProgress!(of > 0 ? Math.round((pieces / of) * totalBytes) : 0, totalBytes));
-  const torrent = await createTorrent(dir, { private: true, trackers: [`${base}/announce`], creator: 'cineswarm', pieceSize: o.pieceSize, onProgress });
+  log.info({ dir, bytesReadAgain: report.bytesHashed, title: report.title }, 'DCP verified');
+  o.onHashProgress?.(totalBytes, totalBytes);
   const info = parseTorrent(torrent);
   const g: GroupAuth = { id: o.group, password: o.ownerPassword };
   const client = new ServerClient(base);

@@ -4,7 +4,7 @@ import bencode from 'bencode';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { createTorrent, EngineError, hashFiles, libtorrentVersion, parseTorrent } from '../../src/engine/index.js';
+import { createTorrent, createTorrentWithFileHashes, EngineError, hashFiles, libtorrentVersion, parseTorrent } from '../../src/engine/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
 async function sha1(file: string): Promise<Buffer> {
@@ -128,4 +128,22 @@ test('hashing jobs run on their own threads and leave node\'s file system pool f
   t.is(finished, 0, 'a file system call had to wait for hash jobs');
   const results = await Promise.all(jobs);
   t.is(new Set(results.map((r) => r[0]!.sha1Hex)).size, 1);
+});
+
+test('createTorrentWithFileHashes: the same torrent as createTorrent and each file\'s SHA-1, from one read', async (t) => {
+  const dir = path.join(await tempDir(t), 'ONE_READ');
+  await fs.mkdir(path.join(dir, 'sub'), { recursive: true });
+  // sizes across piece boundaries (16 KiB pieces), an empty file, a file in a sub-folder
+  const sizes: [string, number][] = [['a.mxf', 5 * 16384 + 7], ['b.xml', 0], ['sub/c.mxf', 3 * 1024 * 1024 + 1], ['d.xml', 100]];
+  for (const [rel, size] of sizes) await fs.writeFile(path.join(dir, rel), crypto.randomBytes(size));
+  const opts = { trackers: ['http://127.0.0.1:1/announce'], pieceSize: 16384, creator: 'cineswarm' };
+  let progress = 0;
+  const one = await createTorrentWithFileHashes(dir, { ...opts, onProgress: (done) => (progress = done) });
+  t.true(one.torrent.equals(await createTorrent(dir, opts)), 'byte-identical torrent');
+  t.is(progress, parseTorrent(one.torrent).numPieces);
+  t.is(one.files.length, sizes.length);
+  for (const f of one.files) {
+    t.is(f.sha1Hex, (await sha1(f.path)).toString('hex'), f.path);
+    t.is(f.size, (await fs.stat(f.path)).size);
+  }
 });
