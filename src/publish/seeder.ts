@@ -181,14 +181,23 @@ export class Seeder {
 
   async #seeding(e: Entry, from: 'resume-data' | 'seed-mode' | 'recheck'): Promise<void> {
     const t = e.torrent!;
+    // libtorrent has the last word on the resume data: only once it took the files as complete is
+    // the DCP said to be seeding (a resume data check that fell through to a full check would
+    // show here as not complete).
+    await waitChecked(this.session, t);
+    const st = t.status();
+    if (!st.isSeeding && st.progress < 1) {
+      await this.session.removeTorrent(t).catch(() => undefined);
+      e.torrent = undefined;
+      return this.#refuse(e, `libtorrent found ${Math.round((1 - st.progress) * 100)}% of it missing or damaged on disk; restore the files`);
+    }
     e.state = 'seeding';
     e.message = undefined;
     e.stopSuperSeeding = applySuperSeeding(t, DEFAULT_SUPER_SEEDING);
     this.#log.info({ name: e.record.name, infoHash: e.record.infoHash, group: e.record.group, from, port: this.session.listenPort }, 'seeding');
     this.#o.onEvent?.({ type: 'seeding', record: e.record, from });
     await this.#report(e);
-    // Once libtorrent has taken the files as complete, the resume data says so; saved now, a kill
-    // -9 a moment later still restarts without a check.
+    // Saved now, so a kill -9 a moment later still restarts without a check.
     await waitSeeding(this.session, t);
     await this.#saveResumeData(e);
   }
@@ -249,13 +258,15 @@ export class Seeder {
     return Promise.all([...this.#entries.values()].map((e) => this.#saveResumeData(e))).then(() => undefined);
   }
 
-  /** Saves resume data of everything seeding, then closes the session. */
+  /**
+   * Saves resume data of everything seeding, then closes the session. A re-check still running is
+   * abandoned (it starts again next time: its files still differ from the record).
+   */
   async stop(): Promise<void> {
     if (this.#stopped) return;
-    for (const t of this.#timers) clearInterval(t);
-    await this.#scanning?.catch(() => undefined);
-    await this.saveAllResumeData();
     this.#stopped = true;
+    for (const t of this.#timers) clearInterval(t);
+    await this.saveAllResumeData();
     for (const e of this.#entries.values()) e.stopSuperSeeding?.();
     await this.session.close();
   }

@@ -1,0 +1,57 @@
+// The data dir's seeder in process: several peers from one address are each served (cinemas behind
+// one NAT), a DCP published into the dir while it runs is picked up, and a stop leaves resume data
+// for every DCP it seeded.
+import test from 'ava';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Session } from '../../src/engine/index.js';
+import { publishDcp } from '../../src/publish/publisher.js';
+import { PublishedStore } from '../../src/publish/published-store.js';
+import { Seeder } from '../../src/publish/seeder.js';
+import { generateDcp } from '../helpers/dcp-generator.js';
+import { tempDir } from '../helpers/tmp.js';
+import { createGroupOn, ownerOf, quiet, startServer, waitFor } from '../e2e/rig.js';
+
+const MiB = 1024 * 1024;
+
+test('seeder: two peers from 127.0.0.1 both connected; a DCP published meanwhile is picked up; stop saves resume data', async (t) => {
+  const root = await tempDir(t, 'cineswarm-seeder-');
+  const server = await startServer(t, path.join(root, 'server'));
+  const G = { id: 'nat', password: 'pw' };
+  await createGroupOn(server.url, G);
+  const data = path.join(root, 'data');
+  const publish = async (name: string, seed: number) => {
+    const dcp = await generateDcp(path.join(root, 'pub', name), { assetSizes: [3 * MiB, 1 * MiB], seed });
+    return publishDcp({ dcpDir: dcp.dir, server: server.url, group: G.id, ownerPassword: ownerOf(G.password), dataDir: data, peerId: 'distributor', log: quiet });
+  };
+  const first = await publish('NAT_ONE_FTR', 191);
+  // A slow seeder, so both downloaders are still connected when we look.
+  const seeder = new Seeder({ store: new PublishedStore(data), listen: '127.0.0.1:0', uploadLimit: 200_000, log: quiet });
+  await seeder.start();
+  t.teardown(() => seeder.stop());
+  t.like(seeder.entries()[0], { name: 'NAT_ONE_FTR', state: 'seeding' });
+
+  const downloaders = [1, 2].map(() => new Session({ listenInterfaces: '127.0.0.1:0', enableDht: false, enableLsd: false }));
+  t.teardown(() => Promise.all(downloaders.map((s) => s.close())).then(() => undefined));
+  for (const [i, s] of downloaders.entries()) {
+    const res = await fetch(`${server.url}/api/groups/${G.id}/torrents/NAT_ONE_FTR?peer=nat-${i}`, { headers: { authorization: 'Basic ' + Buffer.from(`${G.id}:${ownerOf(G.password)}`).toString('base64') } });
+    const tor = s.addTorrent({ torrent: Buffer.from(await res.arrayBuffer()), savePath: path.join(root, `down-${i}`) });
+    tor.connectPeer('127.0.0.1', seeder.listenPort);
+  }
+  const seeded = seeder.session.find(first.infoHash)!;
+  const peers = await waitFor('two connections from 127.0.0.1', () => {
+    const p = seeded.peers().filter((x) => x.peer.startsWith('127.0.0.1:'));
+    return p.length >= 2 && p;
+  }, 30_000);
+  t.true(peers.length >= 2);
+
+  await publish('NAT_TWO_FTR', 192);
+  await seeder.scan();
+  t.deepEqual(seeder.entries().map((e) => [e.name, e.state]).sort(), [['NAT_ONE_FTR', 'seeding'], ['NAT_TWO_FTR', 'seeding']]);
+  const resumeFile = path.join(data, 'seeding', `${first.infoHash}.resume`);
+  const before = (await fs.stat(resumeFile)).mtimeMs;
+  await seeder.stop();
+  const files = await fs.readdir(path.join(data, 'seeding'));
+  t.is(files.filter((f) => f.endsWith('.resume')).length, 2, files.join(' '));
+  t.true((await fs.stat(resumeFile)).mtimeMs >= before, 'written again on stop');
+});
