@@ -22,7 +22,7 @@ import { EngineLink } from './pipeline/engine-link.js';
 import { loadOrCreatePeerKey } from './server-link/peer-key.js';
 import { DiskFullGuard } from './pipeline/disk-full.js';
 import { CorruptPeersGuard } from './pipeline/corrupt-peers.js';
-import { StepRunner } from './pipeline/step-runner.js';
+import { releaseRefused, StepRunner } from './pipeline/step-runner.js';
 import { AssetChecker } from './pipeline/asset-checks.js';
 import { AssetCheckStore } from './pipeline/asset-check-store.js';
 import { PipelineLoop } from './pipeline/loop.js';
@@ -108,6 +108,7 @@ export class Agent implements AgentControl {
       async () => {
         const outcome = await this.poller.pollOnce();
         if (outcome === 'ok') this.trackerAlarm?.serverAnswered();
+        releaseRefused(this.retryAt);
         void this.kdm?.sync().catch((err: unknown) => this.log.error({ err }, 'KDM round failed'));
         return outcome;
       },

@@ -14,10 +14,25 @@ import type { AssetChecker } from './asset-checks.js';
 import { placeInIngest, alreadyPlaced } from './ingest.js';
 import { spaceMessage } from './planner.js';
 import { formatBytes } from '../../util/bytes.js';
+import { ApiError } from '../../protocol/index.js';
 import { MAX_VERIFY_ATTEMPTS, type Step } from './steps.js';
 
-/** A failed fetch or add is tried again after this long (the server or the disk may recover). */
+/** A fetch that failed on the way (server away, busy, overloaded) is tried again after this long. */
 const RETRY_MS = 5_000;
+
+/** retryAt of a torrent refused for what it is (a torrent libtorrent will not load, a refusal by
+ * the server): it would fail the same way every time, so it is tried again only after the next
+ * poll, which releases it (releaseRefused), and its reason is said once, not at every try. */
+export const UNTIL_NEXT_POLL = Number.POSITIVE_INFINITY;
+
+/** Called after each poll: refused torrents get their one try for this poll. */
+export function releaseRefused(retryAt: Map<string, number>): void {
+  for (const [ih, at] of retryAt) if (at === UNTIL_NEXT_POLL) retryAt.delete(ih);
+}
+
+function passing(err: Error): boolean {
+  return err instanceof ApiError && (err.code === 'UNREACHABLE' || err.code === 'SERVER_ERROR' || err.code === 'RATE_LIMITED');
+}
 
 export interface StepContext {
   engine: EngineLink;
@@ -47,10 +62,10 @@ export class StepRunner {
     return e;
   }
 
-  /** Persists a change to an entry; a new state or message is logged once. */
-  private async patch(e: HistoryEntry, p: Partial<HistoryEntry>): Promise<HistoryEntry> {
+  /** Persists a change to an entry; a new state or message is logged once (unless the caller did). */
+  private async patch(e: HistoryEntry, p: Partial<HistoryEntry>, log = true): Promise<HistoryEntry> {
     const next = (await this.ctx.history.update(e.name, p)) ?? e;
-    if (next.state !== e.state || next.message !== e.message) {
+    if (log && (next.state !== e.state || next.message !== e.message)) {
       this.ctx.log.info({ name: next.name, infoHash: next.infoHash, state: next.state, message: next.message }, `${next.name}: ${next.state}`);
     }
     return next;
@@ -173,9 +188,15 @@ export class StepRunner {
 
   private async notStarted(e: HistoryEntry, err: Error): Promise<void> {
     const message = `could not start: ${err.message}`;
-    this.ctx.log.warn({ err, name: e.name }, message);
-    this.ctx.retryAt.set(e.infoHash, Date.now() + RETRY_MS);
-    if (e.message !== message) await this.patch(e, { message });
+    const again = passing(err);
+    this.ctx.retryAt.set(e.infoHash, again ? Date.now() + RETRY_MS : UNTIL_NEXT_POLL);
+    // One line and one message per reason: the same refusal at the next try says nothing new.
+    if (e.message === message) {
+      this.ctx.log.debug({ name: e.name }, message);
+      return;
+    }
+    this.ctx.log.warn({ err: err.message, name: e.name, infoHash: e.infoHash, retry: again ? `in ${RETRY_MS / 1000} s` : 'after the next poll' }, `${e.name}: ${message}`);
+    await this.patch(e, { message }, false);
   }
 
   /** Verifies downloadDir/<name>; a failure names the bad assets and asks for a recheck, until the
