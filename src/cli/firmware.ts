@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util';
 import { packBundle, stageApp } from '../firmware/bundle.js';
 import { parsePen } from '../firmware/mib-pen.js';
 import { generateKeyFiles } from '../firmware/sign.js';
+import { checkBundleSize } from '../firmware/install.js';
+import { FirmwareError } from '../firmware/errors.js';
 import { ApiError, ServerClient, type FirmwareInfo } from '../protocol/index.js';
 
 const HELP = `usage: cineswarm firmware keygen DIR
@@ -117,6 +119,13 @@ async function publish(argv: string[]): Promise<number> {
     return 2;
   }
   const bundle = positionals[0]!;
+  try {
+    await checkBundleSize(bundle);
+  } catch (err) {
+    if (!(err instanceof FirmwareError)) throw err;
+    process.stderr.write(`cineswarm firmware publish: ${err.message}\n`);
+    return 1;
+  }
   const body = await fs.readFile(bundle);
   const signature = (await fs.readFile(v.signature ?? `${bundle}.sig`, 'utf8')).trim();
   let info: FirmwareInfo;

@@ -37,6 +37,16 @@ export async function readMember(archive: string, member: string): Promise<strin
   }
 }
 
+/** The member names of an archive, as tar lists them (folders end in '/'). */
+export async function listMembers(archive: string): Promise<string[]> {
+  try {
+    const { stdout } = await execFileP('tar', ['--list', '--gzip', '--file', archive, '--quoting-style=literal'], { maxBuffer: 64 * 1024 * 1024 });
+    return stdout.split('\n').filter((l) => l !== '');
+  } catch (err) {
+    throw new FirmwareError('BAD_MANIFEST', `the bundle could not be read as an archive: ${tarMessage(err)}`);
+  }
+}
+
 /** Extracts a signature-checked archive into `dest` (which must exist and be empty). */
 export async function extractArchive(archive: string, dest: string): Promise<void> {
   try {

@@ -6,10 +6,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import semver from 'semver';
 import { log, type Logger } from '../util/log.js';
-import { archiveEndsEarly, extractArchive, readMember } from './archive.js';
+import { formatBytes } from '../util/bytes.js';
+import { archiveEndsEarly, extractArchive, listMembers, readMember } from './archive.js';
 import { TRUSTED_KEY_PATH } from './bundle.js';
 import { FirmwareError } from './errors.js';
-import { MANIFEST_NAME, parseManifest, verifyTree, type Manifest } from './manifest.js';
+import { MANIFEST_NAME, MAX_BUNDLE_BYTES, parseManifest, safeRelative, verifyTree, type Manifest } from './manifest.js';
 import { loadPublicKey, verifyBytes } from './sign.js';
 import {
   currentVersion, layout, layRootfs, pruneReleases, readState, releaseDir, setPrevious, switchCurrent, writeState,
@@ -43,6 +44,25 @@ export interface VerifiedBundle {
   manifest: Manifest;
 }
 
+/** Refuses a bundle that is not a file, or larger than any release, before a byte of it is read:
+ * the signature check reads it whole into memory. */
+export async function checkBundleSize(bundle: string): Promise<number> {
+  let st;
+  try {
+    st = await fs.stat(bundle);
+  } catch {
+    throw new FirmwareError('BUNDLE_NOT_FOUND', `firmware bundle not found: ${bundle}`);
+  }
+  if (!st.isFile()) throw new FirmwareError('BUNDLE_NOT_FOUND', `firmware bundle ${bundle} is not a file`);
+  if (st.size > MAX_BUNDLE_BYTES) {
+    throw new FirmwareError(
+      'BUNDLE_TOO_LARGE',
+      `firmware bundle ${path.basename(bundle)} is ${formatBytes(st.size)}; a bundle is at most ${formatBytes(MAX_BUNDLE_BYTES)}: refused without reading it (is this the right file?)`,
+    );
+  }
+  return st.size;
+}
+
 async function readInput(file: string, code: 'BUNDLE_NOT_FOUND' | 'SIGNATURE_MISSING' | 'PUBLIC_KEY_MISSING', what: string): Promise<Buffer> {
   try {
     return await fs.readFile(file);
@@ -53,6 +73,7 @@ async function readInput(file: string, code: 'BUNDLE_NOT_FOUND' | 'SIGNATURE_MIS
 
 /** Checks the signature over the archive bytes, then reads its manifest. Writes nothing. */
 export async function verifyBundle(bundle: string, signatureFile: string, publicKeyFile: string): Promise<VerifiedBundle> {
+  await checkBundleSize(bundle);
   const data = await readInput(bundle, 'BUNDLE_NOT_FOUND', 'firmware bundle');
   const sig = (await readInput(signatureFile, 'SIGNATURE_MISSING', 'signature file')).toString('utf8');
   const key = loadPublicKey(await readInput(publicKeyFile, 'PUBLIC_KEY_MISSING', 'trusted firmware public key'));
@@ -61,6 +82,15 @@ export async function verifyBundle(bundle: string, signatureFile: string, public
       throw new FirmwareError('BUNDLE_TRUNCATED', `firmware bundle ${path.basename(bundle)} is incomplete (${data.length} bytes, the archive ends early): the download or copy was cut short; fetch it again`);
     }
     throw new FirmwareError('BAD_SIGNATURE', `firmware bundle ${path.basename(bundle)} is not signed by the trusted key (or was altered after signing): refused`);
+  }
+  // GNU tar would drop a leading '../' and unpack the file elsewhere, or skip it with a warning:
+  // either way the refusal would name something else. Names are checked before anything is read.
+  for (const member of await listMembers(bundle)) {
+    const name = member.replace(/\/$/, '').replace(/^\.\//, '');
+    if (name === '.' || name === '') continue;
+    if (!safeRelative(name)) {
+      throw new FirmwareError('UNSAFE_PATH', `firmware bundle ${path.basename(bundle)} holds ${JSON.stringify(member)}, a path outside its release folder: refused, nothing unpacked`);
+    }
   }
   return { manifest: parseManifest(await readMember(bundle, MANIFEST_NAME)) };
 }

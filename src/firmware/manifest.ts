@@ -49,7 +49,11 @@ export async function hashTree(dir: string): Promise<Record<string, string>> {
   return files;
 }
 
-function safeRelative(p: string): boolean {
+/** The largest bundle anything here reads (the server takes the same by default): a release with
+ * its own Node.js runtime is well under 100 MB, so a bigger file is the wrong one. */
+export const MAX_BUNDLE_BYTES = 1024 ** 3;
+
+export function safeRelative(p: string): boolean {
   if (p === '' || p.startsWith('/') || p.includes('\\') || p.includes('\0')) return false;
   return p.split('/').every((s) => s !== '' && s !== '.' && s !== '..');
 }
