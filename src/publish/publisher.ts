@@ -231,7 +231,7 @@ export async function publishDcp(o: PublishOptions): Promise<Published> {
   log.info({ name: up.name, infoHash: up.infoHash, group: g.id }, 'torrent uploaded');
   if (o.dataDir) {
     const personal = await client.fetchTorrent(g, info.name, peerIdOf(o)).catch((err: unknown) => mapServerError(err, g, info.name));
-    const files = parseTorrent(torrent).files.map((f) => before!.get(f.path) ?? { path: f.path, size: f.size, mtimeNs: '0' });
+    const recorded = parseTorrent(torrent).files.map((f) => before!.get(f.path) ?? { path: f.path, size: f.size, mtimeNs: '0' });
     const rec: PublishedRecord = {
       version: 1,
       name: info.name,
@@ -241,7 +241,7 @@ export async function publishDcp(o: PublishOptions): Promise<Published> {
       ownerPassword: o.ownerPassword,
       peerId: peerIdOf(o),
       contentDir: dir,
-      files,
+      files: recorded,
       publishedAt: new Date().toISOString(),
     };
     await new PublishedStore(o.dataDir).save(rec, torrent, personal);
