@@ -119,10 +119,11 @@ export async function run(argv: string[]): Promise<number> {
       // The data dir's seeder: resume data kept there, so cineswarm seed --data takes over after a restart.
       const dirSeeder = new Seeder({ store: new PublishedStore(v.data), listen: v.listen ?? '0.0.0.0:6881', uploadLimit, only: [pub.infoHash], onEvent: seederPrinter('publish') });
       await dirSeeder.start();
-      const failed = dirSeeder.entries().every((e) => e.state === 'refused');
-      if (failed) {
+      const seeding = dirSeeder.entries().some((e) => e.state === 'seeding');
+      if (!seeding) {
         await dirSeeder.stop();
-        return 1;
+        // A refusal has said why on stderr already; an empty dir has not.
+        return dirSeeder.entries().length > 0 ? 1 : fail(`${v.data} holds no record of ${pub.name} to seed from`);
       }
       process.stdout.write(`seeding on port ${dirSeeder.listenPort}${listenNote(v.listen ?? '0.0.0.0:6881', dirSeeder.listenPort)}; press Ctrl-C to stop (later: cineswarm seed --data ${v.data})\n`);
       await untilSignal();
