@@ -20,6 +20,9 @@ export const seederPrinter = (command: string) => (e: SeederEvent): void => {
     case 'refused':
       process.stderr.write(`cineswarm ${command}: not seeding ${e.record.name}: ${e.reason}\n`);
       return;
+    case 'withdrawn':
+      process.stdout.write(`${e.record.name} was withdrawn from group ${e.record.group}: no longer seeding it\n`);
+      return;
     case 'broken-record':
       process.stderr.write(`cineswarm ${command}: skipping ${e.file}: ${e.reason}\n`);
   }

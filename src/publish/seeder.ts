@@ -10,6 +10,7 @@ import { seederSessionSettings } from '../engine/settings.js';
 import { ServerClient, type GroupAuth, type ReportBody } from '../protocol/index.js';
 import { log as rootLog } from '../util/log.js';
 import { applySuperSeeding, DEFAULT_SUPER_SEEDING } from './initial-seeding.js';
+import { waitChecked, waitSeeding } from './torrent-waits.js';
 import { changedFiles, statTorrentFiles, type FileChange, type PublishedRecord, type PublishedStore } from './published-store.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -37,9 +38,10 @@ export type SeederEvent =
   | { type: 'seeding'; record: PublishedRecord; from: 'resume-data' | 'seed-mode' | 'recheck' }
   | { type: 'rechecking'; record: PublishedRecord; changes: FileChange[] }
   | { type: 'refused'; record: PublishedRecord; reason: string }
+  | { type: 'withdrawn'; record: PublishedRecord }
   | { type: 'broken-record'; file: string; reason: string };
 
-type EntryState = 'checking' | 'seeding' | 'refused';
+type EntryState = 'checking' | 'seeding' | 'refused' | 'retired';
 
 interface Entry {
   record: PublishedRecord;
@@ -78,6 +80,7 @@ export class Seeder {
   /** Adds every recorded DCP, then keeps reports, resume data and the record list fresh. */
   async start(): Promise<void> {
     await this.scan();
+    await this.dropWithdrawn();
     const every = (ms: number, fn: () => Promise<void>) => {
       const t = setInterval(() => void fn().catch((err: unknown) => this.#log.warn({ err: (err as Error).message }, 'periodic seeder work failed')), ms);
       t.unref();
@@ -85,7 +88,10 @@ export class Seeder {
     };
     every(this.#o.resumeEveryMs ?? 60_000, () => this.saveAllResumeData());
     every(this.#o.reportEveryMs ?? 15_000, () => this.#reportAll());
-    every(this.#o.scanEveryMs ?? 60_000, () => this.scan());
+    every(this.#o.scanEveryMs ?? 60_000, async () => {
+      await this.scan();
+      await this.dropWithdrawn();
+    });
   }
 
   /** What each DCP of the dir is doing now. */
@@ -111,6 +117,35 @@ export class Seeder {
     // Entries go in first so a concurrent scan cannot add the same DCP twice.
     for (const r of fresh) this.#entries.set(r.infoHash, { record: r, state: 'checking' });
     await Promise.all(fresh.map((r) => this.#add(this.#entries.get(r.infoHash)!)));
+  }
+
+  /**
+   * Stops seeding what the distributor withdrew (the group no longer lists it): the tracker no
+   * longer announces it and the cinemas retire it. Only a listing the server gave counts.
+   */
+  async dropWithdrawn(): Promise<void> {
+    const groups = new Map<string, PublishedRecord>();
+    for (const e of this.#entries.values()) if (e.state === 'seeding') groups.set(`${e.record.server} ${e.record.group}`, e.record);
+    for (const r of groups.values()) {
+      let listed: Set<string>;
+      try {
+        listed = new Set((await this.#client(r.server).listTorrents({ id: r.group, password: r.ownerPassword })).list.map((t) => t.infoHash));
+      } catch (err) {
+        this.#log.warn({ group: r.group, err: (err as Error).message }, 'could not list the group; seeding on');
+        continue;
+      }
+      for (const e of this.#entries.values()) {
+        if (e.state !== 'seeding' || e.record.server !== r.server || e.record.group !== r.group || listed.has(e.record.infoHash)) continue;
+        e.state = 'retired';
+        e.message = 'withdrawn by the distributor';
+        e.stopSuperSeeding?.();
+        if (e.torrent) await this.session.removeTorrent(e.torrent).catch(() => undefined);
+        e.torrent = undefined;
+        this.#log.info({ name: e.record.name, group: e.record.group }, 'withdrawn from the group; no longer seeding');
+        this.#o.onEvent?.({ type: 'withdrawn', record: e.record });
+        await this.#report(e);
+      }
+    }
   }
 
   async #add(e: Entry): Promise<void> {
@@ -232,7 +267,9 @@ export class Seeder {
         ? { ...base, state: 'seeding', progress: 1, message: 'initiator' }
         : e.state === 'checking'
           ? { ...base, state: 'checking', progress: 0, message: 'initiator: re-checking files changed since publishing' }
-          : { ...base, state: 'failed', progress: 0, message: e.message?.slice(0, 2000) };
+          : e.state === 'retired'
+            ? { ...base, state: 'retired', progress: 1, message: e.message }
+            : { ...base, state: 'failed', progress: 0, message: e.message?.slice(0, 2000) };
     await this.#client(r.server)
       .report(g, body)
       .catch((err: unknown) => this.#log.warn({ name: r.name, err: (err as Error).message }, 'could not report to the server; will retry'));
@@ -270,45 +307,4 @@ export class Seeder {
     for (const e of this.#entries.values()) e.stopSuperSeeding?.();
     await this.session.close();
   }
-}
-
-/** Resolves when libtorrent has finished checking the torrent (a full check, or its resume data). */
-function waitChecked(session: Session, t: Torrent): Promise<void> {
-  return waitState(session, t, (s) => s !== 'checking_files' && s !== 'checking_resume_data');
-}
-
-function waitSeeding(session: Session, t: Torrent): Promise<void> {
-  return waitState(session, t, (s) => s === 'seeding' || s === 'finished');
-}
-
-function waitState(session: Session, t: Torrent, ok: (state: string) => boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => {
-      let state: string;
-      try {
-        state = t.status().state;
-      } catch (err) {
-        done();
-        reject(err as Error);
-        return true;
-      }
-      if (!ok(state)) return false;
-      done();
-      resolve();
-      return true;
-    };
-    const onAlert = (a: EngineAlert) => {
-      if (a.infoHash === t.infoHash) check();
-    };
-    // The state-changed alert drives it; the slow poll covers an alert that came before we listened.
-    const timer = setInterval(check, 1000);
-    const done = () => {
-      clearInterval(timer);
-      session.off('state-changed', onAlert);
-      session.off('torrent-checked', onAlert);
-    };
-    session.on('state-changed', onAlert);
-    session.on('torrent-checked', onAlert);
-    check();
-  });
 }

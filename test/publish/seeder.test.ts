@@ -1,6 +1,6 @@
 // The data dir's seeder in process: several peers from one address are each served (cinemas behind
-// one NAT), a DCP published into the dir while it runs is picked up, and a stop leaves resume data
-// for every DCP it seeded.
+// one NAT), a DCP published into the dir while it runs is picked up, one the distributor withdraws
+// is let go, and a stop leaves resume data for what it seeded.
 import test from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { createGroupOn, ownerOf, quiet, startServer, waitFor } from '../e2e/rig.
 
 const MiB = 1024 * 1024;
 
-test('seeder: two peers from 127.0.0.1 both connected; a DCP published meanwhile is picked up; stop saves resume data', async (t) => {
+test('seeder: two peers from 127.0.0.1 both connected; a DCP published meanwhile is picked up, a withdrawn one let go; stop saves resume data', async (t) => {
   const root = await tempDir(t, 'cineswarm-seeder-');
   const server = await startServer(t, path.join(root, 'server'));
   const G = { id: 'nat', password: 'pw' };
@@ -48,6 +48,14 @@ test('seeder: two peers from 127.0.0.1 both connected; a DCP published meanwhile
   await publish('NAT_TWO_FTR', 192);
   await seeder.scan();
   t.deepEqual(seeder.entries().map((e) => [e.name, e.state]).sort(), [['NAT_ONE_FTR', 'seeding'], ['NAT_TWO_FTR', 'seeding']]);
+  // The distributor withdraws the second one: the seeder lets it go and says so to the server.
+  const owner = { authorization: 'Basic ' + Buffer.from(`${G.id}:${ownerOf(G.password)}`).toString('base64') };
+  t.is((await fetch(`${server.url}/api/groups/${G.id}/torrents/NAT_TWO_FTR`, { method: 'DELETE', headers: owner })).status, 204);
+  await seeder.dropWithdrawn();
+  t.like(seeder.entries().find((e) => e.name === 'NAT_TWO_FTR'), { state: 'retired', message: 'withdrawn by the distributor' });
+  t.is(seeder.session.torrents().length, 1, 'only NAT_ONE_FTR is still in the session');
+  const status = (await (await fetch(`${server.url}/api/groups/${G.id}/status`, { headers: owner })).json()) as { torrents: { name: string; peers: { peer: string; state: string; role?: string }[] }[] };
+  t.like(status.torrents.find((x) => x.name === 'NAT_TWO_FTR')?.peers.find((p) => p.peer === 'distributor'), { state: 'retired', role: 'seeder' });
   const resumeFile = path.join(data, 'seeding', `${first.infoHash}.resume`);
   const before = (await fs.stat(resumeFile)).mtimeMs;
   await seeder.stop();
