@@ -12,7 +12,8 @@
         "native/torrent_info.cc",
         "native/create_torrent.cc",
         "native/hash_files.cc",
-        "native/one_pass_hash.cc"
+        "native/one_pass_hash.cc",
+        "native/exchange_paths.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

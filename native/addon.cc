@@ -31,6 +31,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("hashFiles", Napi::Function::New(env, HashFiles, "hashFiles"));
   exports.Set("createTorrent", Napi::Function::New(env, CreateTorrent, "createTorrent"));
   exports.Set("parseTorrent", Napi::Function::New(env, ParseTorrent, "parseTorrent"));
+  exports.Set("exchangePaths", Napi::Function::New(env, ExchangePaths, "exchangePaths"));
   InitTorrentHandle(env, exports, data);
   InitSession(env, exports, data);
   return exports;

@@ -21,6 +21,7 @@ std::string InfoHashHex(const lt::info_hash_t& ih);
 Napi::Value HashFiles(const Napi::CallbackInfo& info);
 Napi::Value CreateTorrent(const Napi::CallbackInfo& info);
 Napi::Value ParseTorrent(const Napi::CallbackInfo& info);
+Napi::Value ExchangePaths(const Napi::CallbackInfo& info);
 
 void InitSession(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitTorrentHandle(Napi::Env env, Napi::Object exports, AddonData* data);

@@ -53,6 +53,7 @@ export interface NativeAddon {
   createTorrent(dir: string, opts: Record<string, unknown> & { fileHashes: true }, onProgress?: (done: number, total: number) => void): Promise<{ torrent: Buffer; files: { path: string; size: number; sha1: Buffer }[] }>;
   createTorrent(dir: string, opts: Record<string, unknown>, onProgress?: (done: number, total: number) => void): Promise<Buffer>;
   parseTorrent(bytes: Buffer): TorrentInfo;
+  exchangePaths(a: string, b: string): void;
 }
 
 // Works from src/engine/ (tsx) and dist/engine/ (compiled): both sit two levels below the root.

@@ -3,6 +3,7 @@ export { EngineError } from './errors.js';
 export { Session } from './session.js';
 export { Torrent } from './torrent.js';
 export { createTorrent, createTorrentWithFileHashes, hashFiles, parseTorrent, libtorrentVersion } from './files.js';
+export { exchangePaths } from './exchange.js';
 export type {
   AddTorrentOptions,
   CreateTorrentOptions,
