@@ -31,6 +31,7 @@ import { Reporter, kdmKey } from './pipeline/reporter.js';
 import { OperatorActions } from './pipeline/operator-actions.js';
 import { ReportQueue } from './pipeline/report-queue.js';
 import { cleanPartials } from './pipeline/ingest.js';
+import { downloadFolder, migrateDownloadLayout, savePathOf } from './pipeline/download-layout.js';
 import { ServerClient } from '../protocol/index.js';
 import { PollSchedule, nextDelaySeconds } from './server-link/poll-schedule.js';
 import { LongPoll } from './server-link/long-poll.js';
@@ -155,9 +156,11 @@ export class Agent implements AgentControl {
     this.resumeStore = await ResumeStore.open(c.dataDir);
     this.intent = await IntentStore.open(c.dataDir);
     await migratePausedState(this.history, this.intent);
+    // Before any torrent reaches the engine: downloads of older agents move into their info-hash folders.
+    await migrateDownloadLayout(c.downloadDir, this.history.all(), this.log.child({ component: 'pipeline' }));
     this.kdm = new KdmKeeper({
       agentId: c.id, server: c.server, client: this.client, groups: () => this.config.groups, config: c.kdm, alarms: this.alarms,
-      dcps: () => this.history.all().map((e) => ({ infoHash: e.infoHash, name: e.name, dir: path.join(c.downloadDir, e.name) })),
+      dcps: () => this.history.all().map((e) => ({ infoHash: e.infoHash, name: e.name, dir: downloadFolder(c.downloadDir, e) })),
       logger: this.log.child({ component: 'kdm' }),
       // A DCP's key state is part of what is reported: the planner sees the change.
       changed: () => this.loop.markChanged('kdm state changed'),
@@ -173,7 +176,7 @@ export class Agent implements AgentControl {
     const pipeLog = this.log.child({ component: 'pipeline' });
     this.diskFull = new DiskFullGuard({ dir: c.downloadDir, alarms: this.alarms, log: pipeLog, nameOf, minFreeBytes: () => this.config.minFreeBytes, pausedByPerson: (ih) => Boolean(this.intent.get(ih).paused) });
     this.corruptPeers = new CorruptPeersGuard({ alarms: this.alarms, log: pipeLog, nameOf });
-    this.engineLink = new EngineLink(session, this.resumeStore, () => this.config.downloadDir, (why) => this.loop.markChanged(why), pipeLog, this.diskFull, this.corruptPeers);
+    this.engineLink = new EngineLink(session, this.resumeStore, (ih) => savePathOf(this.config.downloadDir, ih), (why) => this.loop.markChanged(why), pipeLog, this.diskFull, this.corruptPeers);
     const assetChecks = new AssetChecker(await AssetCheckStore.open(c.dataDir), pipeLog);
     assetChecks.attach(session);
     this.engineLink.assetChecks = assetChecks;
@@ -201,7 +204,9 @@ export class Agent implements AgentControl {
       now: () => this.clock(),
       assets: assetChecks,
     });
-    this.actions = new OperatorActions({ history: this.history, intent: this.intent, loop: this.loop, engine: this.engineLink });
+    const offered = (x: { group: string; name: string; offeredInfoHash: string }) =>
+      this.poller.listings().some((g) => g.id === x.group && g.torrents?.some((t) => t.name === x.name && t.infoHash.toLowerCase() === x.offeredInfoHash));
+    this.actions = new OperatorActions({ history: this.history, intent: this.intent, loop: this.loop, engine: this.engineLink, offered });
     this.startBandwidth();
     if (this.opts.monitor !== false) {
       this.monitor = new Monitor({ downloadDir: c.downloadDir, ingestDir: c.ingestDir, minFreeBytes: () => this.config.minFreeBytes, freeSpace: this.freeSpace, alarms: this.alarms, logger: this.log.child({ component: 'monitor' }) });
@@ -236,7 +241,9 @@ export class Agent implements AgentControl {
     const marked = new Set<string>();
     for (const e of this.history.all()) {
       if (e.state !== 'retired' || e.removedAt) continue;
-      if ([c.ingestDir, c.downloadDir].some((d) => existsSync(path.join(d, e.name, c.retention.inUseMarker)))) marked.add(e.infoHash);
+      // The ingest folder is this version's only while no re-release has taken the name.
+      const folders = [downloadFolder(c.downloadDir, e), ...(e.supersededBy ? [] : [path.join(c.ingestDir, e.name)])];
+      if (folders.some((d) => existsSync(path.join(d, c.retention.inUseMarker)))) marked.add(e.infoHash);
     }
     return marked;
   }
@@ -334,7 +341,7 @@ export class Agent implements AgentControl {
       groups: this.poller.groupViews(),
       alarms: [],
       history: entries.map((e, i) => ({ name: e.name, infoHash: e.infoHash, group: e.group, addedAt: e.addedAt, state: torrents[i].state, ...(e.completedAt ? { completedAt: e.completedAt } : {}) })),
-      conflicts: this.history.conflicts().map((c) => ({ ...c })),
+      conflicts: this.conflictViews(),
       lastPollAt: this.poller.lastPollAt,
       memory: (({ rssBytes, anonBytes }) => ({ rssBytes, anonBytes }))(processMemory()),
       bandwidth: bandwidthView(this.config.bandwidth),
@@ -344,6 +351,21 @@ export class Agent implements AgentControl {
     };
     // Measured disk and network figures (and the alarm list) replace the agent's own estimates.
     return withMonitor(own, this.monitor?.latest() ?? null, this.alarms);
+  }
+
+  /** Names offered again with other content: both versions, until a person accepts the new one. */
+  private conflictViews(): AgentStatus['conflicts'] {
+    const listings = this.poller.listings();
+    return this.history.conflicts().map((c) => {
+      const k = this.history.byHash(c.knownInfoHash);
+      const t = listings.find((g) => g.id === c.group)?.torrents?.find((x) => x.name === c.name && x.infoHash.toLowerCase() === c.offeredInfoHash);
+      return {
+        ...c,
+        ...(k ? { known: { state: shownState(k, this.intent.get(k.infoHash)), sizeBytes: k.sizeBytes, inIngest: Boolean(k.completedAt) && !k.supersededBy && !k.removedAt } } : {}),
+        ...(t ? { offered: { sizeBytes: t.size, createdAt: t.createdAt } } : {}),
+        ...(this.intent.get(c.offeredInfoHash).accept ? { accepted: true } : {}),
+      };
+    });
   }
 
   /** Under the reserve: the retired DCPs still on disk, what each would free, and why it stays. */
@@ -370,6 +392,9 @@ export class Agent implements AgentControl {
   }
   reverify(infoHash: string): Promise<void> {
     return this.actions.reverify(infoHash);
+  }
+  accept(name: string): Promise<string> {
+    return this.actions.accept(name);
   }
 
   pollNow(): Promise<void> {

@@ -33,7 +33,7 @@ test('withdrawn: retired at once, kept while marked in use, removed keepDays lat
   const view = () => agent.getStatus().torrents.find((x) => x.name === pub.name);
   await waitFor('seeding', () => view()?.state === 'seeding', 90_000);
   const ingestCopy = path.join(cfg.ingestDir, pub.name);
-  const download = path.join(cfg.downloadDir, pub.name);
+  const download = path.join(cfg.downloadDir, pub.infoHash, pub.name);
   t.true(await exists(ingestCopy));
 
   // The server's clean-up removes it (its retention, run as if 40 days had passed there).

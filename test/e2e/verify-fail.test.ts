@@ -32,7 +32,7 @@ test('damage found by a re-verify is re-checked, fetched again, and verified', a
   await waitFor('seeding', () => agent.getStatus().torrents[0]?.state === 'seeding', 60_000);
 
   const rel = path.basename(dcp.assets[0].path);
-  const local = path.join(agent.config.downloadDir, pub.name, rel);
+  const local = path.join(agent.config.downloadDir, pub.infoHash, pub.name, rel);
   const fh = await fs.open(local, 'r+');
   await fh.write(Buffer.alloc(100, 0xee), 0, 100, 2 * MiB);
   await fh.close();

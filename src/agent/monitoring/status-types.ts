@@ -41,6 +41,12 @@ export interface TorrentView {
   bannedPeers?: string[];
   /** encrypted DCPs only: whether a valid KDM is here and until when (DESIGN.md states) */
   kdm?: TorrentKdmView;
+  /** an accepted re-release: the info hash of the version of this name it replaces in ingest */
+  replaces?: string;
+  /** the re-release that took this version's place in ingest */
+  replacedBy?: string;
+  /** a person's decision on this version, as reported to the server */
+  decision?: string;
 }
 
 export interface TorrentKdmView {
@@ -76,12 +82,20 @@ export interface HistoryView {
   state: TorrentStateName;
 }
 
+/** A name we have, offered again with other content (a re-release): both versions, until a person
+ * accepts the offered one (`cineswarm accept NAME` or the page). */
 export interface ConflictView {
   name: string;
   group: string;
   knownInfoHash: string;
   offeredInfoHash: string;
   seenAt: string;
+  /** the version we have: its state (and whether it is the one in ingest) */
+  known?: { state: TorrentStateName; sizeBytes: number; inIngest: boolean };
+  /** the offered version, while its group still lists it */
+  offered?: { sizeBytes: number; createdAt?: string };
+  /** a person accepted it; the new version is on its way */
+  accepted?: boolean;
 }
 
 /** Space on one filesystem the agent writes to. */
@@ -144,4 +158,7 @@ export interface AgentControl {
   resume(infoHash: string): Promise<void>;
   reverify(infoHash: string): Promise<void>;
   pollNow(): Promise<void>;
+  /** accepts the re-release of `name` a group offers; resolves with a sentence once its version
+   * is in the pipeline (throws with a `code` when there is none to accept) */
+  accept?(name: string): Promise<string>;
 }

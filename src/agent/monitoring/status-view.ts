@@ -23,5 +23,8 @@ export function torrentView(e: HistoryEntry, st: TorrentStatus | undefined, show
     etaSeconds: shown === 'downloading' && downloadBps > 0 ? Math.round(left / downloadBps) : null,
     verify: e.verify,
     ...(e.message ? { message: e.message } : {}),
+    ...(e.replaces ? { replaces: e.replaces } : {}),
+    ...(e.supersededBy ? { replacedBy: e.supersededBy } : {}),
+    ...(e.decision ? { decision: e.decision } : {}),
   };
 }

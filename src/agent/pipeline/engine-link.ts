@@ -30,7 +30,8 @@ export class EngineLink {
   constructor(
     readonly session: Session,
     private readonly resume: ResumeStore,
-    private readonly savePath: () => string,
+    /** where a torrent's files go: its own folder under downloadDir (download-layout.ts) */
+    private readonly savePath: (infoHash: string) => string,
     private readonly changed: (reason: string) => void,
     private readonly log: Logger,
     /** a full disk during a download: message, alarm, downloading again when space is back */
@@ -84,7 +85,7 @@ export class EngineLink {
 
   /** Adds a torrent; resume data that libtorrent refuses falls back to checking the files on disk. */
   add(infoHash: string, bytes: Buffer, resumeData: Buffer | undefined, paused: boolean): { withResumeData: boolean } {
-    const add = (rd: Buffer | undefined) => this.session.addTorrent({ torrent: bytes, savePath: this.savePath(), resumeData: rd, paused });
+    const add = (rd: Buffer | undefined) => this.session.addTorrent({ torrent: bytes, savePath: this.savePath(infoHash), resumeData: rd, paused });
     let torrent: Torrent;
     let withResumeData = Boolean(resumeData);
     try {
@@ -113,7 +114,7 @@ export class EngineLink {
     } else {
       this.assetChecks?.untrack(infoHash);
       await this.session.removeTorrent(l.torrent);
-      l.torrent = this.session.addTorrent({ torrent: bytes, savePath: this.savePath(), paused });
+      l.torrent = this.session.addTorrent({ torrent: bytes, savePath: this.savePath(infoHash), paused });
       this.track(infoHash, l.torrent, bytes);
     }
     l.savedComplete = false;

@@ -1,5 +1,6 @@
-// The agent's download history (lowdb, one JSON file under dataDir), keyed by torrent name:
-// a name in here is never downloaded again (claims 7-8). Writes go through an fsyncing adapter.
+// The agent's download history (lowdb, one JSON file under dataDir), one entry per info hash: a
+// name in here is never downloaded again (claims 7-8) unless a person accepts a re-release, which
+// adds a second version of the name. Writes go through an fsyncing adapter.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
@@ -25,6 +26,12 @@ export interface HistoryEntry {
   retiredAt?: string;
   /** when retention removed its files (the entry stays, so the name is not offered again) */
   removedAt?: string;
+  /** a re-release a person accepted: the info hash of the version of this name it replaces */
+  replaces?: string;
+  /** the person's decision, in words, reported to the server with this version's state */
+  decision?: string;
+  /** this version's ingest folder was swapped to the re-release with this info hash */
+  supersededBy?: string;
 }
 
 export interface ConflictEntry {
@@ -36,7 +43,8 @@ export interface ConflictEntry {
 }
 
 export interface HistoryData {
-  version: 1;
+  /** 1: entries keyed by name (before re-releases); 2: keyed by info hash */
+  version: 2;
   entries: Record<string, HistoryEntry>;
   conflicts: ConflictEntry[];
 }
@@ -63,18 +71,37 @@ export class HistoryStore {
   private chain: Promise<void> = Promise.resolve();
 
   private constructor(readonly file: string) {
-    this.db = new Low<HistoryData>(new DurableJsonFile(file), { version: 1, entries: {}, conflicts: [] });
+    this.db = new Low<HistoryData>(new DurableJsonFile(file), { version: 2, entries: {}, conflicts: [] });
   }
 
   static async open(dataDir: string): Promise<HistoryStore> {
     await fs.mkdir(dataDir, { recursive: true });
     const store = new HistoryStore(path.join(dataDir, 'history.json'));
     await store.db.read();
+    const data = store.db.data as Omit<HistoryData, 'version'> & { version: number };
+    if (data.version !== 2) {
+      // Written before re-releases: keyed by name, one version each. Same entries, keyed anew.
+      store.db.data = { version: 2, entries: Object.fromEntries(Object.values(data.entries).map((e) => [e.infoHash, e])), conflicts: data.conflicts ?? [] };
+      await store.flush();
+    }
     return store;
   }
 
+  /** The version of `name` the agent stands by: the one in ingest, or the only one; a re-release
+   * being fetched counts once it has replaced the old one. */
   get(name: string): HistoryEntry | undefined {
-    return this.db.data.entries[name];
+    const vs = this.versions(name);
+    const pending = (v: HistoryEntry) => v.replaces !== undefined && vs.some((o) => o.infoHash === v.replaces && !o.supersededBy);
+    return vs.find((v) => !v.supersededBy && !pending(v)) ?? vs[vs.length - 1];
+  }
+
+  /** Every version of `name` in the order they were added. */
+  versions(name: string): HistoryEntry[] {
+    return Object.values(this.db.data.entries).filter((e) => e.name === name);
+  }
+
+  byHash(infoHash: string): HistoryEntry | undefined {
+    return this.db.data.entries[infoHash];
   }
 
   all(): HistoryEntry[] {
@@ -87,17 +114,29 @@ export class HistoryStore {
 
   /** Adds or changes an entry and persists it before resolving. */
   async put(entry: HistoryEntry): Promise<void> {
-    this.db.data.entries[entry.name] = entry;
+    this.db.data.entries[entry.infoHash] = entry;
     await this.flush();
   }
 
+  /** Changes the version `get(name)` gives; with two versions of a name, use updateByHash. */
   async update(name: string, patch: Partial<HistoryEntry>): Promise<HistoryEntry | undefined> {
-    const cur = this.db.data.entries[name];
+    const cur = this.get(name);
+    return cur ? this.updateByHash(cur.infoHash, patch) : undefined;
+  }
+
+  async updateByHash(infoHash: string, patch: Partial<HistoryEntry>): Promise<HistoryEntry | undefined> {
+    const cur = this.db.data.entries[infoHash];
     if (!cur) return undefined;
-    const next = { ...cur, ...patch };
-    this.db.data.entries[name] = next;
+    const next = { ...cur, ...patch, infoHash: cur.infoHash };
+    this.db.data.entries[infoHash] = next;
     await this.flush();
     return next;
+  }
+
+  /** Drops the conflicts of `name` offering `offeredInfoHash` (a person decided on them). */
+  async dropConflicts(name: string, offeredInfoHash: string): Promise<void> {
+    this.db.data.conflicts = this.db.data.conflicts.filter((c) => !(c.name === name && c.offeredInfoHash === offeredInfoHash));
+    await this.flush();
   }
 
   /** Records a conflict once per (name, group, offered hash); returns true when it is new. */

@@ -1,9 +1,12 @@
 // Hands a verified DCP to the ingest folder, whole or not at all: every file is hard-linked into
 // a hidden temp folder on the same filesystem, which is then renamed to its final name. The
-// engine keeps seeding from downloadDir; the links cost no space and no copy.
+// engine keeps seeding from downloadDir; the links cost no space and no copy. A re-release takes
+// the name over in one step (swapInIngest): the name holds the old version or the new one, whole.
+// `fromDir` below is the folder holding the DCP's own folder (downloadDir/<infoHash>).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { exchangePaths } from '../../engine/index.js';
 import { fsyncDir } from '../../util/durable-write.js';
 
 export class IngestError extends Error {
@@ -34,7 +37,7 @@ async function linkTree(src: string, dst: string): Promise<void> {
   }
 }
 
-/** Places downloadDir/<name> as ingestDir/<name>; resolves with the final path. */
+/** Places fromDir/<name> as ingestDir/<name>; resolves with the final path. */
 export async function placeInIngest(downloadDir: string, ingestDir: string, name: string): Promise<string> {
   checkName(name);
   await fs.mkdir(ingestDir, { recursive: true });
@@ -58,6 +61,29 @@ export async function placeInIngest(downloadDir: string, ingestDir: string, name
     const why = e.code === 'EXDEV' ? 'downloadDir and ingestDir must be on the same filesystem' : e.message;
     throw new IngestError('INGEST_FAILED', `could not place ${name} in ${ingestDir}: ${why}`);
   }
+  return final;
+}
+
+/** Swaps ingestDir/<name> (an older version) for hard links of fromDir/<name> in one rename
+ * exchange, then deletes the older links (their bytes stay in the old version's download folder).
+ * A crash before the exchange leaves the old version in place; after it, the new one, and the
+ * hidden folder with the old links goes with the next start's cleanPartials. */
+export async function swapInIngest(fromDir: string, ingestDir: string, name: string): Promise<string> {
+  checkName(name);
+  const final = path.join(ingestDir, name);
+  const partial = path.join(ingestDir, `.${name}.partial-${randomBytes(4).toString('hex')}`);
+  try {
+    await linkTree(path.join(fromDir, name), partial);
+    await fsyncDir(partial);
+    exchangePaths(partial, final);
+    await fsyncDir(ingestDir);
+  } catch (err) {
+    await fs.rm(partial, { recursive: true, force: true });
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EXDEV' ? 'downloadDir and ingestDir must be on the same filesystem' : e.message;
+    throw new IngestError('INGEST_FAILED', `could not swap ${name} in ${ingestDir} to the new version: ${why}`);
+  }
+  await fs.rm(partial, { recursive: true, force: true });
   return final;
 }
 

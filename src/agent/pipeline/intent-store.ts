@@ -1,4 +1,4 @@
-// What a person asked of each DCP (pause, re-verify; later: accept a re-release), kept apart from
+// What a person asked of each DCP (pause, re-verify, accept a re-release), kept apart from
 // what the pipeline reached: dataDir/intent.json, written durably, so a pause survives a restart
 // and a verify's outcome can never overwrite it.
 import fs from 'node:fs/promises';
@@ -11,6 +11,9 @@ export interface Intent {
   paused?: boolean;
   /** a person asked for the DCP to be verified again (cleared when that verify starts) */
   reverify?: boolean;
+  /** a person accepted this info hash as the re-release of a name we have (cleared once its
+   * version is in the history) */
+  accept?: boolean;
 }
 
 interface IntentData {
@@ -59,6 +62,6 @@ export async function migratePausedState(history: HistoryStore, intent: IntentSt
   for (const e of history.all()) {
     if (e.state !== 'paused') continue;
     await intent.set(e.infoHash, { paused: true });
-    await history.update(e.name, { state: e.verify.state === 'passed' ? 'seeding' : 'queued' });
+    await history.updateByHash(e.infoHash, { state: e.verify.state === 'passed' ? 'seeding' : 'queued' });
   }
 }

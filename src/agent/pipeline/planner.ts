@@ -33,7 +33,7 @@ export interface PlanInput {
   now: number;
   /** the groups of the running config (a group not here was left) */
   groups: GroupListing[];
-  history: { get(name: string): HistoryEntry | undefined; all(): HistoryEntry[]; conflicts(): ConflictEntry[] };
+  history: { get(name: string): HistoryEntry | undefined; versions?(name: string): HistoryEntry[]; all(): HistoryEntry[]; conflicts(): ConflictEntry[] };
   /** groups that offer a DCP we took from another group, by name */
   offers: ReadonlyMap<string, ReadonlySet<string>>;
   intent(infoHash: string): Intent;
@@ -79,6 +79,7 @@ export function plan(input: PlanInput): Step[] {
   const r = planReconcile(targets, input.history, input.offers, new Date(input.now));
   for (const a of r.add) steps.push({ kind: 'create', ...a });
   for (const c of r.conflicts) steps.push({ kind: 'conflict', conflict: c });
+  steps.push(...planAccepted(input));
   for (const o of r.offers) {
     const e = input.history.get(o.name);
     if (e) steps.push({ kind: 'offer', name: o.name, infoHash: e.infoHash, group: o.group });
@@ -92,7 +93,23 @@ export function plan(input: PlanInput): Step[] {
   return steps;
 }
 
+/** Re-releases a person accepted that are not in the history yet, while their group offers them. */
+function planAccepted(input: PlanInput): Step[] {
+  const out: Step[] = [];
+  const have = new Set(input.history.all().map((e) => e.infoHash));
+  for (const c of input.history.conflicts()) {
+    const ih = c.offeredInfoHash;
+    if (have.has(ih) || !input.intent(ih).accept) continue;
+    const offered = input.groups.find((g) => g.id === c.group)?.torrents?.find((t) => t.name === c.name && t.infoHash.toLowerCase() === ih);
+    if (!offered) continue;
+    have.add(ih);
+    out.push({ kind: 'accept', name: c.name, infoHash: ih, group: c.group, size: offered.size, replaces: c.knownInfoHash });
+  }
+  return out;
+}
+
 function retireReason(input: PlanInput, e: HistoryEntry): string | undefined {
+  if (e.supersededBy) return `replaced in ingest by the accepted re-release ${e.supersededBy.slice(0, 12)}: no longer shared`;
   const listedElsewhere = input.groups.some((g) => g.id !== e.group && g.torrents?.some((t) => t.infoHash.toLowerCase() === e.infoHash));
   if (listedElsewhere) return undefined;
   const own = input.groups.find((g) => g.id === e.group);

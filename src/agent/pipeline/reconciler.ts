@@ -27,6 +27,8 @@ export interface ReconcilePlan {
 
 export interface HistoryView {
   get(name: string): HistoryEntry | undefined;
+  /** every version of a name (a person may have accepted a re-release beside the first) */
+  versions?(name: string): HistoryEntry[];
   conflicts(): ConflictEntry[];
 }
 
@@ -37,7 +39,8 @@ export function planReconcile(targets: GroupTarget[], history: HistoryView, know
   for (const { group, torrents } of targets) {
     for (const t of torrents) {
       const infoHash = t.infoHash.toLowerCase();
-      const known = history.get(t.name);
+      // Any version we hold of the name counts as known: an accepted re-release is not a conflict.
+      const known = history.versions?.(t.name).find((v) => v.infoHash === infoHash) ?? history.get(t.name);
       const knownHash = known?.infoHash ?? planned.get(t.name)?.infoHash;
       if (knownHash === undefined) {
         // First offer of this name wins; the same name in a later group in this pass is a dedupe.

@@ -11,7 +11,8 @@ import type { ResumeStore } from './resume-store.js';
 import type { IntentStore } from './intent-store.js';
 import type { EngineLink } from './engine-link.js';
 import type { AssetChecker } from './asset-checks.js';
-import { placeInIngest, alreadyPlaced } from './ingest.js';
+import { placeInIngest, alreadyPlaced, swapInIngest } from './ingest.js';
+import { downloadFolder, savePathOf } from './download-layout.js';
 import { spaceMessage } from './planner.js';
 import { formatBytes } from '../../util/bytes.js';
 import { ApiError } from '../../protocol/index.js';
@@ -57,14 +58,14 @@ export class StepRunner {
   constructor(private readonly ctx: StepContext) {}
 
   private entry(infoHash: string): HistoryEntry {
-    const e = this.ctx.history.all().find((x) => x.infoHash === infoHash);
+    const e = this.ctx.history.byHash(infoHash);
     if (!e) throw new Error(`no history entry for ${infoHash}`);
     return e;
   }
 
   /** Persists a change to an entry; a new state or message is logged once (unless the caller did). */
   private async patch(e: HistoryEntry, p: Partial<HistoryEntry>, log = true): Promise<HistoryEntry> {
-    const next = (await this.ctx.history.update(e.name, p)) ?? e;
+    const next = (await this.ctx.history.updateByHash(e.infoHash, p)) ?? e;
     if (log && (next.state !== e.state || next.message !== e.message)) {
       this.ctx.log.info({ name: next.name, infoHash: next.infoHash, state: next.state, message: next.message }, `${next.name}: ${next.state}`);
     }
@@ -78,6 +79,8 @@ export class StepRunner {
         await ctx.history.put({ name: step.name, infoHash: step.infoHash, group: step.group, sizeBytes: step.size, addedAt: new Date().toISOString(), state: 'queued', verify: { state: 'pending', failed: [] } });
         ctx.log.info({ name: step.name, group: step.group, infoHash: step.infoHash, size: step.size }, `new DCP offered: ${step.name}`);
         return;
+      case 'accept':
+        return this.accept(step);
       case 'conflict':
         if (await ctx.history.addConflict(step.conflict)) {
           const c = step.conflict;
@@ -142,16 +145,39 @@ export class StepRunner {
     return this.ctx.now ? this.ctx.now() : Date.now();
   }
 
-  /** Retention: the download and the ingest copy go; the entry stays, saying when and what was freed. */
+  /** A person accepted a re-release: its version of the name enters the history (and downloads
+   * into its own folder); the conflict it was listed under is settled. */
+  private async accept(step: Extract<Step, { kind: 'accept' }>): Promise<void> {
+    const { ctx } = this;
+    const at = new Date(this.now()).toISOString();
+    const decision = `re-release accepted on ${at.slice(0, 16).replace('T', ' ')} UTC, replacing ${step.replaces.slice(0, 12)}`;
+    await ctx.history.put({ name: step.name, infoHash: step.infoHash, group: step.group, sizeBytes: step.size, addedAt: at, state: 'queued', verify: { state: 'pending', failed: [] }, replaces: step.replaces, decision });
+    await ctx.history.dropConflicts(step.name, step.infoHash);
+    await ctx.intent.set(step.infoHash, { accept: false });
+    ctx.log.info({ name: step.name, infoHash: step.infoHash, replaces: step.replaces, group: step.group }, `${step.name}: re-release accepted; downloading it beside the version in ingest`);
+  }
+
+  /** Retention: the download and the ingest copy go; the entry stays, saying when and what was freed.
+   * The ingest folder goes only while it holds this version (a re-release may have taken the name). */
   private async remove(e: HistoryEntry): Promise<void> {
     const { downloadDir, ingestDir } = this.ctx.dirs();
-    const copies = [path.join(ingestDir, e.name), path.join(downloadDir, e.name)];
+    const copies = [savePathOf(downloadDir, e.infoHash)];
+    if (await alreadyPlaced(savePathOf(downloadDir, e.infoHash), ingestDir, e.name)) copies.unshift(path.join(ingestDir, e.name));
     for (const dir of copies) await fs.rm(dir, { recursive: true, force: true });
     await this.ctx.assets?.clear(e.infoHash);
     const at = new Date(this.now()).toISOString();
     const message = `removed by retention on ${at.slice(0, 10)} (retired ${e.retiredAt?.slice(0, 10) ?? 'earlier'}: ${e.message ?? 'retired'}); ${formatBytes(e.sizeBytes)} freed`;
     this.ctx.log.warn({ name: e.name, infoHash: e.infoHash, removed: copies, bytes: e.sizeBytes, retiredAt: e.retiredAt }, `retention removed ${e.name}: ${copies.join(', ')}`);
     await this.patch(e, { removedAt: at, message });
+  }
+
+  /** The version a re-release replaced no longer shows in ingest: the lifecycle retires it. */
+  private async superseded(e: HistoryEntry): Promise<void> {
+    const old = this.ctx.history.byHash(e.replaces!);
+    if (!old || old.supersededBy === e.infoHash) return;
+    const why = `replaced in ingest by the accepted re-release ${e.infoHash.slice(0, 12)}`;
+    await this.patch(old, { supersededBy: e.infoHash, ...(old.state === 'retired' ? { message: `${why}; ${old.message ?? 'retired'}` } : {}) });
+    this.ctx.log.info({ name: e.name, infoHash: e.infoHash, replaced: old.infoHash }, `${e.name}: ingest now shows the re-release ${e.infoHash}`);
   }
 
   private async fetch(e: HistoryEntry): Promise<void> {
@@ -213,7 +239,7 @@ export class StepRunner {
       const known = await ctx.assets?.known(e.infoHash);
       // Only durable bytes may pass: mmap storage leaves written pages in the page cache.
       await ctx.assets?.syncAll(e.infoHash);
-      report = await verifyDcp(path.join(ctx.dirs().downloadDir, e.name), { known });
+      report = await verifyDcp(downloadFolder(ctx.dirs().downloadDir, e), { known });
       ctx.log.info({ name: e.name, infoHash: e.infoHash, bytesHashed: report.bytesHashed, checkedDuringDownload: known?.size ?? 0 }, `${e.name}: verification read ${formatBytes(report.bytesHashed)} (${known?.size ?? 0} files checked during the download)`);
     } catch (err) {
       // The check itself could not run (unreadable folder): counted as an attempt, no recheck.
@@ -237,8 +263,15 @@ export class StepRunner {
 
   private async ingest(e: HistoryEntry): Promise<void> {
     const { downloadDir, ingestDir } = this.ctx.dirs();
+    const from = savePathOf(downloadDir, e.infoHash);
     try {
-      if (!(await alreadyPlaced(downloadDir, ingestDir, e.name))) await placeInIngest(downloadDir, ingestDir, e.name);
+      if (!(await alreadyPlaced(from, ingestDir, e.name))) {
+        const old = e.replaces ? this.ctx.history.byHash(e.replaces) : undefined;
+        // Only the version being replaced is swapped out; anything else under the name stays.
+        if (old && (await alreadyPlaced(savePathOf(downloadDir, old.infoHash), ingestDir, old.name))) await swapInIngest(from, ingestDir, e.name);
+        else await placeInIngest(from, ingestDir, e.name);
+      }
+      if (e.replaces) await this.superseded(e);
     } catch (err) {
       // Not tried again by itself (something sits in the way): a person's re-verify retries it.
       this.ctx.log.error({ err, name: e.name }, `${e.name}: ingest failed`);

@@ -3,6 +3,7 @@
 // Step model (docs/agent-pipeline.md says the same for readers outside the code):
 //   create          a DCP offered for the first time: add a history entry (state queued)
 //   conflict        a known name offered with other content: record it, download nothing
+//   accept          a person accepted such a re-release: add its version (its own download folder)
 //   offer           a known DCP offered by one more group: report to that group as well
 //   wait-for-space  not enough free space to start: stay queued, say how much is missing
 //   fetch-torrent   fetch the peer's personalised .torrent from the server and store it
@@ -11,10 +12,12 @@
 //   set-state       record what the engine shows (checking, downloading, seeding)
 //   verify          check the DCP (ASSETMAP + PKL, hashes); counts attempts, persisted
 //   recheck         after a failed verify: hash-check the pieces again to fetch bad ones anew
-//   ingest          place a verified DCP in ingestDir (hard links, whole or not at all)
+//   ingest          place a verified DCP in ingestDir (hard links, whole or not at all); a
+//                   re-release swaps the name from the version it replaces in one step
 //   save-resume     store libtorrent resume data (periodically, and once complete)
 //   report          send the DCP's state to its groups (on change, and while downloading)
-//   retire          stop a DCP its group no longer lists, or whose group was left (files kept)
+//   retire          stop a DCP its group no longer lists, whose group was left, or that a
+//                   re-release replaced in ingest (files kept)
 //   remove          delete a retired DCP's download and ingest copies once retention allows
 // Steps that take long (fetch-torrent, verify, ingest, recheck) run beside the loop; the torrent
 // is busy until they end, and only pause/resume/report are planned for a busy torrent.
@@ -24,6 +27,7 @@ import type { TorrentStateName } from '../monitoring/status-types.js';
 export type Step =
   | { kind: 'create'; name: string; infoHash: string; group: string; size: number }
   | { kind: 'conflict'; conflict: ConflictEntry }
+  | { kind: 'accept'; name: string; infoHash: string; group: string; size: number; replaces: string }
   | { kind: 'offer'; name: string; infoHash: string; group: string }
   | { kind: 'wait-for-space'; infoHash: string; shortfallBytes: number }
   | { kind: 'fetch-torrent'; infoHash: string }

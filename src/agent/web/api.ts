@@ -11,7 +11,7 @@ import type { AgentControl, AgentStatus } from '../monitoring/status-types.js';
 import { CSRF_HEADER, SESSION_COOKIE, WebAuth, type LoginLimit, type WebSession } from './auth.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 import { MembershipError } from '../config/membership.js';
-import { actionReplySchema, errorSchema, groupParams, infoHashParams, joinBodySchema, loginBodySchema, sessionSchema, statusSchema } from './schemas.js';
+import { acceptBodySchema, actionReplySchema, errorSchema, groupParams, infoHashParams, joinBodySchema, loginBodySchema, sessionSchema, statusSchema } from './schemas.js';
 
 export interface AgentApiOptions {
   getStatus: () => AgentStatus | Promise<AgentStatus>;
@@ -214,6 +214,19 @@ export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {
       await control[action](infoHash);
       logger.info({ infoHash, action, address: req.ip }, `web action: ${action} ${infoHash}`);
       return { done: action, message: `${ACTION_WORDS[action]}.` };
+    },
+  );
+
+  app.post<{ Body: { name: string } }>(
+    '/api/accept',
+    { schema: { body: acceptBodySchema, response: { 200: actionReplySchema, '4xx': errorSchema, '5xx': errorSchema } } },
+    async (req, reply) => {
+      const control = await guard(req, reply);
+      if (!control) return reply;
+      if (!control.accept) return refuse(reply, 503, 'NOT_AVAILABLE', 'Accepting re-releases is not available on this agent.');
+      const message = await control.accept(req.body.name);
+      logger.info({ name: req.body.name, address: req.ip }, `web action: accept ${req.body.name}`);
+      return { done: 'accept', message };
     },
   );
 

@@ -30,6 +30,9 @@ const torrent = {
       },
     },
     message: str,
+    replaces: str,
+    replacedBy: str,
+    decision: str,
     bannedPeers: { type: 'array', items: str },
     kdm: {
       type: 'object',
@@ -73,7 +76,14 @@ export const statusSchema = {
     },
     conflicts: {
       type: 'array',
-      items: { type: 'object', properties: { name: str, group: str, knownInfoHash: str, offeredInfoHash: str, seenAt: str } },
+      items: {
+        type: 'object',
+        properties: {
+          name: str, group: str, knownInfoHash: str, offeredInfoHash: str, seenAt: str, accepted: { type: 'boolean' },
+          known: { type: 'object', properties: { state: str, sizeBytes: nnum, inIngest: { type: 'boolean' } } },
+          offered: { type: 'object', properties: { sizeBytes: nnum, createdAt: str } },
+        },
+      },
     },
     lastPollAt: { type: ['string', 'null'] },
     memory: { type: 'object', required: ['rssBytes', 'anonBytes'], properties: { rssBytes: nnum, anonBytes: nnum } },
@@ -125,6 +135,12 @@ export const infoHashParams = {
     infoHash: { type: 'string', pattern: '^[0-9a-fA-F]{40}$' },
     action: { type: 'string', enum: ['pause', 'resume', 'reverify'] },
   },
+} as const;
+
+export const acceptBodySchema = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1, maxLength: 255 } },
 } as const;
 
 export const actionReplySchema = {

@@ -3,7 +3,7 @@
 import test from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { placeInIngest, alreadyPlaced, cleanPartials, IngestError } from '../../../src/agent/pipeline/ingest.js';
+import { placeInIngest, alreadyPlaced, cleanPartials, swapInIngest, IngestError } from '../../../src/agent/pipeline/ingest.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 async function makeTree(root: string): Promise<void> {
@@ -26,6 +26,26 @@ test('places hard links of every file and leaves no hidden partial folder', asyn
   t.is(await fs.readFile(path.join(ing, 'FTR', 'ASSETMAP.xml'), 'utf8'), 'assetmap');
   t.deepEqual(await fs.readdir(ing), ['FTR']);
   t.true(await alreadyPlaced(dl, ing, 'FTR'));
+});
+
+test('a re-release swaps the name in one exchange: the new links in, the old ones gone, their bytes kept', async (t) => {
+  const dir = await tempDir(t);
+  const v1 = path.join(dir, 'dl', 'a'.repeat(40));
+  const v2 = path.join(dir, 'dl', 'b'.repeat(40));
+  const ing = path.join(dir, 'ingest');
+  await makeTree(v1);
+  await fs.mkdir(path.join(v2, 'FTR'), { recursive: true });
+  await fs.writeFile(path.join(v2, 'FTR', 'ASSETMAP.xml'), 'assetmap v2');
+  await placeInIngest(v1, ing, 'FTR');
+  await swapInIngest(v2, ing, 'FTR');
+  t.deepEqual(await fs.readdir(ing), ['FTR'], 'no hidden folder left');
+  t.deepEqual(await fs.readdir(path.join(ing, 'FTR')), ['ASSETMAP.xml'], 'only the new version');
+  t.is(await fs.readFile(path.join(ing, 'FTR', 'ASSETMAP.xml'), 'utf8'), 'assetmap v2');
+  t.true(await alreadyPlaced(v2, ing, 'FTR'));
+  t.is(await fs.readFile(path.join(v1, 'FTR', 'ASSETMAP.xml'), 'utf8'), 'assetmap', 'the old download is untouched');
+  // Nothing under the name to swap with: refused, nothing placed.
+  const err = await t.throwsAsync(swapInIngest(v2, path.join(dir, 'empty-ingest'), 'FTR'), { instanceOf: IngestError });
+  t.regex(err!.message, /could not swap FTR/);
 });
 
 test('an existing folder of that name is left untouched', async (t) => {
