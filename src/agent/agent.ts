@@ -397,6 +397,13 @@ export class Agent implements AgentControl {
     return this.actions.accept(name);
   }
 
+  /** `leave --delete`: the group's DCPs go once retired, without waiting for keepDays. */
+  async markGroupForDeletion(groupId: string): Promise<number> {
+    const mine = this.history.all().filter((e) => e.group === groupId && !e.removedAt);
+    for (const e of mine) await this.intent.set(e.infoHash, { delete: true });
+    return mine.length;
+  }
+
   pollNow(): Promise<void> {
     return this.schedule.pollNow();
   }

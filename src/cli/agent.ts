@@ -89,7 +89,7 @@ async function startWeb(agent: Agent, configFile: string): Promise<{ close(): Pr
     const { buildAgentApi } = await import('../agent/web/api.js');
     const { listenRetrying } = await import('../agent/web/listen-retry.js');
     // The agent owns its config file: a join or leave rewrites it and reloads, as SIGHUP would.
-    const membership = new Membership({ configFile, server: () => agent.config.server, apply: (c) => agent.reload(c) });
+    const membership = new Membership({ configFile, server: () => agent.config.server, apply: (c) => agent.reload(c), markForDeletion: (id) => agent.markGroupForDeletion(id) });
     const webLog = log.child({ component: 'web' });
     const app = buildAgentApi({ getStatus: () => agent.getStatus(), control: agent, membership, password: web.password, logger: webLog });
     // A port taken at boot is tried again until it is free: the page must not stay away until a restart.

@@ -1,7 +1,7 @@
 // `cineswarm join` and `leave` as a projectionist runs them, against a real server and a running
 // agent process: a wrong password is refused in one line and the config stays byte for byte; the
-// right one makes the agent download the group's DCP without a restart; leave retires it. With no
-// agent running, join writes the config file itself.
+// right one makes the agent download the group's DCP without a restart; leave retires it and keeps
+// its files, leave --delete removes them. With no agent running, join writes the config file itself.
 import test from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -52,6 +52,19 @@ test('join: refused without touching the config; accepted by the running agent, 
   const again = await cli(['leave', '--group', G.id, '--config', file]);
   t.is(again.code, 1);
   t.is(again.stderr, 'cineswarm leave: this agent is not in group join-a\n');
+  const copies = [path.join(cfg.downloadDir, pub.infoHash, pub.name), path.join(cfg.ingestDir, pub.name)];
+  const present = () => Promise.all(copies.map((p) => fs.access(p).then(() => true, () => false)));
+  t.deepEqual(await present(), [true, true], 'a plain leave keeps the files');
+
+  // Joined again and left with --delete: the copies go at once, whatever retention.keepDays says.
+  t.is((await cli(['join', '--group', G.id, '--password', G.password, '--config', file])).code, 0);
+  await waitFor('listed again', async () => (await web.status()).groups.some((g) => g.id === G.id && g.state === 'joined'), 30_000);
+  const deleted = await cli(['leave', '--group', G.id, '--delete', '--config', file]);
+  t.is(deleted.code, 0, deleted.stderr);
+  t.is(deleted.stdout, 'Left group join-a; its 1 DCP is removed (download and ingest copies) unless another group offers them or they are marked in use.\n');
+  const removed = await waitFor('removed', async () => (await web.status()).torrents.find((x) => x.name === pub.name && /as asked when group join-a was left/.test(x.message ?? '')), 30_000);
+  t.is(removed.state, 'retired');
+  t.deepEqual(await present(), [false, false], 'leave --delete removed both copies');
 
   // A server that cannot be reached: one line, nothing changed.
   const deadPort = await freePort();

@@ -6,6 +6,8 @@ import fs from 'node:fs/promises';
 import { ApiError, ServerClient } from '../../protocol/index.js';
 import { writeFileAtomic } from '../../util/durable-write.js';
 import { ConfigError, validateConfig, type AgentConfig, type GroupCredentials } from './config.js';
+import { HistoryStore } from '../pipeline/history-store.js';
+import { IntentStore } from '../pipeline/intent-store.js';
 
 export type MembershipErrorCode = 'GROUP_REFUSED' | 'SERVER_BUSY' | 'SERVER_UNREACHABLE' | 'NOT_JOINED' | 'BAD_CONFIG';
 
@@ -71,6 +73,16 @@ export async function editConfigGroups(file: string, edit: (groups: GroupCredent
   return config;
 }
 
+/** `leave --delete` with no agent running: the group's DCPs are marked in the agent's intent
+ * (dataDir/intent.json) and go when the agent next starts and retires them. */
+export async function markGroupForDeletion(dataDir: string, groupId: string): Promise<number> {
+  const history = await HistoryStore.open(dataDir);
+  const intent = await IntentStore.open(dataDir);
+  const mine = history.all().filter((e) => e.group === groupId && !e.removedAt);
+  for (const e of mine) await intent.set(e.infoHash, { delete: true });
+  return mine.length;
+}
+
 /** The groups without `id`; refused (nothing written) when the agent is not in it. */
 export function leaveGroup(groups: GroupCredentials[], id: string): GroupCredentials[] {
   if (!groups.some((x) => x.id === id)) throw new MembershipError('NOT_JOINED', `this agent is not in group ${id}`, 404);
@@ -88,6 +100,8 @@ export interface MembershipOptions {
   server: () => string;
   /** hands the re-read config to the running agent (its reload) */
   apply: (config: AgentConfig) => Promise<unknown>;
+  /** `leave --delete`: marks the group's DCPs for removal once retired; resolves with how many */
+  markForDeletion?: (groupId: string) => Promise<number>;
 }
 
 /** Join and leave for the running agent, which owns its config file. */
@@ -105,9 +119,13 @@ export class Membership {
     return known ? `Group ${g.id}: password updated.` : `Joined group ${g.id}; its DCPs start with the next poll.`;
   }
 
-  async leave(id: string): Promise<string> {
+  async leave(id: string, o: { deleteFiles?: boolean } = {}): Promise<string> {
+    if (o.deleteFiles && !this.opts.markForDeletion) throw new MembershipError('BAD_CONFIG', 'this agent cannot delete the DCPs of a group it leaves', 503);
     const config = await editConfigGroups(this.opts.configFile, (groups) => leaveGroup(groups, id));
+    // Marked before the reload retires them, so the removal follows in the same round of passes.
+    const n = o.deleteFiles ? await this.opts.markForDeletion!(id) : 0;
     await this.opts.apply(config);
+    if (o.deleteFiles) return `Left group ${id}; its ${n} DCP${n === 1 ? ' is' : 's are'} removed (download and ingest copies) unless another group offers them or they are marked in use.`;
     return `Left group ${id}; its DCPs are retired (kept until removed by hand or by retention).`;
   }
 }

@@ -14,6 +14,8 @@ export interface Intent {
   /** a person accepted this info hash as the re-release of a name we have (cleared once its
    * version is in the history) */
   accept?: boolean;
+  /** a person left its group with `leave --delete`: once retired, its copies go without keepDays */
+  delete?: boolean;
 }
 
 interface IntentData {

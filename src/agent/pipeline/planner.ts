@@ -125,7 +125,8 @@ function removalDue(input: PlanInput, e: HistoryEntry): boolean {
   if (!input.groups.every((g) => g.listedOk && g.torrents)) return false;
   const listed = new Set(input.groups.flatMap((g) => g.torrents!.map((t) => t.infoHash.toLowerCase())));
   const joined = new Set(input.groups.map((g) => g.id));
-  return keepReason(e, { now: input.now, keepDays: input.keepDays ?? 0, joined, listed, inUse: input.inUse ?? new Set() }) === null;
+  const deleting = input.intent(e.infoHash).delete ? new Set([e.infoHash]) : undefined;
+  return keepReason(e, { now: input.now, keepDays: input.keepDays ?? 0, joined, listed, inUse: input.inUse ?? new Set(), deleting }) === null;
 }
 
 function planEntry(input: PlanInput, e: HistoryEntry, budget: Budget): Step[] {

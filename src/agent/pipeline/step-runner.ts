@@ -166,7 +166,9 @@ export class StepRunner {
     for (const dir of copies) await fs.rm(dir, { recursive: true, force: true });
     await this.ctx.assets?.clear(e.infoHash);
     const at = new Date(this.now()).toISOString();
-    const message = `removed by retention on ${at.slice(0, 10)} (retired ${e.retiredAt?.slice(0, 10) ?? 'earlier'}: ${e.message ?? 'retired'}); ${formatBytes(e.sizeBytes)} freed`;
+    const asked = this.ctx.intent.get(e.infoHash).delete;
+    const how = asked ? `removed on ${at.slice(0, 10)} as asked when group ${e.group} was left (leave --delete)` : `removed by retention on ${at.slice(0, 10)} (retired ${e.retiredAt?.slice(0, 10) ?? 'earlier'}: ${e.message ?? 'retired'})`;
+    const message = `${how}; ${formatBytes(e.sizeBytes)} freed`;
     this.ctx.log.warn({ name: e.name, infoHash: e.infoHash, removed: copies, bytes: e.sizeBytes, retiredAt: e.retiredAt }, `retention removed ${e.name}: ${copies.join(', ')}`);
     await this.patch(e, { removedAt: at, message });
   }

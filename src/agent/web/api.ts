@@ -11,7 +11,7 @@ import type { AgentControl, AgentStatus } from '../monitoring/status-types.js';
 import { CSRF_HEADER, SESSION_COOKIE, WebAuth, type LoginLimit, type WebSession } from './auth.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 import { MembershipError } from '../config/membership.js';
-import { acceptBodySchema, actionReplySchema, errorSchema, groupParams, infoHashParams, joinBodySchema, loginBodySchema, sessionSchema, statusSchema } from './schemas.js';
+import { acceptBodySchema, actionReplySchema, errorSchema, groupParams, leaveQuerySchema, infoHashParams, joinBodySchema, loginBodySchema, sessionSchema, statusSchema } from './schemas.js';
 
 export interface AgentApiOptions {
   getStatus: () => AgentStatus | Promise<AgentStatus>;
@@ -33,7 +33,8 @@ export interface AgentApiOptions {
 
 export interface MembershipControl {
   join(g: { id: string; password: string }): Promise<string>;
-  leave(id: string): Promise<string>;
+  /** deleteFiles: `leave --delete`, the group's DCPs are removed rather than kept as retired */
+  leave(id: string, o?: { deleteFiles?: boolean }): Promise<string>;
 }
 
 type Action = 'pause' | 'resume' | 'reverify';
@@ -258,10 +259,10 @@ export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {
     async (req, reply) => membership(req, reply, (m) => m.join({ id: req.body.id, password: req.body.password }), 'join'),
   );
 
-  app.delete<{ Params: { id: string } }>(
+  app.delete<{ Params: { id: string }; Querystring: { delete?: boolean } }>(
     '/api/groups/:id',
-    { schema: { params: groupParams, response: { 200: actionReplySchema, '4xx': errorSchema, '5xx': errorSchema } } },
-    async (req, reply) => membership(req, reply, (m) => m.leave(req.params.id), 'leave'),
+    { schema: { params: groupParams, querystring: leaveQuerySchema, response: { 200: actionReplySchema, '4xx': errorSchema, '5xx': errorSchema } } },
+    async (req, reply) => membership(req, reply, (m) => m.leave(req.params.id, { deleteFiles: req.query.delete === true }), 'leave'),
   );
 
   return app;

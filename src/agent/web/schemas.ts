@@ -163,3 +163,9 @@ export const groupParams = {
   required: ['id'],
   properties: { id: groupId },
 } as const;
+
+export const leaveQuerySchema = {
+  type: 'object',
+  properties: { delete: { type: 'boolean' } },
+  additionalProperties: false,
+} as const;
