@@ -137,6 +137,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     logger,
     (group, change) => shared.catalogChanged(group, change),
     (kind) => metrics.storeReads[kind]++,
+    limits,
   );
   const auth = new GroupAuthenticator(store, new AuthLimits({ ...DEFAULT_AUTH_LIMITS, ...opts.authLimits }, logger, opts.now), nowMs);
   // This server's own changes are already in its catalog; another replica's come by notice.

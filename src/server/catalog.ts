@@ -9,6 +9,7 @@ import type { CatalogChange } from './shared-state.js';
 
 const LOAD_PARALLEL = 16;
 import { readTorrent } from './torrent-file.js';
+import { DEFAULT_TORRENT_LIMITS, type TorrentLimits } from './torrent-limits.js';
 
 export interface TorrentSummary {
   name: string;
@@ -42,6 +43,9 @@ export class TorrentCatalog {
     private readonly changed: (group: string, change?: CatalogChange) => void = () => {},
     /** counts every object the catalog reads from the store (GET /metrics) */
     private readonly countRead: (what: 'list' | 'torrent') => void = () => {},
+    /** the server's configured torrentLimits: a stored torrent is judged as an upload would be
+     * (with the defaults, torrents uploaded under raised limits would silently drop out of lists) */
+    private readonly limits: TorrentLimits = DEFAULT_TORRENT_LIMITS,
   ) {}
 
   list(group: string): Promise<CatalogView> {
@@ -156,7 +160,7 @@ export class TorrentCatalog {
       if (change.op === 'remove') return rebuild(view.entries.filter((e) => e.name !== change.name), view);
       this.countRead('torrent');
       const bytes = await this.store.readTorrent(group, change.name);
-      return bytes ? withTorrent(view, change.name, bytes, change.createdAt) : view;
+      return bytes ? withTorrent(view, change.name, bytes, change.createdAt, this.limits) : view;
     });
     this.replace(group, next);
   }
@@ -166,7 +170,7 @@ export class TorrentCatalog {
     if (!current) this.wake(group);
     else {
       const next = current.then((view) =>
-        change.op === 'add' && bytes ? withTorrent(view, change.name, bytes, change.createdAt) : rebuild(view.entries.filter((e) => e.name !== change.name), view),
+        change.op === 'add' && bytes ? withTorrent(view, change.name, bytes, change.createdAt, this.limits) : rebuild(view.entries.filter((e) => e.name !== change.name), view),
       );
       this.replace(group, next);
     }
@@ -198,7 +202,7 @@ export class TorrentCatalog {
       if (!bytes) continue; // removed meanwhile
       let s;
       try {
-        s = summarise(t.name, bytes, t.createdAt.toISOString());
+        s = summarise(t.name, bytes, t.createdAt.toISOString(), this.limits);
       } catch (err) {
         this.logger.warn({ group, name: t.name, err }, 'skipping a stored torrent that no longer reads');
         continue;
@@ -210,14 +214,14 @@ export class TorrentCatalog {
   }
 }
 
-function summarise(name: string, bytes: Buffer, createdAt: string): { summary: TorrentSummary; trackerHashes: string[] } {
-  const info = readTorrent(bytes);
+function summarise(name: string, bytes: Buffer, createdAt: string, limits: TorrentLimits): { summary: TorrentSummary; trackerHashes: string[] } {
+  const info = readTorrent(bytes, limits);
   return { summary: { name, infoHash: info.infoHash, size: info.size, createdAt }, trackerHashes: info.trackerHashes.map((h) => h.toString('hex')) };
 }
 
 /** The view with one torrent added (or replaced by name), in name order as a full load gives. */
-function withTorrent(view: CatalogView, name: string, bytes: Buffer, createdAt: string): CatalogView {
-  const { summary, trackerHashes } = summarise(name, bytes, createdAt);
+function withTorrent(view: CatalogView, name: string, bytes: Buffer, createdAt: string, limits: TorrentLimits): CatalogView {
+  const { summary, trackerHashes } = summarise(name, bytes, createdAt, limits);
   const entries = view.entries.filter((e) => e.name !== name);
   let lo = 0;
   let hi = entries.length;

@@ -80,3 +80,15 @@ test('what libtorrent would refuse on every agent: a piece length of 1 GiB, a v2
   const { app } = await setup(t);
   t.is((await uploadTorrent(app, 'dist', PW, v2(32768, { length: 40000, 'pieces root': Buffer.alloc(32, 1) }))).statusCode, 201);
 });
+
+test('a torrent accepted under raised limits is listed too, now and after a restart (the catalog judges by the same limits)', async (t) => {
+  const torrentLimits = { maxPathBytes: 400 };
+  const { app, dataDir } = await setup(t, { torrentLimits });
+  const torrent = makeTorrent({ name: 'LongName', content: { [`${'x'.repeat(300)}.mxf`]: Buffer.alloc(10) } });
+  t.is((await uploadTorrent(app, 'dist', PW, torrent)).statusCode, 201);
+  const names = async (a: typeof app) => (await a.inject({ url: '/api/groups/dist/torrents', headers: { authorization: basic('dist', PW) } })).json<Array<{ name: string }>>().map((x) => x.name);
+  t.deepEqual(await names(app), ['LongName']);
+  await app.close();
+  const again = await startServer(t, { dataDir, torrentLimits });
+  t.deepEqual(await names(again.app), ['LongName'], 'a full load of the list keeps it');
+});
