@@ -47,7 +47,7 @@ test('publish: refusals are one clear line each, and nothing is uploaded for a b
   t.is(taken.code, 1);
   t.is(taken.stderr, 'cineswarm publish: group id cli-group is already taken; choose another id or drop --create if it is yours\n');
   t.is(twice.code, 1);
-  t.is(twice.stderr, 'cineswarm publish: a DCP named CLI_GOOD_FTR is already published in group cli-group; it was not replaced (to seed it again from the same files, use cineswarm seed --data DIR with the data dir it was published from, or publish --seed --data DIR)\n');
+  t.is(twice.stderr, 'cineswarm publish: a DCP named CLI_GOOD_FTR is already published in group cli-group; it was not replaced (to seed the published DCP again, use cineswarm seed --data DIR (its data dir), or publish --seed with its own files)\n');
   t.is(wrongPw.code, 1);
   t.is(wrongPw.stderr, 'cineswarm publish: the server refused the owner password for group cli-group, or there is no such group (add --create to create it)\n');
   t.is(noGroup.code, 1);
