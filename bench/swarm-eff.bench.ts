@@ -4,7 +4,7 @@
 // actual from the start of all downloaders to the last one done (each client's start-up counted).
 // Seeder copies = payload bytes the seeder sent ÷ S (1.0 = every piece sent once).
 //   BENCH_SWARM_BYTES (default 400 MiB), BENCH_SWARM_UPLOAD_BPS (default 25 MB/s, seeder and peers),
-//   BENCH_SWARM_ONLY=n4-cineswarm,... to run a subset, BENCH_SWARM_SUPER=off|on|after-connect (cineswarm seeder).
+//   BENCH_SWARM_ONLY=n4-cineswarm,... to run a subset, BENCH_SWARM_SUPER=off|on (cineswarm seeder).
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
