@@ -73,9 +73,15 @@ async function timeToIngest(dir: string, server: string, dcp: GeneratedDcp, stor
   };
   await fs.mkdir(root, { recursive: true });
   await fs.writeFile(path.join(root, 'agent.json'), JSON.stringify(cfg));
-  const agent = spawn(process.execPath, [CLI, 'agent', '--config', path.join(root, 'agent.json')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CINESWARM_LOG_LEVEL: 'warn' } });
+  // BENCH_INGEST_AGENT_LOG=FILE: the agent's info log (JSON lines) goes there, to see where the time goes.
+  const logTo = process.env.BENCH_INGEST_AGENT_LOG ? await fs.open(`${process.env.BENCH_INGEST_AGENT_LOG}-${tag}`, 'w') : undefined;
+  const agent = spawn(process.execPath, [CLI, 'agent', '--config', path.join(root, 'agent.json')], {
+    stdio: ['ignore', logTo ? logTo.fd : 'ignore', 'pipe'],
+    env: { ...process.env, CINESWARM_LOG_LEVEL: logTo ? 'info' : 'warn', ...(logTo ? { CINESWARM_LOG_JSON: '1' } : {}) },
+  });
+  await logTo?.close();
   let errTail = '';
-  agent.stderr.on('data', (c: Buffer) => (errTail = (errTail + c.toString()).slice(-2000)));
+  agent.stderr!.on('data', (c: Buffer) => (errTail = (errTail + c.toString()).slice(-2000)));
   let peakAnon = 0;
   let peakRss = 0;
   const sampler = setInterval(() => {
@@ -93,6 +99,7 @@ async function timeToIngest(dir: string, server: string, dcp: GeneratedDcp, stor
     if (agent.exitCode !== null) throw new Error(`agent exited: ${errTail}`);
     const pub = await publishDcp({ dcpDir: dcp.dir, server, group, ownerPassword: PW, create: false, log: quiet });
     const t0 = performance.now();
+    if (logTo) process.stderr.write(`ingest ${tag}: t0 at ${new Date(performance.timeOrigin + t0).toISOString()}\n`);
     const seedTorrent = await personalTorrent(server, group, pub.name, `seed-${tag}`, path.join(root, 'seed.torrent'));
     seeders.push(await startSeeder({ client: 'cineswarm', torrent: seedTorrent, savePath: path.dirname(dcp.dir), address: SEED_ADDRESS, uploadBps: 0, superSeeding: 'off' }));
     const target = path.join(cfg.ingestDir, name);

@@ -9,6 +9,9 @@ import { hashFiles, parseTorrent, type EngineAlert, type Session, type Torrent }
 import { expectedAssets, type ExpectedAsset } from '../../dcp/index.js';
 import type { AssetCheckResult, AssetCheckStore } from './asset-check-store.js';
 
+/** Written bytes of a file since its last fdatasync that start one during the download. */
+const WRITEBACK_BYTES = 64 * 1024 * 1024;
+const WRITEBACK_MS = 1000;
 /** libtorrent's top file priority: the DCP's XML (ASSETMAP, PKL, CPL, VOLINDEX) arrives first. */
 const XML_PRIORITY = 7;
 const DESCRIPTOR = /(\.xml$)|(^(ASSETMAP|VOLINDEX)$)/i;
@@ -23,6 +26,8 @@ interface Tracked {
   expected: Map<string, ExpectedAsset> | null;
   /** files checked in this run, or found checked by an earlier one */
   done: Set<string>;
+  /** bytes of each file on disk at its last fdatasync (background writeback) */
+  synced: number[];
   scan: Promise<void>;
   lastJob: Promise<void>;
 }
@@ -33,8 +38,47 @@ export class AssetChecker {
   private chain: Promise<void> = Promise.resolve();
   /** bytes hashed by early checks since start (logs, tests) */
   bytesHashed = 0;
+  private writeback?: NodeJS.Timeout;
+  private writing = false;
 
   constructor(private readonly store: AssetCheckStore, private readonly log: Logger) {}
+
+  /**
+   * The kernel starts writing a download's dirty pages only late (dirty_background_ratio of a big
+   * RAM), so the fdatasync before a check would write the whole file at the end; syncing files as
+   * they fill spreads that over the download.
+   */
+  private startWriteback(): void {
+    if (this.writeback) return;
+    this.writeback = setInterval(() => {
+      if (this.writing) return;
+      this.writing = true;
+      void this.writebackOnce().finally(() => (this.writing = false));
+    }, WRITEBACK_MS);
+    this.writeback.unref();
+  }
+
+  private async writebackOnce(): Promise<void> {
+    for (const t of this.tracked.values()) {
+      let progress: number[];
+      try {
+        progress = t.torrent.fileProgress();
+      } catch {
+        continue;
+      }
+      for (const [rel, i] of t.index) {
+        const have = progress[i] ?? 0;
+        if (have - (t.synced[i] ?? 0) < WRITEBACK_BYTES) continue;
+        t.synced[i] = have;
+        await datasync(path.join(t.dir, rel)).catch(() => undefined);
+      }
+    }
+  }
+
+  stop(): void {
+    if (this.writeback) clearInterval(this.writeback);
+    this.writeback = undefined;
+  }
 
   attach(session: Session): void {
     const rescan = (a: EngineAlert) => {
@@ -64,7 +108,8 @@ export class AssetChecker {
       }
     });
     const dir = path.join(torrent.status().savePath, first);
-    this.tracked.set(infoHash, { torrent, dir, sizes: info.files.map((f) => f.size), index, expected: null, done: new Set(), scan: Promise.resolve(), lastJob: Promise.resolve() });
+    this.tracked.set(infoHash, { torrent, dir, sizes: info.files.map((f) => f.size), index, expected: null, done: new Set(), synced: [], scan: Promise.resolve(), lastJob: Promise.resolve() });
+    this.startWriteback();
     void this.rescan(infoHash);
   }
 
