@@ -13,6 +13,7 @@ import { installBundle } from '../../src/firmware/install.js';
 import { MANIFEST_NAME } from '../../src/firmware/manifest.js';
 import { loadPrivateKey, signBytes } from '../../src/firmware/sign.js';
 import { makeKeys, snapshotTree } from './fixture.js';
+import { tmpfsMount } from '../faults/tmpfs.js';
 
 const execFileP = promisify(execFile);
 
@@ -36,7 +37,8 @@ for (const [label, bytes, shown] of [['2.6 GB', 2.6e9, '2.6 GB'], ['1.2 GB', 1.2
     const keys = await makeKeys(path.join(work, 'keys'));
     const root = path.join(work, 'root');
     await fs.mkdir(root);
-    const bundle = await sparse(path.join(work, 'cineswarm-9.9.9.tar.gz'), bytes);
+    // A 16 MiB tmpfs holds the sparse file: its size is what the updater sees, no disk is spent.
+    const bundle = await sparse(path.join(await tmpfsMount(t, 16), 'cineswarm-9.9.9.tar.gz'), bytes);
     const before = await bytesRead();
     const err = await t.throwsAsync(installBundle({ bundle, root, publicKey: keys.publicKeyFile }), { instanceOf: FirmwareError });
     const read = (await bytesRead()) - before;
@@ -49,7 +51,7 @@ for (const [label, bytes, shown] of [['2.6 GB', 2.6e9, '2.6 GB'], ['1.2 GB', 1.2
 
 test('cineswarm update names the size of a 2.6 GB bundle in one line (it used to say "not found")', async (t) => {
   const work = await tempDir(t, 'cineswarm-fwcli-');
-  const bundle = await sparse(path.join(work, 'cineswarm-9.9.9.tar.gz'), 2.6e9);
+  const bundle = await sparse(path.join(await tmpfsMount(t, 16), 'cineswarm-9.9.9.tar.gz'), 2.6e9);
   const res = await execFileP(process.execPath, ['--import=tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'update', bundle, '--root', path.join(work, 'root'), '--no-restart'], { cwd: REPO_ROOT }).then(
     () => ({ code: 0, stderr: '' }),
     (e: { code: number; stderr: string }) => e,
