@@ -10,7 +10,7 @@ import { INFO_HASH_PATTERN, isGroupId, isPeerId, isTorrentName } from '../protoc
 import { loadOrCreateSecret } from './passkey.js';
 import { DirKdmStore } from './dir-kdm-store.js';
 import { loadAdminToken } from './admin-token.js';
-import { DirFirmwareStore, type FirmwareStore } from './firmware-store.js';
+import { DirFirmwareStore, UPLOAD_PREFIX, type FirmwareStore } from './firmware-store.js';
 import { fsyncDir, TEMP_PREFIX, writeFileAtomic } from '../util/durable-write.js';
 
 const infoHashRe = new RegExp(INFO_HASH_PATTERN);
@@ -65,6 +65,7 @@ export class DirGroupStore implements GroupStore {
     };
     await sweep(this.dataDir, TEMP_PREFIX);
     await sweep(this.root, STAGING_PREFIX);
+    await sweep(path.join(this.dataDir, 'firmware'), UPLOAD_PREFIX);
     for (const id of await this.listGroups()) {
       for (const sub of GROUP_FOLDERS) await sweep(path.join(this.root, id, sub), TEMP_PREFIX);
     }

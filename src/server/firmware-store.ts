@@ -31,6 +31,9 @@ export function newestFirst(versions: string[]): string[] {
   return versions.filter(isFirmwareVersion).sort(semver.rcompare);
 }
 
+/** A bundle upload in progress in DATA/firmware (a crash leaves it; the start-up sweep removes it). */
+export const UPLOAD_PREFIX = '.upload-';
+
 export class DirFirmwareStore implements FirmwareStore {
   private readonly root: string;
 
@@ -64,7 +67,7 @@ export class DirFirmwareStore implements FirmwareStore {
   async add(info: FirmwareInfo, bundle: Buffer, signature: string): Promise<boolean> {
     if (!isFirmwareVersion(info.version)) throw new Error(`'${info.version}' is not a firmware version`);
     await fs.mkdir(this.root, { recursive: true });
-    const tmp = await fs.mkdtemp(path.join(this.root, '.upload-'));
+    const tmp = await fs.mkdtemp(path.join(this.root, UPLOAD_PREFIX));
     try {
       await fs.writeFile(path.join(tmp, bundleFileName(info.version)), bundle);
       await fs.writeFile(path.join(tmp, bundleFileName(info.version) + '.sig'), signature + '\n');

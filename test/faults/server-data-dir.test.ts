@@ -57,11 +57,14 @@ test('after a kill -9, the next start takes over the stale lock and sweeps the t
   for (const f of leftovers) await fs.writeFile(f, 'cut short by a crash');
   const staging = path.join(data, 'groups', '.staging-fedcba9876543210');
   await fs.mkdir(path.join(staging, 'reports'), { recursive: true });
+  const upload = path.join(data, 'firmware', '.upload-Ab12Cd');
+  await fs.mkdir(upload, { recursive: true });
+  await fs.writeFile(path.join(upload, 'cineswarm-9.9.9.tar.gz'), Buffer.alloc(64 * 1024, 1));
 
   const lines: string[] = [];
   const second = await startCliServer(t, ['--data', data, '--open-groups']);
   second.child.stdout!.on('data', (c: Buffer) => lines.push(c.toString()));
-  for (const f of [...leftovers, staging]) t.false(await exists(f), `${path.relative(data, f)} swept`);
+  for (const f of [...leftovers, staging, upload]) t.false(await exists(f), `${path.relative(data, f)} swept`);
   t.deepEqual((await fs.readdir(path.join(g, 'torrents'))).sort(), ['Feature.torrent']);
   const list = await fetch(`${second.url}/api/groups/g/torrents`, { headers: { authorization: basic('g', 'pw') } });
   t.is(list.status, 200);
