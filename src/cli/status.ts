@@ -32,7 +32,7 @@ export function renderStatus(s: AgentStatus): string {
       rate(t.uploadBps),
       String(t.peers),
       t.state === 'downloading' ? duration(t.etaSeconds) : '–',
-      t.message ?? (t.verify.failed.length ? t.verify.failed.map((f) => f.path).join(', ') : ''),
+      [t.replaces ? `re-release replacing ${t.replaces.slice(0, 12)}` : '', t.replacedBy ? `replaced by ${t.replacedBy.slice(0, 12)}` : '', t.message ?? (t.verify.failed.length ? t.verify.failed.map((f) => f.path).join(', ') : '')].filter(Boolean).join('; '),
     ]);
   }
   out.push(rows.length > 1 ? table(rows) : 'no torrents');
@@ -42,8 +42,13 @@ export function renderStatus(s: AgentStatus): string {
   }
   if (s.conflicts?.length) {
     out.push('');
-    out.push('conflicts (same name, different content; not downloaded):');
-    for (const c of s.conflicts) out.push(`  ${c.name} in group ${c.group}: offered ${c.offeredInfoHash}, have ${c.knownInfoHash}`);
+    out.push('re-releases (same name, other content; not downloaded until accepted):');
+    for (const c of s.conflicts) {
+      const have = c.known ? ` (${c.known.state}${c.known.inIngest ? ', in ingest' : ''}, ${bytes(c.known.sizeBytes)})` : '';
+      const offered = c.offered ? ` (${bytes(c.offered.sizeBytes)})` : ' (no longer listed)';
+      out.push(`  ${c.name} in group ${c.group}: have ${c.knownInfoHash}${have}; offered ${c.offeredInfoHash}${offered}`);
+      out.push(c.accepted ? '    accepted; the new version is on its way' : c.offered ? `    accept with: cineswarm accept ${c.name}` : '    nothing to accept while the group does not list it');
+    }
   }
   if (s.alarms?.length) {
     out.push('');

@@ -54,6 +54,8 @@ export class Reporter {
       // The server takes at most 100 named failures; the first ones say what is wrong.
       verify: { state: view.verify.state, failed: view.verify.failed.slice(0, 100).map((f) => ({ path: f.path.slice(0, 1024), reason: f.reason.slice(0, 1000) })) },
       ...(keys ? { kdm: { state: keys.state, ...(keys.notValidAfter ? { notValidAfter: keys.notValidAfter } : {}) } } : {}),
+      // a person's decision on this version (an accepted re-release, the version it replaced)
+      ...(e.decision ? { decision: e.decision.slice(0, 200) } : {}),
     };
     // A left group is not told (its password may be gone); the groups still followed are.
     for (const gid of [e.group, ...(offers.get(e.name) ?? [])]) {

@@ -178,7 +178,7 @@ export class StepRunner {
     const old = this.ctx.history.byHash(e.replaces!);
     if (!old || old.supersededBy === e.infoHash) return;
     const why = `replaced in ingest by the accepted re-release ${e.infoHash.slice(0, 12)}`;
-    await this.patch(old, { supersededBy: e.infoHash, ...(old.state === 'retired' ? { message: `${why}; ${old.message ?? 'retired'}` } : {}) });
+    await this.patch(old, { supersededBy: e.infoHash, decision: `replaced by the accepted re-release ${e.infoHash.slice(0, 12)}`, ...(old.state === 'retired' ? { message: `${why}; ${old.message ?? 'retired'}` } : {}) });
     this.ctx.log.info({ name: e.name, infoHash: e.infoHash, replaced: old.infoHash }, `${e.name}: ingest now shows the re-release ${e.infoHash}`);
   }
 

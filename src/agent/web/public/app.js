@@ -164,7 +164,9 @@ function fillTorrent(card, t) {
     k.textContent = `${KDM_WORDS[t.kdm.state] || t.kdm.state}${t.kdm.state === 'valid' ? until : ''}${t.kdm.message && t.kdm.state !== 'valid' ? ` – ${t.kdm.message}` : ''}`;
     k.className = `kdm kdm-${t.kdm.state}`;
   }
-  card.querySelector('.message').textContent = t.message || '';
+  // Two versions of one name: say which is which (an accepted re-release, the one it replaced).
+  const version = t.replaces ? `Re-release replacing version ${t.replaces.slice(0, 12)}; it takes the name in ingest once verified.` : t.replacedBy ? `Replaced in ingest by the re-release ${t.replacedBy.slice(0, 12)}.` : '';
+  card.querySelector('.message').textContent = [version, t.message].filter(Boolean).join(' ');
   const toggle = card.querySelector('.toggle');
   toggle.textContent = t.state === 'paused' ? 'Resume' : 'Pause';
   toggle.disabled = t.state === 'failed';
@@ -248,8 +250,27 @@ function draw(s) {
   $('reclaim').replaceChildren(...reclaim.map((r) => el('li', null, `${r.name}: ${bytes(r.bytes)} (${r.keptBecause})`)));
   const conflicts = s.conflicts || [];
   $('conflicts-panel').hidden = conflicts.length === 0;
-  $('conflicts').replaceChildren(...conflicts.map((c) => el('li', null,
-    `Group ${c.group} offers “${c.name}” with different content than the copy already here. It was not downloaded; ask the distributor which one is right.`)));
+  $('conflicts').replaceChildren(...conflicts.map((c) => {
+    const li = el('li', 'conflict');
+    li.append(el('p', null, `Group ${c.group} offers “${c.name}” with different content than the copy already here (a re-release?). It is not downloaded until you accept it.`));
+    const have = c.known ? ` – ${STATE_WORDS[c.known.state] || c.known.state}${c.known.inIngest ? ', in the ingest folder' : ''}, ${bytes(c.known.sizeBytes)}` : '';
+    const offered = c.offered ? ` – ${bytes(c.offered.sizeBytes)}` : ' – no longer listed by the group';
+    li.append(el('p', 'muted', `Here: ${c.knownInfoHash}${have}`), el('p', 'muted', `Offered: ${c.offeredInfoHash}${offered}`));
+    if (c.accepted) li.append(el('p', null, 'Accepted: the new version is on its way.'));
+    else if (c.offered) {
+      const actions = el('div', 'actions');
+      const accept = el('button', 'action accept', 'Accept the new version');
+      accept.type = 'button';
+      accept.addEventListener('click', () => {
+        if (window.confirm(`Accept the new version of ${c.name}? It downloads beside the old one and replaces it in the ingest folder once verified; the old one is retired.`)) {
+          act('/api/accept', `Accept ${c.name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: c.name }) });
+        }
+      });
+      actions.append(accept);
+      li.append(actions);
+    }
+    return li;
+  }));
   $('history').replaceChildren(...(s.history || []).slice().reverse().map((h) => {
     const tr = el('tr');
     tr.append(el('td', null, h.name), el('td', null, h.group), el('td', null, when(h.addedAt)), el('td', null, when(h.completedAt)), el('td', null, STATE_WORDS[h.state] || h.state));
