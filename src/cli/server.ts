@@ -111,7 +111,8 @@ export async function run(argv: string[]): Promise<number> {
   try {
     await fs.mkdir(config.dataDir, { recursive: true });
     // Before anything reads or sweeps DATA: a second server on it must leave the live one alone.
-    lock = await lockDataDir(config.dataDir);
+    // Replicas on one S3 store share no directory, and may well run beside each other.
+    if (!config.store || config.store.kind === 'dir') lock = await lockDataDir(config.dataDir);
     const opened = await openStore(config);
     store = opened.store;
     swept = opened.swept ?? 0;
@@ -155,14 +156,14 @@ export async function run(argv: string[]): Promise<number> {
   if (config.openGroups) logger.warn('--open-groups: anyone who reaches this port can create groups');
 
   const server = app;
-  const held = lock!;
+  const held = lock;
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping');
       server.close().then(
         async () => {
           store?.close?.();
-          await held.release();
+          await held?.release();
           resolve(0);
         },
         (err: unknown) => {
