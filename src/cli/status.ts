@@ -1,7 +1,7 @@
 // `cineswarm status [--agent URL] [--json]`: one agent's state, as its web page shows it.
 import { parseArgs } from 'node:util';
 import type { AgentStatus } from '../agent/monitoring/status-types.js';
-import { bandwidthLine, bytes, duration, rate } from '../agent/web/public/format.js';
+import { bandwidthLine, bytes, duration, rate } from '../util/web-assets/format.js';
 
 const HELP = `usage: cineswarm status [--agent URL] [--json]
 

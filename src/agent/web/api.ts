@@ -1,12 +1,11 @@
 // The agent's local HTTP face: GET /api/status (DESIGN.md "Agent local API"), GET /metrics,
 // the status page under /, and the operator actions behind the web password.
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import { log as rootLog, type Logger } from '../../util/log.js';
+import { addPageHeaders, assetDir, serveFiles, SHARED_ASSETS } from '../../util/web-static.js';
 import type { AgentControl, AgentStatus } from '../monitoring/status-types.js';
 import { CSRF_HEADER, SESSION_COOKIE, WebAuth, type LoginLimit, type WebSession } from './auth.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
@@ -39,40 +38,14 @@ export interface MembershipControl {
 
 type Action = 'pause' | 'resume' | 'reverify';
 
-const STATIC_FILES: Record<string, string> = {
-  '/': 'index.html',
-  '/app.js': 'app.js',
-  '/format.js': 'format.js',
-  '/app.css': 'app.css',
-  '/favicon.svg': 'favicon.svg',
-};
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-};
-
-// The page loads nothing from elsewhere, so everything but our own origin is refused.
-const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/** public/ beside the source; a compiled build (dist/agent/web) falls back to the source tree. */
-function findPublicDir(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [path.join(here, 'public'), path.resolve(here, '..', '..', '..', 'src', 'agent', 'web', 'public')];
-  return candidates.find((d) => fs.existsSync(path.join(d, 'index.html'))) ?? candidates[0];
-}
-
-function loadStatic(dir: string): Map<string, { body: Buffer; type: string }> {
-  const files = new Map<string, { body: Buffer; type: string }>();
-  for (const [url, name] of Object.entries(STATIC_FILES)) {
-    const file = path.join(dir, name);
-    files.set(url, { body: fs.readFileSync(file), type: CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream' });
-  }
-  return files;
+/** The agent's own page files beside the source; the shared ones (format.js, base.css, favicon) come from util. */
+function pageFiles(dir: string): Record<string, string> {
+  return {
+    '/': path.join(dir, 'index.html'),
+    '/app.js': path.join(dir, 'app.js'),
+    '/app.css': path.join(dir, 'app.css'),
+    ...SHARED_ASSETS,
+  };
 }
 
 function refuse(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
@@ -90,19 +63,13 @@ export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {
   // Requests are not logged one by one: the page polls every second.
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
   const auth = new WebAuth(opts.password, opts.loginLimit, opts.sessionTtlMs);
-  const files = loadStatic(opts.publicDir ?? findPublicDir());
   const pollIntervalMs = opts.pollIntervalMs ?? 1000;
   const cookieBase = { path: '/', httpOnly: true, sameSite: 'strict' as const };
 
   void app.register(fastifyCookie);
   void app.register(fastifyFormbody);
 
-  app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    return payload;
-  });
+  addPageHeaders(app);
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number; validation?: unknown }, _req, reply) => {
     if (err.validation) return refuse(reply, 400, 'BAD_REQUEST', err.message);
@@ -115,14 +82,7 @@ export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {
 
   app.setNotFoundHandler((req, reply) => refuse(reply, 404, 'NOT_FOUND', `Nothing at ${req.url} on this agent; the status page is at /.`));
 
-  for (const url of Object.keys(STATIC_FILES)) {
-    app.get(url, async (_req, reply) => {
-      const f = files.get(url)!;
-      reply.header('content-type', f.type).header('cache-control', 'no-cache');
-      if (url === '/') reply.header('content-security-policy', CSP);
-      return reply.send(f.body);
-    });
-  }
+  serveFiles(app, pageFiles(opts.publicDir ?? assetDir(import.meta.url, 'public', 'index.html')));
 
   app.get('/api/status', { schema: { response: { 200: statusSchema } } }, async (_req, reply) => {
     reply.header('cache-control', 'no-store');

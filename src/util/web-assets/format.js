@@ -1,5 +1,5 @@
-// How the agent's figures read for a person, shared by the status page (served as a module) and
-// `cineswarm status` (imported by the CLI), so both say "3 min 23 s" and "2.40 MB/s" alike.
+// How figures read for a person, shared by the agent status page and the distributor console
+// (served as a module) and the CLI (imported), so all say "3 min 23 s" and "2.40 MB/s" alike.
 
 /** Sizes as drives are sold: 1.50 GB, 820 MB (decimal units). */
 export function bytes(n) {
