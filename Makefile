@@ -63,7 +63,7 @@ build: deps
 	# the agent's status page is static files beside the compiled web module
 	mkdir -p dist/agent/web && cp -r src/agent/web/public dist/agent/web/
 	# the look, figures and icon both web pages share, and the server's distributor console
-	mkdir -p dist/util dist/server && cp -r src/util/web-assets dist/util/ && cp -r src/server/console-public dist/server/
+	mkdir -p dist/util dist/server dist/protocol && cp -r src/util/web-assets dist/util/ && cp -r src/server/console-public dist/server/ && cp -r src/protocol/web-assets dist/protocol/
 
 test: build
 	npx tsc -p tsconfig.json

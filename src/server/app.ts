@@ -22,6 +22,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { firmwareRoutes } from './routes/firmware.js';
 import { groupRoutes } from './routes/groups.js';
 import { kdmRoutes } from './routes/kdms.js';
+import { consoleRoutes } from './console-routes.js';
 import { reportRoutes } from './routes/reports.js';
 import { rosterRoutes } from './routes/roster.js';
 import { torrentRoutes } from './routes/torrents.js';
@@ -78,6 +79,8 @@ export interface ServerOptions {
   /** status flags (defaults 10 and 30 minutes) */
   stalledAfterMinutes?: number;
   silentAfterMinutes?: number;
+  /** how often the console page asks for the status again (default 5000 ms) */
+  consolePollMs?: number;
 }
 
 /** How long the cleanup lock holds when the replica that took it dies mid-pass. */
@@ -214,6 +217,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(trackerRoutes, { ctx });
   await app.register(kdmRoutes, { ctx });
   await app.register(firmwareRoutes, { store: store.firmware, adminToken });
+  await app.register(consoleRoutes, { ctx, ...(opts.consolePollMs !== undefined ? { pollIntervalMs: opts.consolePollMs } : {}) });
 
   // A pass still running when the next is due (a slow disk, a tiny test interval) is not doubled.
   let cleaning = false;

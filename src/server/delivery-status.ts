@@ -15,7 +15,8 @@ export function flagOf(e: ReportEntry, rostered: boolean, hasRoster: boolean, ru
   const age = (iso: string | undefined) => (iso ? (now - Date.parse(iso)) / 60_000 : Infinity);
   if (!DONE.has(e.state) && age(e.updatedAt) >= rules.silentAfterMinutes) return 'silent';
   if (MOVING.has(e.state) && age(e.progressAt ?? e.updatedAt) >= rules.stalledAfterMinutes) return 'stalled';
-  if (hasRoster && !rostered) return 'not-rostered';
+  // The roster lists the cinemas expected; a distributor's seeder is not one of them.
+  if (hasRoster && !rostered && e.role !== 'seeder') return 'not-rostered';
   return 'ok';
 }
 

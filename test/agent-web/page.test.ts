@@ -5,7 +5,8 @@ import test from 'ava';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { buildAgentApi } from '../../src/agent/web/api.js';
 import { AlarmBook } from '../../src/agent/monitoring/alarms.js';
 import { Monitor, withMonitor } from '../../src/agent/monitoring/monitor.js';
@@ -29,21 +30,7 @@ function parseMetrics(text: string): Map<string, number> {
   return m;
 }
 
-async function launch(): Promise<Browser> {
-  // launch() gives the browser a fresh profile directory of its own and removes it on close.
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
+const launch = (): Promise<Browser> => launchChromium();
 
 const barValue = (page: Page): Promise<number> => page.locator('article.torrent progress.bar').first().evaluate((e) => (e as HTMLProgressElement).value);
 

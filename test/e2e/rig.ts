@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
-import { buildServer } from '../../src/server/app.js';
+import { buildServer, type ServerOptions } from '../../src/server/app.js';
 import { Agent } from '../../src/agent/agent.js';
 import { validateConfig, type AgentConfig } from '../../src/agent/config/config.js';
 import { publishDcp, startSeeding, type Seeder } from '../../src/publish/publisher.js';
@@ -40,8 +40,8 @@ export async function createGroupOn(server: string, g: { id: string; password: s
   if (res.status !== 201) throw new Error(`creating group ${g.id}: ${res.status} ${await res.text()}`);
 }
 
-export async function startServer(t: ExecutionContext, dataDir: string, port = 0): Promise<RunningServer> {
-  const app = await buildServer({ dataDir, logger: false, announceIntervalSeconds: 5, openGroups: true });
+export async function startServer(t: ExecutionContext, dataDir: string, port = 0, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  const app = await buildServer({ dataDir, logger: false, announceIntervalSeconds: 5, openGroups: true, ...extra });
   await app.listen({ host: '127.0.0.1', port });
   const addr = app.server.address();
   const actual = typeof addr === 'object' && addr ? addr.port : port;

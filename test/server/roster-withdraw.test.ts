@@ -39,6 +39,8 @@ test('roster, status flags with a clock, withdraw with a tombstone; the member p
   t.is((await report('site-1', 'downloading', 0.2)).statusCode, 204);
   t.is((await report('site-2', 'downloading', 0.5)).statusCode, 204);
   t.is((await report('stranger', 'seeding', 1)).statusCode, 204);
+  const seeder = { peer: 'distributor', infoHash, state: 'seeding', progress: 1, role: 'seeder' };
+  t.is((await app.inject({ method: 'POST', url: '/api/groups/dist/reports', headers: member('distributor'), payload: seeder })).statusCode, 204, 'a seeder is not a cinema: never not-rostered');
   now += 5 * MIN;
   t.is((await report('site-1', 'downloading', 0.6)).statusCode, 204, 'site-1 moves on');
   t.is((await report('site-2', 'downloading', 0.5)).statusCode, 204, 'site-2 reports, but stands still');
@@ -47,9 +49,9 @@ test('roster, status flags with a clock, withdraw with a tombstone; the member p
     const st = (await app.inject({ url: '/api/groups/dist/status', headers: owner })).json<{ torrents: Array<{ name: string; retired?: { reason: string }; peers: Array<{ peer: string; flag: string; state: string; name?: string }> }> }>();
     return st.torrents.map((x) => ({ name: x.name, retired: x.retired?.reason, peers: Object.fromEntries(x.peers.map((p) => [p.peer, p.flag])) }));
   };
-  t.deepEqual(await flags(), [{ name: 'Feature_FTR', retired: undefined, peers: { 'site-1': 'ok', 'site-2': 'stalled', stranger: 'not-rostered', 'site-3': 'not-started' } }]);
+  t.deepEqual(await flags(), [{ name: 'Feature_FTR', retired: undefined, peers: { 'site-1': 'ok', 'site-2': 'stalled', stranger: 'not-rostered', distributor: 'ok', 'site-3': 'not-started' } }]);
   now += 30 * MIN;
-  t.deepEqual((await flags())[0]!.peers, { 'site-1': 'silent', 'site-2': 'silent', stranger: 'not-rostered', 'site-3': 'not-started' }, 'a finished peer is never silent');
+  t.deepEqual((await flags())[0]!.peers, { 'site-1': 'silent', 'site-2': 'silent', stranger: 'not-rostered', distributor: 'ok', 'site-3': 'not-started' }, 'a finished peer is never silent');
 
   // withdraw: gone from the listing, a tombstone on disk, reports still accepted
   t.is((await app.inject({ method: 'DELETE', url: '/api/groups/dist/torrents/Feature_FTR', headers: owner })).statusCode, 204);

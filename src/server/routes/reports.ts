@@ -13,7 +13,7 @@ import {
   type GroupStatus,
   type ReportBody,
 } from '../../protocol/index.js';
-import { deliveryStatus } from '../delivery-status.js';
+import { readGroupStatus } from '../group-status.js';
 import { groupAuth, roleOf } from './common.js';
 
 export const reportRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
@@ -71,16 +71,6 @@ export const reportRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
   app.get<{ Params: GroupParams }>(
     '/api/groups/:id/status',
     { onRequest: ownerOnly, schema: { params: groupParamsSchema, response: { 200: groupStatusSchema, ...refusalSchemas } } },
-    async (request): Promise<GroupStatus> => {
-      const group = request.params.id;
-      const [view, reports, tombstones, roster] = await Promise.all([
-        ctx.catalog.list(group),
-        ctx.store.listReports(group),
-        ctx.store.listTombstones(group),
-        ctx.store.readRoster(group),
-      ]);
-      const rules = { stalledAfterMinutes: ctx.stalledAfterMinutes, silentAfterMinutes: ctx.silentAfterMinutes };
-      return { group, torrents: deliveryStatus(view.entries, tombstones, reports, roster, rules, ctx.now().getTime()) };
-    },
+    async (request): Promise<GroupStatus> => readGroupStatus(ctx, request.params.id),
   );
 };

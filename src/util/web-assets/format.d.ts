@@ -13,3 +13,4 @@ export function bandwidthLine(b: {
   next: (BandwidthRuleText & { at: string }) | null;
   rules: BandwidthRuleText[];
 }): string;
+export function ago(ms: number | null | undefined): string;

@@ -38,3 +38,14 @@ export function bandwidthLine(b) {
   const next = b.next && b.rules.length > 1 ? `; next: ${limits(b.next)} at ${clock(b.next.at)} ("${b.next.cron}")` : '';
   return now + next;
 }
+
+/** Time since something happened, for a person: 42000 → "42 s ago", 190000 → "3 min ago". */
+export function ago(ms) {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return 'never';
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
