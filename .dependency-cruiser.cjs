@@ -45,7 +45,7 @@ module.exports = {
       name: 'no-unresolvable',
       comment: 'an import that resolves to nothing would hide a layer break (the page scripts import by URL)',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/agent/web/public/' },
+      from: { path: '^src/', pathNot: '^src/(agent/web/public|server/console-public)/' },
       to: { couldNotResolve: true },
     },
   ],

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   publish: { summary: 'publish a DCP folder to a group and optionally seed it', load: () => import('./publish.js') },
   seed: { summary: 'seed every DCP published from a publisher data dir, from its resume data', load: () => import('./seed.js') },
   get: { summary: 'download one torrent with the agent\'s settings and verify it', load: () => import('./get.js') },
+  deliveries: { summary: 'show every delivery of a group: each DCP x each cinema, with totals', load: () => import('./deliveries.js') },
   kdm: { summary: 'inspect a KDM, or send KDMs to a group', load: () => import('./kdm.js') },
   verify: { summary: 'verify a DCP folder against its packing lists', load: () => import('./verify.js') },
   status: { summary: "show one agent's state", load: () => import('./status.js') },

@@ -12,6 +12,8 @@ import { ServerClient } from '../../src/protocol/index.js';
 import { launchChromium } from '../helpers/browser.js';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { REPO_ROOT } from '../helpers/paths.js';
+import { spawn } from 'node:child_process';
+import { CLI_MAIN, runCli, spawnCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { agentConfig, ownerOf, publishAndSeed, startAgent, startServer, waitFor } from './rig.js';
 
@@ -128,6 +130,52 @@ test('console: refusal in words, every cinema × DCP, a failed verification name
   await page.locator('#login-panel').waitFor();
   const after = await fetch(`${server.url}/api/console/status`, { headers: { cookie: `cineswarm_console=${session!.value}` } });
   t.is(after.status, 401);
+  // `cineswarm deliveries` on the same swarm: the table with totals, --json merged with the roster.
+  const args = ['deliveries', '--server', server.url, '--group', G.id];
+  const shown = await runCli(args, { CINESWARM_OWNER_PASSWORD: owner.password });
+  t.is(shown.code, 0, shown.stderr);
+  t.regex(shown.stdout, /CONSOLE_FTR .* 2 of 3 cinemas ready, 1 not started/);
+  t.regex(shown.stdout, /Odeon Alpha \(site-alpha\)\s+Ready, sharing\s+100\.0%/);
+  t.regex(shown.stdout, /Gamma Cinema \(site-gamma\)\s+Not started\s+0\.0%.*never\s+not-started/);
+  t.regex(shown.stdout, /CONSOLE_TLR .*withdrawn: 2 of 2 cinemas stopped sharing it/);
+  t.regex(shown.stdout, /seeders: distributor seeding up /);
+  t.regex(shown.stdout, /needs attention:\n(.|\n)*Rex Beta \(site-beta\) failed CONSOLE_BAD: 1 file did not verify/);
+  const json = await runCli([...args, '--json', '--owner-password', owner.password]);
+  t.is(json.code, 0, json.stderr);
+  const doc = JSON.parse(json.stdout) as { group: string; roster: Array<{ peer: string }>; torrents: Array<{ name: string; retired?: object; peers: Array<{ peer: string; flag: string; state: string }> }> };
+  t.is(doc.group, G.id);
+  t.deepEqual(doc.roster.map((r) => r.peer), ['site-alpha', 'site-beta', 'site-gamma']);
+  const ftr = doc.torrents.find((x) => x.name === 'CONSOLE_FTR')!;
+  t.deepEqual(Object.fromEntries(ftr.peers.map((p) => [p.peer, p.flag])), { distributor: 'ok', 'site-alpha': 'ok', 'site-beta': 'ok', 'site-gamma': 'not-started' });
+  t.truthy(doc.torrents.find((x) => x.name === 'CONSOLE_TLR')!.retired);
+  const refused = await runCli([...args, '--owner-password', G.password]);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /^cineswarm deliveries: the server refused the credentials.*owner password/m);
+  t.is(refused.stdout, '');
+  // --watch: piped, picture after picture; on a terminal (script(1) gives it a pty) each is drawn
+  // over the last. SIGTERM ends it with 0.
+  const watch = spawnCli([...args, '--watch'], { CINESWARM_OWNER_PASSWORD: owner.password });
+  const tty = spawn('script', ['-qc', `${process.execPath} --import=tsx ${CLI_MAIN} ${args.join(' ')} --watch`, '/dev/null'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, CINESWARM_OWNER_PASSWORD: owner.password },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let screen = '';
+  tty.stdout.on('data', (c: Buffer) => (screen += c.toString()));
+  const ttyClosed = new Promise((resolve) => tty.on('close', resolve));
+  t.teardown(() => {
+    if (tty.exitCode === null) tty.kill('SIGKILL');
+    if (watch.child.exitCode === null) watch.child.kill('SIGKILL');
+  });
+  const drawn = () => screen.split('\x1b[H\x1b[2J').filter((x) => x.includes('CONSOLE_FTR')).length;
+  await waitFor('two pictures on the terminal', () => drawn() >= 2, 60_000);
+  tty.kill('SIGTERM');
+  await ttyClosed;
+  t.true(watch.stdout().split('group console-group:').length - 1 >= 2, 'piped: one picture after another');
+  t.false(watch.stdout().includes('\x1b['), 'no terminal codes when piped');
+  watch.child.kill('SIGTERM');
+  t.is((await watch.exited).code, 0);
+
   // The server goes before the agents: an in-process agent's engine, when it stops, leaves tracker
   // connections open that would hold the server's close for a minute.
   await browser.close();
