@@ -90,6 +90,13 @@ test('a login gives an HttpOnly SameSite=Strict cookie; actions need its CSRF to
   t.is(unknown.json().error, 'NOT_FOUND');
   const bad = await a.inject({ method: 'POST', url: '/api/torrents/not-a-hash/pause', headers: { cookie, 'x-csrf-token': csrf } });
   t.is(bad.statusCode, 400);
+  // Accepting a re-release: login and CSRF like every action; a name with nothing to accept is a 404.
+  t.is((await a.inject({ method: 'POST', url: '/api/accept', payload: { name: 'X_FTR' } })).statusCode, 401);
+  t.is((await a.inject({ method: 'POST', url: '/api/accept', payload: { name: 'X_FTR' }, headers: { cookie } })).json().error, 'CSRF');
+  const nothing = await a.inject({ method: 'POST', url: '/api/accept', payload: { name: 'X_FTR' }, headers: { cookie, 'x-csrf-token': csrf } });
+  t.is(nothing.statusCode, 404);
+  t.is(nothing.json().message, 'Nothing to accept for X_FTR: no DCP of that name is here.');
+  t.is((await a.inject({ method: 'POST', url: '/api/accept', payload: {}, headers: { cookie, 'x-csrf-token': csrf } })).statusCode, 400);
 
   const out = await a.inject({ method: 'POST', url: '/api/logout', headers: { cookie } });
   t.is(out.statusCode, 204);

@@ -141,3 +141,36 @@ test('plan: a paused DCP is added to the engine paused after a restart', (t) => 
   const steps = plan(input({ entries: [entry()], stored: [H], intent: { [H]: { paused: true } } }));
   t.deepEqual(steps.filter((s) => s.kind === 'add-to-engine'), [{ kind: 'add-to-engine', infoHash: H, paused: true }]);
 });
+
+test('plan: a re-release is accepted only once a person asked and while its group lists it; the replaced version retires', (t) => {
+  const old = entry({ state: 'retired', message: 'withdrawn', retiredAt: new Date(NOW).toISOString() });
+  const conflict = { name: 'FILM_FTR', group: 'g', knownInfoHash: H, offeredInfoHash: H2, seenAt: 'x' };
+  const base = (over: Partial<PlanInput> = {}): PlanInput => {
+    const i = input({ entries: [old], listed: [{ id: 'g', hashes: [] }] });
+    return {
+      ...i,
+      groups: [{ id: 'g', listedOk: true, torrents: [{ name: 'FILM_FTR', infoHash: H2, size: 3 * GB, createdAt: 'x' }] }],
+      history: { ...i.history, versions: (n) => [old].filter((e) => e.name === n), conflicts: () => [conflict] },
+      ...over,
+    };
+  };
+  // Recorded but not accepted: nothing (the conflict step is the reconciler's, already recorded).
+  t.deepEqual(plan(base()).filter((s) => s.kind === 'accept'), []);
+  const asked = base({ intent: (ih) => (ih === H2 ? { accept: true } : {}) });
+  t.deepEqual(plan(asked).filter((s) => s.kind === 'accept'), [{ kind: 'accept', name: 'FILM_FTR', infoHash: H2, group: 'g', size: 3 * GB, replaces: H }]);
+  // The group stopped listing it: nothing to take.
+  t.deepEqual(plan({ ...asked, groups: [{ id: 'g', listedOk: true, torrents: [] }] }).filter((s) => s.kind === 'accept'), []);
+  // Swapped out of ingest while another group still lists the old version: it retires all the same.
+  const replaced = entry({ supersededBy: H2 });
+  const [r] = plan(input({ entries: [replaced], engine: { [H]: live() }, listed: [{ id: 'g', hashes: [H] }] }));
+  t.like(r, { kind: 'retire', infoHash: H });
+  t.regex((r as { message: string }).message, /replaced in ingest by the accepted re-release b{12}/);
+});
+
+test('plan: left with --delete, a retired DCP goes at once, not keepDays later; never while marked in use', (t) => {
+  const retired = entry({ state: 'retired', message: 'group g left', retiredAt: new Date(NOW).toISOString() });
+  const row = (intent: Intent, inUse: string[] = []) => ({ ...input({ entries: [retired], listed: [], intent: { [H]: intent } }), keepDays: 30, inUse: new Set(inUse) });
+  t.deepEqual(kinds(plan(row({}))), [], 'a plain leave keeps it');
+  t.deepEqual(kinds(plan(row({ delete: true }))), ['remove']);
+  t.deepEqual(kinds(plan(row({ delete: true }, [H]))), []);
+});

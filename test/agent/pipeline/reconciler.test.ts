@@ -2,6 +2,7 @@
 // two groups is downloaded once, a known name with other content is a conflict, and applying a
 // plan then planning again yields nothing to do.
 import test from 'ava';
+import path from 'node:path';
 import { planReconcile, type GroupTarget, type ReconcilePlan } from '../../../src/agent/pipeline/reconciler.js';
 import { HistoryStore } from '../../../src/agent/pipeline/history-store.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -42,4 +43,16 @@ test('a name already in the history is never added again, whatever group offers 
   t.deepEqual(plan.add, []);
   t.deepEqual(plan.conflicts, []);
   t.deepEqual(plan.offers, [{ name: 'FTR_ONE', group: 'c' }]);
+});
+
+test('an accepted re-release is a second version of the name: neither a conflict nor a new download', async (t) => {
+  const h = await HistoryStore.open(await tempDir(t));
+  await h.put({ name: 'FTR_ONE', infoHash: H1, group: 'a', sizeBytes: 1, addedAt: 'x', state: 'retired', verify: { state: 'passed', failed: [] } });
+  t.is(planReconcile([{ group: 'a', torrents: [rt('FTR_ONE', H2)] }], h, new Map()).conflicts.length, 1, 'before a decision: a conflict');
+  await h.put({ name: 'FTR_ONE', infoHash: H2, group: 'a', sizeBytes: 1, addedAt: 'y', state: 'queued', verify: { state: 'pending', failed: [] }, replaces: H1 });
+  t.deepEqual(planReconcile([{ group: 'a', torrents: [rt('FTR_ONE', H2)] }], h, new Map()), { add: [], conflicts: [], offers: [] });
+  t.is(h.get('FTR_ONE')?.infoHash, H1, 'the version in ingest stays the one the name stands for until the swap');
+  await h.updateByHash(H1, { supersededBy: H2 });
+  t.is(h.get('FTR_ONE')?.infoHash, H2);
+  t.deepEqual((await HistoryStore.open(path.dirname(h.file))).versions('FTR_ONE').map((e) => e.infoHash), [H1, H2]);
 });
