@@ -42,6 +42,8 @@ test('seed: back from resume data after kill -9, no re-hash; same DCP re-seeds, 
   const b = await generateDcp(path.join(root, 'pub', 'SEED_B_FTR'), { assetSizes: [3 * MiB, 1 * MiB], seed: 172 });
   const auth = ['--server', server.url, '--group', G.id, '--owner-password', ownerOf(G.password)];
 
+  const usage = runCli(['seed'], { CINESWARM_LOG_LEVEL: 'silent' });
+
   // 1. publish --seed --data, then the publisher dies without a chance to save anything more.
   const pub = started(t, ['publish', a.dir, ...auth, '--create', '--password', G.password, '--seed', '--data', data, '--listen', '127.0.0.1:0', '--peer-id', 'distributor']);
   await waitFor('publisher seeding', () => /seeding on port \d+/.test(pub.stdout()), 60_000);
@@ -102,6 +104,8 @@ test('seed: back from resume data after kill -9, no re-hash; same DCP re-seeds, 
   t.regex(hashed.stdout(), /^SEED_A_FTR is already published to group seeds with the same info hash/m, hashed.stderr());
   hashed.child.kill('SIGTERM');
   t.is((await hashed.exited).code, 0);
+
+  t.like(await usage, { code: 2, stderr: 'cineswarm seed: --data DIR is required\n' });
 
   // 4. While stopped: A's picture changes (same size), B's sound is only touched. A is re-checked
   // and refused before any of it is served; B's re-check finds every piece intact and it seeds.
