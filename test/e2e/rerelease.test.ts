@@ -11,6 +11,7 @@ import { ServerClient } from '../../src/protocol/index.js';
 import type { AgentStatus } from '../../src/agent/monitoring/status-types.js';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { runCli } from '../helpers/cli.js';
+import { launchChromium } from '../helpers/browser.js';
 import { agentConfig, groupStatus, ownerOf, publishAndSeed, publishedSwarm, spawnAgentWithWeb, waitFor } from './rig.js';
 
 const MiB = 1024 * 1024;
@@ -61,6 +62,24 @@ test('accepting a re-release swaps ingest to it whole, retires the old one, and 
   t.regex(shown.stdout, new RegExp(`${NAME} in group ${G.id}: have ${first.infoHash} \\(retired, in ingest, [^)]+\\); offered ${second.infoHash}`));
   t.regex(shown.stdout, new RegExp(`accept with: cineswarm accept ${NAME}`));
   t.deepEqual(await tree(ingest), v1Files, 'the old version stays in ingest');
+
+  // The page shows both versions under "Needs a decision"; its Accept button only after login.
+  const browser = await launchChromium(t);
+  const page = await browser.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(`http://127.0.0.1:${config.web.port}/`);
+  const panel = page.locator('#conflicts-panel');
+  await panel.locator('li.conflict').waitFor({ timeout: 15_000 });
+  const text = (await panel.textContent()) ?? '';
+  t.true(text.includes(`Here: ${first.infoHash}`) && text.includes('in the ingest folder'), text);
+  t.true(text.includes(`Offered: ${second.infoHash}`), text);
+  t.true(await panel.locator('button.accept').isHidden(), 'no Accept button before login');
+  await page.fill('#password', 'projectionist');
+  await page.click('#login-button');
+  await panel.locator('button.accept').waitFor({ state: 'visible', timeout: 10_000 });
+  t.deepEqual(pageErrors, []);
+  await browser.close();
 
   const unknown = await cli(['accept', 'NO_SUCH_FTR', '--config', file]);
   t.is(unknown.code, 1);
