@@ -18,6 +18,7 @@ import { PeerKeys } from './peer-keys.js';
 import { loadAdminToken } from './admin-token.js';
 import { ServerMetrics } from './metrics.js';
 import { accessLogHook } from './access-log.js';
+import { CloseSweeper } from './close-sweeper.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { firmwareRoutes } from './routes/firmware.js';
 import { groupRoutes } from './routes/groups.js';
@@ -195,8 +196,18 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     // tracker hands that address to other peers, and the auth limits count failures by it.
     trustProxy: opts.trustedProxies && opts.trustedProxies.length > 0 ? opts.trustedProxies : false,
   });
-  // Held long polls would keep close() waiting for up to maxWaitSeconds: answer them first.
-  app.addHook('preClose', async () => catalog.release());
+  // Held long polls would keep close() waiting for up to maxWaitSeconds: answer them first, with
+  // Connection: close, and end the connections that would keep close() waiting (close-sweeper.ts).
+  let closing = false;
+  const closeSweeper = new CloseSweeper(app.server);
+  app.addHook('preClose', async () => {
+    closing = true;
+    catalog.release();
+    closeSweeper.start();
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.decorate('cineswarm', ctx);
   app.addHook('onResponse', accessLogHook(logger, metrics, secret));
   app.setErrorHandler(makeErrorHandler(logger, () => metrics.storeUnavailable++));
@@ -235,6 +246,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.addHook('onClose', async () => {
     job.cancel();
     clearInterval(sweeper);
+    closeSweeper.stop();
     await shared.close();
   });
   // pino's Logger is a FastifyBaseLogger; the generic only differs in name.

@@ -14,10 +14,10 @@ export interface RunningServer {
   exited: Promise<number | null>;
 }
 
-export function startCliServer(t: ExecutionContext, args: string[]): Promise<RunningServer> {
+export function startCliServer(t: ExecutionContext, args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
   const child = spawn(process.execPath, ['--import=tsx', CLI, 'server', '--host', '127.0.0.1', '--port', '0', ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, CINESWARM_LOG_JSON: '1' },
+    env: { ...process.env, CINESWARM_LOG_JSON: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
