@@ -69,7 +69,7 @@ function peerRow(t, p, nowMs, group) {
   const cell = (label, cls, ...content) => el('td', { class: cls, 'data-label': label }, el('div', {}, ...content));
   const row = el('tr', { class: `peer state-${p.state} flag-${p.flag}`, 'data-peer': p.peer },
     cell('Cinema', 'who', el('strong', { text: p.name ?? p.peer }), p.name || p.site ? el('small', { class: 'muted', text: [p.name ? p.peer : null, p.site].filter(Boolean).join(' · ') }) : null),
-    cell('State', 'state', el('span', { class: 'badge', text: stateWords(p) }), p.flag !== 'ok' && p.flag !== 'not-started' ? el('span', { class: 'flag', text: p.flag.replace('-', ' ') }) : null),
+    cell('State', 'state', el('span', { class: 'badge', text: stateWords(p) }), p.flag !== 'ok' && p.flag !== 'not-started' ? el('span', { class: 'flag', text: p.flag.replace('-', ' ') }) : null, p.decision ? el('small', { class: 'decision muted', text: p.decision }) : null),
     cell('Progress', 'progress', ...(p.state === 'retired' ? [el('span', { class: 'muted', text: '–' })] : [bar, el('span', { text: pct(p) })])),
     cell('Rate', 'rate', rates),
     cell('ETA', 'eta', p.state === 'downloading' ? duration(p.etaSeconds) : '–'),
