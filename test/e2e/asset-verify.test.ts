@@ -44,6 +44,15 @@ test('assets checked during the download are not read again by the final verific
   t.is(v?.bytesHashed, 0, 'the final verification hashed nothing');
   t.is(v?.checkedDuringDownload, 3);
   t.deepEqual(await ingestListing(cfg.ingestDir), [pub.name]);
+
+  // A restart of an agent that seeds verified DCPs reads none of them again, even without stored
+  // results (as after an upgrade from a version that kept none).
+  await agent.stop();
+  await fs.rm(path.join(cfg.dataDir, 'asset-checks'), { recursive: true, force: true });
+  const again = await startLogged(t, cfg);
+  await waitFor('seeding again', () => again.agent.getStatus().torrents[0]?.state === 'seeding', 30_000);
+  await new Promise((r) => setTimeout(r, 1500)); // the checker's scan of complete files would have run
+  t.false(again.lines.some((l) => l.msg.startsWith('asset checked during download') || typeof l.bytesHashed === 'number'), 'nothing hashed after the restart');
 });
 
 test('a damaged asset found during the download is still caught by the verification', async (t) => {

@@ -84,7 +84,9 @@ export class EngineLink {
   }
 
   /** Adds a torrent; resume data that libtorrent refuses falls back to checking the files on disk. */
-  add(infoHash: string, bytes: Buffer, resumeData: Buffer | undefined, paused: boolean): { withResumeData: boolean } {
+  /** `checkAssets`: hash each asset as it completes (not for a DCP that verified already: a restart
+   * of an agent seeding many DCPs must not read them all again). */
+  add(infoHash: string, bytes: Buffer, resumeData: Buffer | undefined, paused: boolean, checkAssets = true): { withResumeData: boolean } {
     const add = (rd: Buffer | undefined) => this.session.addTorrent({ torrent: bytes, savePath: this.savePath(infoHash), resumeData: rd, paused });
     let torrent: Torrent;
     let withResumeData = Boolean(resumeData);
@@ -97,7 +99,7 @@ export class EngineLink {
       withResumeData = false;
     }
     this.live.set(infoHash, { torrent, savedComplete: false, lastResumeSaveAt: Date.now() });
-    this.track(infoHash, torrent, bytes);
+    if (checkAssets) this.track(infoHash, torrent, bytes);
     return { withResumeData };
   }
 

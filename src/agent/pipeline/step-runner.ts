@@ -205,7 +205,7 @@ export class StepRunner {
         return;
       }
       const resumed = e.state !== 'queued';
-      const { withResumeData } = ctx.engine.add(e.infoHash, bytes, await ctx.resume.load(e.infoHash), paused);
+      const { withResumeData } = ctx.engine.add(e.infoHash, bytes, await ctx.resume.load(e.infoHash), paused, e.verify.state !== 'passed');
       ctx.retryAt.delete(e.infoHash);
       if (resumed) ctx.log.info({ name: e.name, state: e.state, withResumeData }, `${e.name}: resumed from the previous run`);
       if (e.message?.startsWith('could not start') || e.message?.startsWith('waiting for disk space')) await this.patch(e, { message: undefined });
