@@ -7,10 +7,11 @@ import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { EngineError, Session, parseTorrent, type EngineAlert, type Torrent } from '../engine/index.js';
 import { seederSessionSettings } from '../engine/settings.js';
-import { ServerClient, type GroupAuth, type ReportBody } from '../protocol/index.js';
+import { ServerClient, type GroupAuth } from '../protocol/index.js';
 import { log as rootLog } from '../util/log.js';
 import { applySuperSeeding, DEFAULT_SUPER_SEEDING } from './initial-seeding.js';
 import { waitChecked, waitSeeding } from './torrent-waits.js';
+import { seederReport, type SeederEntryState } from './seeder-report.js';
 import { changedFiles, statTorrentFiles, type FileChange, type PublishedRecord, type PublishedStore } from './published-store.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -41,7 +42,7 @@ export type SeederEvent =
   | { type: 'withdrawn'; record: PublishedRecord }
   | { type: 'broken-record'; file: string; reason: string };
 
-type EntryState = 'checking' | 'seeding' | 'refused' | 'retired';
+type EntryState = SeederEntryState;
 
 interface Entry {
   record: PublishedRecord;
@@ -49,6 +50,8 @@ interface Entry {
   torrent?: Torrent;
   message?: string;
   stopSuperSeeding?: () => void;
+  /** refused: the files as they were then; once they differ (restored?) the DCP is tried again */
+  refusedFiles?: string;
 }
 
 export class Seeder {
@@ -116,7 +119,16 @@ export class Seeder {
     const fresh = records.filter((r) => !this.#entries.has(r.infoHash) && (!this.#o.only || this.#o.only.includes(r.infoHash)));
     // Entries go in first so a concurrent scan cannot add the same DCP twice.
     for (const r of fresh) this.#entries.set(r.infoHash, { record: r, state: 'checking' });
-    await Promise.all(fresh.map((r) => this.#add(this.#entries.get(r.infoHash)!)));
+    const retry: Entry[] = [];
+    for (const e of this.#entries.values()) {
+      if (e.state === 'refused' && e.refusedFiles !== undefined && (await this.#filesNow(e)) !== e.refusedFiles) retry.push(e);
+    }
+    for (const e of retry) {
+      this.#log.info({ name: e.record.name }, 'files of a refused DCP changed; trying it again');
+      e.state = 'checking';
+      e.refusedFiles = undefined;
+    }
+    await Promise.all([...fresh.map((r) => this.#entries.get(r.infoHash)!), ...retry].map((e) => this.#add(e)));
   }
 
   /**
@@ -165,7 +177,7 @@ export class Seeder {
       }
       await this.#recheck(e, torrent, savePath, changes);
     } catch (err) {
-      if (!this.#stopped) this.#refuse(e, (err as Error).message);
+      if (!this.#stopped) await this.#refuse(e, (err as Error).message);
     }
   }
 
@@ -206,7 +218,7 @@ export class Seeder {
       await this.session.removeTorrent(t).catch(() => undefined);
       e.torrent = undefined;
       const first = changes[0]!;
-      return this.#refuse(e, `${bad} of ${pieces.length} pieces no longer match what was published (${first.path}: ${first.detail}); restore the files, or publish the changed DCP under a new name`);
+      return this.#refuse(e, `${bad} of ${pieces.length} pieces no longer match what was published (${first.path}: ${first.detail}); restore the files (they are checked again once they change), or publish the changed DCP under a new name`);
     }
     for (let i = 0; i < info.files.length; i++) t.setFilePriority(i, 4);
     e.record = { ...r, files };
@@ -237,12 +249,22 @@ export class Seeder {
     await this.#saveResumeData(e);
   }
 
-  #refuse(e: Entry, reason: string): void {
+  /** The DCP's files as they are now (sizes and mtimes), for telling whether a person changed them. */
+  async #filesNow(e: Entry): Promise<string | undefined> {
+    try {
+      return JSON.stringify(await statTorrentFiles(await this.#o.store.torrent(e.record.infoHash), path.dirname(e.record.contentDir)));
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #refuse(e: Entry, reason: string): Promise<void> {
     e.state = 'refused';
     e.message = `not seeding ${e.record.name}: ${reason}`;
     this.#log.error({ name: e.record.name, infoHash: e.record.infoHash, reason }, 'not seeding');
     this.#o.onEvent?.({ type: 'refused', record: e.record, reason });
     void this.#report(e);
+    e.refusedFiles = await this.#filesNow(e);
   }
 
   #client(server: string): ServerClient {
@@ -255,21 +277,7 @@ export class Seeder {
     if (this.#stopped) return;
     const r = e.record;
     const g: GroupAuth = { id: r.group, password: r.ownerPassword };
-    let uploadBps = 0;
-    try {
-      uploadBps = Math.max(0, Math.round(e.torrent?.status().uploadRate ?? 0));
-    } catch {
-      /* removed meanwhile */
-    }
-    const base = { peer: r.peerId, infoHash: r.infoHash, role: 'seeder' as const, uploadBps, downloadBps: 0 };
-    const body: ReportBody =
-      e.state === 'seeding'
-        ? { ...base, state: 'seeding', progress: 1, message: 'initiator' }
-        : e.state === 'checking'
-          ? { ...base, state: 'checking', progress: 0, message: 'initiator: re-checking files changed since publishing' }
-          : e.state === 'retired'
-            ? { ...base, state: 'retired', progress: 1, message: e.message }
-            : { ...base, state: 'failed', progress: 0, message: e.message?.slice(0, 2000) };
+    const body = seederReport(r, e.state, e.message, e.torrent);
     await this.#client(r.server)
       .report(g, body)
       .catch((err: unknown) => this.#log.warn({ name: r.name, err: (err as Error).message }, 'could not report to the server; will retry'));

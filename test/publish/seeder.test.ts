@@ -1,6 +1,7 @@
 // The data dir's seeder in process: several peers from one address are each served (cinemas behind
 // one NAT), a DCP published into the dir while it runs is picked up, one the distributor withdraws
-// is let go, and a stop leaves resume data for what it seeded.
+// is let go, a stop leaves resume data for what it seeded, and a DCP refused for changed files is
+// tried again once they change back.
 import test from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -62,4 +63,23 @@ test('seeder: two peers from 127.0.0.1 both connected; a DCP published meanwhile
   const files = await fs.readdir(path.join(data, 'seeding'));
   t.is(files.filter((f) => f.endsWith('.resume')).length, 2, files.join(' '));
   t.true((await fs.stat(resumeFile)).mtimeMs >= before, 'written again on stop');
+
+  // While stopped a byte of NAT_ONE changes: refused at start. Put back, it is checked again at
+  // the next look and seeds, without a restart.
+  const mxf = path.join(root, 'pub', 'NAT_ONE_FTR', (await fs.readdir(path.join(root, 'pub', 'NAT_ONE_FTR'))).find((f) => f.endsWith('.mxf'))!);
+  const fh = await fs.open(mxf, 'r+');
+  const original = Buffer.alloc(1);
+  await fh.read(original, 0, 1, 5000);
+  await fh.write(Buffer.from([original[0]! ^ 0xff]), 0, 1, 5000);
+  await fh.close();
+  const again = new Seeder({ store: new PublishedStore(data), listen: '127.0.0.1:0', log: quiet });
+  await again.start();
+  t.teardown(() => again.stop());
+  t.like(again.entries().find((e) => e.name === 'NAT_ONE_FTR'), { state: 'refused' });
+  t.regex(again.entries().find((e) => e.name === 'NAT_ONE_FTR')?.message ?? '', /^not seeding NAT_ONE_FTR: 1 of \d+ pieces no longer match/);
+  const back = await fs.open(mxf, 'r+');
+  await back.write(original, 0, 1, 5000);
+  await back.close();
+  await again.scan();
+  t.like(again.entries().find((e) => e.name === 'NAT_ONE_FTR'), { state: 'seeding' });
 });
