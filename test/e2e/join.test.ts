@@ -90,6 +90,12 @@ test('join with no agent running writes the config file itself (password from th
   t.regex(r.stdout, /^Joined group join-off in .*agent\.json; no agent runs now/);
   t.deepEqual((JSON.parse(await fs.readFile(file, 'utf8')) as typeof cfg).groups, [G]);
   t.is((await fs.stat(file)).mode & 0o777, 0o640, 'the file keeps its permissions');
+  // leave --delete with no agent: the group's DCPs in the history are marked for the next start.
+  await fs.writeFile(path.join(cfg.dataDir, 'history.json'), JSON.stringify({ version: 2, conflicts: [], entries: { ['c'.repeat(40)]: { name: 'OLD_FTR', infoHash: 'c'.repeat(40), group: G.id, sizeBytes: 1, addedAt: 'x', state: 'seeding', verify: { state: 'passed', failed: [] } } } }));
+  const off = await cli(['leave', '--group', G.id, '--delete', '--config', file]);
+  t.is(off.code, 0, off.stderr);
+  t.regex(off.stdout, /^Left group join-off in .*agent\.json; no agent runs now\. Its 1 DCP is removed when the agent next starts\.\n$/);
+  t.deepEqual(JSON.parse(await fs.readFile(path.join(cfg.dataDir, 'intent.json'), 'utf8')).torrents, { ['c'.repeat(40)]: { delete: true } });
   const usage = await cli(['join', '--config', file]);
   t.is(usage.code, 2);
   t.is(usage.stderr, 'cineswarm join: --group ID is required\n');
