@@ -30,7 +30,8 @@ export function startCliServer(t: ExecutionContext, args: string[], env: Record<
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start in time: ${err}`)), 30_000);
+    // tsx compiles the CLI at start: on a loaded two-core host that alone can take half a minute.
+    const timer = setTimeout(() => reject(new Error(`server did not start in time: ${err}`)), 90_000);
     child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
