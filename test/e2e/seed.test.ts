@@ -3,13 +3,12 @@
 // `cineswarm get`; publish --seed of the same DCP seeds it again, a different DCP under the name is
 // refused; files changed while the seeder was stopped are re-checked before any byte is served.
 import test, { type ExecutionContext } from 'ava';
-import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
 import { runCli, spawnCli, type CliProcess } from '../helpers/cli.js';
-import { groupStatus, ownerOf, readTree, startServer, waitFor } from './rig.js';
+import { groupStatus, ownerOf, startServer, treeDigests, waitFor } from './rig.js';
 
 const MiB = 1024 * 1024;
 const ENV = { CINESWARM_LOG_LEVEL: 'info' };
@@ -25,9 +24,6 @@ function started(t: ExecutionContext, args: string[]): CliProcess {
 
 /** States libtorrent reported for one DCP, in order. */
 const statesOf = (p: CliProcess, name: string): string[] => p.logs().filter((l) => l.msg === 'torrent state' && l.name === name).map((l) => String(l.to));
-
-/** Each file's SHA-256 (ava's deep comparison of MiB-sized Buffers takes tens of seconds). */
-const digests = async (dir: string) => new Map([...(await readTree(dir))].map(([f, b]) => [f, crypto.createHash('sha256').update(b).digest('hex')]));
 
 type Status = { torrents: { name: string; peers: { peer: string; state: string; role?: string; message?: string }[] }[] };
 const peerState = async (server: string, g: { id: string; password: string }, name: string, peer: string) =>
@@ -82,7 +78,7 @@ test('seed: back from resume data after kill -9, no re-hash; same DCP re-seeds, 
   const got = await runCli(['get', torrentFile, '--out', out, '--host', '127.0.0.1', '--port', '0'], { CINESWARM_LOG_LEVEL: 'silent' });
   t.is(got.code, 0, got.stdout + got.stderr);
   t.regex(got.stdout, /^DONE \d+\.\d{3}\n/);
-  t.deepEqual(await digests(path.join(out, 'SEED_A_FTR')), await digests(a.dir), 'every byte arrived');
+  t.deepEqual(await treeDigests(path.join(out, 'SEED_A_FTR')), await treeDigests(a.dir), 'every byte arrived');
   seed.child.kill('SIGTERM');
   t.is((await seed.exited).code, 0, seed.stderr());
 
