@@ -37,7 +37,7 @@ import { PollSchedule, nextDelaySeconds } from './server-link/poll-schedule.js';
 import { LongPoll } from './server-link/long-poll.js';
 import { Poller } from './server-link/poller.js';
 import { FreeSpace } from './monitoring/free-space.js';
-import { torrentView } from './monitoring/status-view.js';
+import { conflictViews, torrentView } from './monitoring/status-view.js';
 import { AlarmBook } from './monitoring/alarms.js';
 import { Monitor, withMonitor } from './monitoring/monitor.js';
 import { TrackerAlarm } from './monitoring/tracker-alarm.js';
@@ -341,7 +341,7 @@ export class Agent implements AgentControl {
       groups: this.poller.groupViews(),
       alarms: [],
       history: entries.map((e, i) => ({ name: e.name, infoHash: e.infoHash, group: e.group, addedAt: e.addedAt, state: torrents[i].state, ...(e.completedAt ? { completedAt: e.completedAt } : {}) })),
-      conflicts: this.conflictViews(),
+      conflicts: conflictViews(this.history, this.poller.listings(), (ih) => this.intent.get(ih)),
       lastPollAt: this.poller.lastPollAt,
       memory: (({ rssBytes, anonBytes }) => ({ rssBytes, anonBytes }))(processMemory()),
       bandwidth: bandwidthView(this.config.bandwidth),
@@ -351,21 +351,6 @@ export class Agent implements AgentControl {
     };
     // Measured disk and network figures (and the alarm list) replace the agent's own estimates.
     return withMonitor(own, this.monitor?.latest() ?? null, this.alarms);
-  }
-
-  /** Names offered again with other content: both versions, until a person accepts the new one. */
-  private conflictViews(): AgentStatus['conflicts'] {
-    const listings = this.poller.listings();
-    return this.history.conflicts().map((c) => {
-      const k = this.history.byHash(c.knownInfoHash);
-      const t = listings.find((g) => g.id === c.group)?.torrents?.find((x) => x.name === c.name && x.infoHash.toLowerCase() === c.offeredInfoHash);
-      return {
-        ...c,
-        ...(k ? { known: { state: shownState(k, this.intent.get(k.infoHash)), sizeBytes: k.sizeBytes, inIngest: Boolean(k.completedAt) && !k.supersededBy && !k.removedAt } } : {}),
-        ...(t ? { offered: { sizeBytes: t.size, createdAt: t.createdAt } } : {}),
-        ...(this.intent.get(c.offeredInfoHash).accept ? { accepted: true } : {}),
-      };
-    });
   }
 
   /** Under the reserve: the retired DCPs still on disk, what each would free, and why it stays. */
