@@ -56,7 +56,7 @@ export class PublishedStore {
     return path.join(this.#seeding, `${infoHash}.${ext}`);
   }
 
-  /** Every record of the dir, best first by publication time; unreadable ones are named in `broken`. */
+  /** Every record of the dir (in info-hash order); unreadable ones are named in `broken`. */
   async list(): Promise<{ records: PublishedRecord[]; broken: { file: string; reason: string }[] }> {
     let names: string[];
     try {
