@@ -22,9 +22,7 @@ test('withdrawn: retired at once, kept while marked in use, removed keepDays lat
   const root = await tempDir(t, 'cineswarm-retention-');
   const app = await buildServer({ dataDir: path.join(root, 'server'), logger: false, announceIntervalSeconds: 5, openGroups: true });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  // Runs after the agent's stop: a connection undici opened again for a request it then dropped
-  // never sends one, and a graceful close would wait a minute for the server's headers timeout.
-  t.teardown(() => (app.server.closeAllConnections(), app.close()));
+  t.teardown(() => app.close());
   const server = { url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
   const G = { id: 'retire-g', password: 'pw-r' };
   const dcp = await generateDcp(path.join(root, 'pub', 'RETIRE_FTR'), { assetSizes: [2 * MiB, 1 * MiB], seed: 191 });

@@ -52,12 +52,7 @@ export async function startServer(t: ExecutionContext, dataDir: string, port = 0
     closed = true;
     await app.close();
   };
-  // At the end of a test: a connection undici opened again for a request it then dropped never
-  // sends one, and a graceful close would wait a minute for the server's headers timeout.
-  t.teardown(() => {
-    if (!closed) app.server.closeAllConnections();
-    return close();
-  });
+  t.teardown(close);
   return { url: `http://127.0.0.1:${actual}`, port: actual, dataDir, close };
 }
 
