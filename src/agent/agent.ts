@@ -405,7 +405,7 @@ export class Agent implements AgentControl {
       await this.schedule.stop();
       if (!this.engineLink) return;
       await this.loop.stop();
-      this.engineLink.assetChecks?.stop();
+      await this.engineLink.assetChecks?.stop();
       await this.engineLink.saveAll();
       await this.history.flush();
       await Promise.race([this.reports.flush(), new Promise((r) => setTimeout(r, 2000))]);

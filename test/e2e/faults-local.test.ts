@@ -89,7 +89,9 @@ test('the same DCP offered by two groups is downloaded once and reported to both
 
 test('a wrong password and an unknown group (refused alike) show in status without stopping the good group; retried later', async (t) => {
   const root = await tempDir(t, 'cineswarm-auth-');
-  const server = await startServer(t, path.join(root, 'server'));
+  // The agent polls every second here, 60 times the shipped rate: the two refused groups would reach
+  // the per-address failure limit within a minute and the later group's first right answer be a 429.
+  const server = await startServer(t, path.join(root, 'server'), 0, { authLimits: { perSource: 10_000 } });
   const good = { id: 'good', password: 'pw' };
   const wrong = { id: 'locked', password: 'not-the-password' };
   const later = { id: 'created-later', password: 'pl' };

@@ -75,9 +75,14 @@ export class AssetChecker {
     }
   }
 
-  stop(): void {
+  /** Takes no more work and waits for the checks under way, so nothing writes to dataDir after it. */
+  async stop(): Promise<void> {
     if (this.writeback) clearInterval(this.writeback);
     this.writeback = undefined;
+    const scans = [...this.tracked.values()].map((t) => t.scan);
+    this.tracked.clear();
+    await Promise.all(scans);
+    await this.chain;
   }
 
   attach(session: Session): void {
