@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { buildServer } from '../src/server/app.js';
+import { ServerClient } from '../src/protocol/index.js';
 import { publishDcp, startSeeding } from '../src/publish/publisher.js';
 import type { AgentStatus } from '../src/agent/monitoring/status-types.js';
 import { generateDcp } from './helpers/dcp-generator.js';
@@ -26,6 +27,16 @@ interface DemoAgent {
   url?: string;
   ingestDir: string;
   status?: AgentStatus;
+}
+
+/** The same table a distributor gets from `cineswarm deliveries`, from the command line itself. */
+async function deliveries(server: string, group: string, ownerPassword: string): Promise<void> {
+  const child = spawn(process.execPath, ['--import=tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'deliveries', '--server', server, '--group', group], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, CINESWARM_OWNER_PASSWORD: ownerPassword },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await new Promise((r) => child.once('exit', r));
 }
 
 async function main(): Promise<number> {
@@ -76,6 +87,15 @@ async function main(): Promise<number> {
     });
     cleanups.push(() => seeder.stop());
     say(`published   ${pub.name} (${mb(pub.size)}), distributor seeding at up to ${mb(SEED_KIBPS * 1024)}/s`);
+    // The distributor expects four cinemas; the fourth never starts, so the console shows it as not started.
+    const owner = { id: group, password: ownerPassword };
+    await new ServerClient(server).setRoster(owner, [
+      { peer: 'cinema-1', name: 'Cinema One', site: 'Town A' },
+      { peer: 'cinema-2', name: 'Cinema Two', site: 'Town B' },
+      { peer: 'cinema-3', name: 'Cinema Three', site: 'Town C' },
+      { peer: 'cinema-4', name: 'Cinema Four', site: 'Town D' },
+    ]);
+    say(`console     ${server}/  (group ${group}, owner password ${ownerPassword}; cinema-4 is on the roster and never starts)`);
 
     const agents: DemoAgent[] = [];
     for (const id of ['cinema-1', 'cinema-2', 'cinema-3']) {
@@ -144,6 +164,8 @@ async function main(): Promise<number> {
     }
     say('\nall three cinemas hold a verified copy:');
     for (const a of agents) say(`  ${a.id}  ingest ${path.join(a.ingestDir, pub.name)}   page ${a.url}`);
+    say(`\nthe distributor's view (cineswarm deliveries --server ${server} --group ${group} --owner-password ${ownerPassword}):`);
+    await deliveries(server, group, ownerPassword);
     if (process.env.DEMO_EXIT === '1') return 0;
     say('\npress Ctrl-C to stop the demo');
     return interrupted;

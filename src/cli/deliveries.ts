@@ -23,6 +23,8 @@ Exit 0 once printed, whatever the states; 1 when the server refuses or cannot be
 
 const WATCH_MS = 5000;
 
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 /** The status document with the roster beside it, as --json prints it. */
 export interface DeliveriesDocument extends GroupStatus {
   at: string;
@@ -35,7 +37,7 @@ function table(rows: string[][]): string {
 }
 
 export function renderDeliveries(d: DeliveriesDocument, nowMs: number): string {
-  const out: string[] = [`group ${d.group}: ${d.torrents.filter((t) => !t.retired).length} DCPs, ${d.roster.length} cinemas on the roster   (${new Date(nowMs).toISOString()})`];
+  const out: string[] = [`group ${d.group}: ${count(d.torrents.filter((t) => !t.retired).length, 'DCP')}, ${count(d.roster.length, 'cinema')} on the roster   (${new Date(nowMs).toISOString()})`];
   const notes: string[] = [];
   if (d.torrents.length === 0) out.push('', 'no DCP has been published in this group yet');
   for (const t of d.torrents) {

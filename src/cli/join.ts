@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../agent/config/config.js';
 import { checkGroupCredentials, editConfigGroups, joinGroup } from '../agent/config/membership.js';
 import { callAgent, runningAgentUrl } from './local-agent.js';
-import { readSecret } from './secret.js';
+import { requireSecret } from './secrets.js';
 
 const HELP = `usage: cineswarm join --group ID (--password PW | --password-file F) [--config FILE]
 
@@ -36,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!v.group) return fail('--group ID is required', 2);
   const file = v.config ?? DEFAULT_CONFIG;
   try {
-    const password = await readSecret({ value: v.password, file: v['password-file'], env: 'CINESWARM_PASSWORD', flag: '--password' });
+    const password = await requireSecret({ flag: 'password', value: v.password, file: v['password-file'], env: 'CINESWARM_PASSWORD' });
     const config = await loadConfig(file);
     const g = { id: v.group, password };
     await checkGroupCredentials(config.server, g);

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DcpError, examineKdm, MAX_KDM_BYTES, type KdmExamination } from '../dcp/index.js';
 import { sendKdm } from './kdm-send.js';
-import { readSecret } from './secret.js';
+import { requireSecret } from './secrets.js';
 
 const USAGE = `usage: cineswarm kdm inspect FILE [--json] [--at DATE]
        cineswarm kdm send FILE... --server URL --group ID --owner-password OPW [--peer ID]
@@ -116,7 +116,7 @@ async function send(argv: string[]): Promise<number> {
   for (const k of ['server', 'group'] as const) if (!v[k]) return fail(`--${k} is required`, 2);
   let password: string;
   try {
-    password = await readSecret({ value: v['owner-password'], file: v['owner-password-file'], env: 'CINESWARM_OWNER_PASSWORD', flag: '--owner-password' });
+    password = await requireSecret({ flag: 'owner-password', value: v['owner-password'], file: v['owner-password-file'], env: 'CINESWARM_OWNER_PASSWORD' });
   } catch (err) {
     return fail((err as Error).message, 2);
   }

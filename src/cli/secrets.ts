@@ -38,3 +38,10 @@ export async function readSecret(s: SecretSource): Promise<string | undefined> {
 export function secretOptions<F extends string>(flag: F): Record<F | `${F}-file`, { type: 'string' }> {
   return { [flag]: { type: 'string' }, [`${flag}-file`]: { type: 'string' } } as Record<F | `${F}-file`, { type: 'string' }>;
 }
+
+/** readSecret for a secret the command cannot do without: a missing one is a usage error naming every way to give it. */
+export async function requireSecret(s: SecretSource): Promise<string> {
+  const secret = await readSecret(s);
+  if (secret === undefined) throw new SecretError(`--${s.flag} is required (or --${s.flag}-file F${s.env ? `, or ${s.env}` : ''})`);
+  return secret;
+}
