@@ -31,7 +31,8 @@ options:
   --redis URL    redis://HOST:PORT/DB shared by replicas: tracker peers, change notices, cleanup lock
   --admin-token-file F
                  the token that creating groups and uploading firmware need
-                 (default DATA/admin-token, made with mode 0600 on first start)
+                 (default DATA/admin-token, made with mode 0600 on first start; with
+                 --store s3://… the store's PREFIX/admin-token, shared by replicas)
   --open-groups  anyone who reaches the port may create groups (demos, tests)
   -h, --help     show this help`;
 
