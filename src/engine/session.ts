@@ -26,6 +26,8 @@ interface Waiter<T> {
 export class Session extends EventEmitter {
   readonly #native: NativeSession;
   readonly #torrents = new Map<string, Torrent>();
+  /** torrents this session was asked to remove (a handle can outlive its torrent) */
+  readonly #removed = new WeakSet<Torrent>();
   readonly #resumeWaiters = new Map<string, Waiter<Buffer>[]>();
   readonly #removeWaiters = new Map<string, Waiter<void> & { deleteFiles: boolean }>();
   #closing: Promise<void> | undefined;
@@ -86,7 +88,11 @@ export class Session extends EventEmitter {
   removeTorrent(t: Torrent, opts: { deleteFiles?: boolean } = {}): Promise<void> {
     const deleteFiles = opts.deleteFiles ?? false;
     return new Promise<void>((resolve, reject) => {
+      // libtorrent keeps a removed torrent's handle valid for a while after its removal alert, and a
+      // second removal then "succeeds"; this object knows it already asked.
+      if (this.#removed.has(t)) throw new EngineError('TORRENT_REMOVED', 'this torrent is no longer in the session');
       native(() => this.#native.removeTorrent(t.handle, deleteFiles));
+      this.#removed.add(t);
       this.#torrents.delete(t.infoHash);
       this.#removeWaiters.set(t.infoHash, { resolve, reject, deleteFiles });
     });
