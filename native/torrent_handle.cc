@@ -75,6 +75,7 @@ Napi::Function TorrentHandle::Define(Napi::Env env) {
     InstanceMethod<&TorrentHandle::SaveResumeData>("saveResumeData"),
     InstanceMethod<&TorrentHandle::PieceStates>("pieceStates"),
     InstanceMethod<&TorrentHandle::SetSuperSeeding>("setSuperSeeding"),
+    InstanceMethod<&TorrentHandle::SetSequentialDownload>("setSequentialDownload"),
     InstanceMethod<&TorrentHandle::FileProgress>("fileProgress"),
     InstanceMethod<&TorrentHandle::SetFilePriority>("setFilePriority"),
     InstanceMethod<&TorrentHandle::ClearError>("clearError"),
@@ -176,6 +177,16 @@ void TorrentHandle::SetSuperSeeding(const Napi::CallbackInfo& info) {
   Guard(info.Env(), [on](lt::torrent_handle& h) {
     if (on) h.set_flags(lt::torrent_flags::super_seeding);
     else h.unset_flags(lt::torrent_flags::super_seeding);
+  });
+}
+
+// setSequentialDownload(on): pieces are picked in order instead of rarest first (top-priority
+// pieces still come first).
+void TorrentHandle::SetSequentialDownload(const Napi::CallbackInfo& info) {
+  bool on = info.Length() > 0 && info[0].ToBoolean();
+  Guard(info.Env(), [on](lt::torrent_handle& h) {
+    if (on) h.set_flags(lt::torrent_flags::sequential_download);
+    else h.unset_flags(lt::torrent_flags::sequential_download);
   });
 }
 

@@ -34,6 +34,7 @@ class TorrentHandle : public Napi::ObjectWrap<TorrentHandle> {
   void SaveResumeData(const Napi::CallbackInfo& info);
   Napi::Value PieceStates(const Napi::CallbackInfo& info);
   void SetSuperSeeding(const Napi::CallbackInfo& info);
+  void SetSequentialDownload(const Napi::CallbackInfo& info);
   Napi::Value FileProgress(const Napi::CallbackInfo& info);
   void SetFilePriority(const Napi::CallbackInfo& info);
   void ClearError(const Napi::CallbackInfo& info);

@@ -18,6 +18,7 @@ export interface NativeTorrentHandle {
   saveResumeData(): void;
   pieceStates(): boolean[];
   setSuperSeeding(on: boolean): void;
+  setSequentialDownload(on: boolean): void;
   fileProgress(): number[];
   setFilePriority(fileIndex: number, priority: number): void;
   clearError(): void;

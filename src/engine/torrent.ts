@@ -68,6 +68,11 @@ export class Torrent {
     native(() => this.handle.setSuperSeeding(on));
   }
 
+  /** Pieces in order instead of rarest first (top-priority files still first). */
+  setSequentialDownload(on: boolean): void {
+    native(() => this.handle.setSequentialDownload(on));
+  }
+
   /** Bytes of each file (torrent file order) that are in pieces already checked. */
   fileProgress(): number[] {
     return native(() => this.handle.fileProgress());

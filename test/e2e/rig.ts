@@ -226,8 +226,9 @@ export async function agentWeb(url: string, password: string) {
 
 /** A DCP damaged after its packing list was written, uploaded by hand as a careless tool might
  * (`cineswarm publish` itself refuses it) and seeded from this process: it can never verify. */
-export async function seededDamagedDcp(t: ExecutionContext, o: { root: string; server: string; name: string; seed: number; group: { id: string; password: string } }) {
-  const dcp = await generateDcp(path.join(o.root, 'pub', o.name), { assetSizes: [3 * 1024 * 1024, 1024 * 1024], seed: o.seed });
+export async function seededDamagedDcp(t: ExecutionContext, o: { root: string; server: string; name: string; seed: number; group: { id: string; password: string }; assetSizes?: number[]; uploadLimit?: number }) {
+  // the second asset is the damaged one
+  const dcp = await generateDcp(path.join(o.root, 'pub', o.name), { assetSizes: o.assetSizes ?? [3 * 1024 * 1024, 1024 * 1024], seed: o.seed });
   const bad = dcp.assets[1];
   const fh = await fs.open(bad.path, 'r+');
   await fh.write(Buffer.from('damaged'), 0, 7, 4096);
@@ -236,9 +237,9 @@ export async function seededDamagedDcp(t: ExecutionContext, o: { root: string; s
   await createGroupOn(o.server, o.group);
   const owner = { id: o.group.id, password: ownerOf(o.group.password) };
   const up = await client.uploadTorrent(owner, await createTorrent(dcp.dir, { private: true, trackers: [`${o.server}/announce`] }));
-  const seeder = new Session({ listenInterfaces: '127.0.0.1:0', allowMultipleConnectionsPerIp: true });
+  const seeder = new Session({ listenInterfaces: '127.0.0.1:0', allowMultipleConnectionsPerIp: true, ...(o.uploadLimit ? { rateLimitLocalPeers: true } : {}) });
   t.teardown(() => seeder.close());
-  seeder.addTorrent({ torrent: await client.fetchTorrent(owner, up.name, 'careless-publisher'), savePath: path.dirname(dcp.dir), seedMode: true });
+  seeder.addTorrent({ torrent: await client.fetchTorrent(owner, up.name, 'careless-publisher'), savePath: path.dirname(dcp.dir), seedMode: true, ...(o.uploadLimit ? { uploadLimit: o.uploadLimit } : {}) });
   return { dcp, bad, infoHash: up.infoHash, name: up.name };
 }
 

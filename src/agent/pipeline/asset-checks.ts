@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { hashFiles, parseTorrent, type EngineAlert, type Session, type Torrent } from '../../engine/index.js';
 import { expectedAssets, type ExpectedAsset } from '../../dcp/index.js';
 import type { AssetCheckResult, AssetCheckStore } from './asset-check-store.js';
+import { PrefixHash, type FileSpan } from './asset-prefix-hash.js';
 
 /** Written bytes of a file since its last fdatasync that start one during the download. */
 const WRITEBACK_BYTES = 64 * 1024 * 1024;
@@ -15,6 +16,8 @@ const WRITEBACK_MS = 1000;
 /** libtorrent's top file priority: the DCP's XML (ASSETMAP, PKL, CPL, VOLINDEX) arrives first. */
 const XML_PRIORITY = 7;
 const DESCRIPTOR = /(\.xml$)|(^(ASSETMAP|VOLINDEX)$)/i;
+/** Assets from this size on are hashed as their in-order prefix lands (asset-prefix-hash.ts). */
+const PREFIX_MIN_BYTES = 16 * 1024 * 1024;
 
 interface Tracked {
   torrent: Torrent;
@@ -28,6 +31,12 @@ interface Tracked {
   done: Set<string>;
   /** bytes of each file on disk at its last fdatasync (background writeback) */
   synced: number[];
+  /** each file's place in the piece space; null when the torrent has pad files (offsets unknown) */
+  spans: FileSpan[] | null;
+  /** running SHA-1s of large assets still downloading, by path relative to the DCP folder */
+  prefix: Map<string, PrefixHash>;
+  /** whether pieces are picked in order now (only while every connected peer is a seed) */
+  sequential: boolean;
   scan: Promise<void>;
   lastJob: Promise<void>;
 }
@@ -72,6 +81,38 @@ export class AssetChecker {
         t.synced[i] = have;
         await datasync(path.join(t.dir, rel)).catch(() => undefined);
       }
+      this.pickInOrder(t);
+      await this.advancePrefixes(t);
+    }
+  }
+
+  /**
+   * Pieces in order while every connected peer is a seed: nobody here needs our rare pieces, so
+   * rarest-first buys nothing and in-order pieces let the prefix hashes keep up. Any downloading
+   * peer (a swarm of cinemas) brings rarest-first back.
+   */
+  private pickInOrder(t: Tracked): void {
+    if (!t.spans || t.prefix.size === 0) return;
+    try {
+      const st = t.torrent.status();
+      const want = !st.isFinished && st.numPeers > 0 && st.numSeeds === st.numPeers;
+      if (want === t.sequential) return;
+      t.torrent.setSequentialDownload(want);
+      t.sequential = want;
+    } catch {
+      /* out of the engine meanwhile */
+    }
+  }
+
+  /** Feeds each large asset's running hash with its newly checked in-order prefix. */
+  private async advancePrefixes(t: Tracked): Promise<void> {
+    if (!t.spans || !t.expected) return;
+    for (const [rel, want] of t.expected) {
+      const i = t.index.get(rel);
+      if (i === undefined || t.done.has(rel) || t.sizes[i]! < PREFIX_MIN_BYTES) continue;
+      let p = t.prefix.get(rel);
+      if (!p) t.prefix.set(rel, (p = new PrefixHash(path.join(t.dir, want.rel), t.spans[i]!)));
+      await p.advance(() => t.torrent.pieceStates()).catch((err: unknown) => this.log.debug({ err, file: rel }, 'prefix hash: starting over'));
     }
   }
 
@@ -91,7 +132,11 @@ export class AssetChecker {
     };
     session.on('file-completed', rescan);
     session.on('torrent-finished', rescan);
-    session.on('state-changed', rescan);
+    session.on('state-changed', (a) => {
+      // a recheck may drop pieces and fetch them anew: what the running hashes read counts no more
+      if (a.state === 'checking_files' && a.infoHash) this.tracked.get(a.infoHash)?.prefix.clear();
+      rescan(a);
+    });
   }
 
   /** A torrent entered the engine: its XML first, and its complete files checked. */
@@ -113,7 +158,12 @@ export class AssetChecker {
       }
     });
     const dir = path.join(torrent.status().savePath, first);
-    this.tracked.set(infoHash, { torrent, dir, sizes: info.files.map((f) => f.size), index, expected: null, done: new Set(), synced: [], scan: Promise.resolve(), lastJob: Promise.resolve() });
+    const sizes = info.files.map((f) => f.size);
+    let start = 0;
+    const spans = sizes.map((size) => ({ start: (start += size) - size, size, pieceLength: info.pieceLength }));
+    // pad files (left out of info.files) would shift the offsets: such torrents hash files whole
+    const padded = start !== info.totalSize;
+    this.tracked.set(infoHash, { torrent, dir, sizes, index, expected: null, done: new Set(), synced: [], spans: padded ? null : spans, prefix: new Map(), sequential: false, scan: Promise.resolve(), lastJob: Promise.resolve() });
     this.startWriteback();
     void this.rescan(infoHash);
   }
@@ -128,6 +178,7 @@ export class AssetChecker {
     if (t) {
       await t.lastJob;
       t.done.clear();
+      t.prefix.clear();
     }
     await this.store.clear(infoHash);
   }
@@ -200,15 +251,25 @@ export class AssetChecker {
     if (prior && (await unchanged(abs, prior))) return; // checked before a restart
     // Memory-mapped storage leaves the bytes in the page cache: a power cut must not put unsynced
     // data in ingest, so the file reaches the disk before its result counts.
-    await datasync(abs);
+    const prefix = t.prefix.get(want.rel);
+    t.prefix.delete(want.rel);
+    // A running hash reads the tail only (after its own fdatasync); else the whole file now.
+    let streamed = prefix ? await prefix.finish(() => t.torrent.pieceStates()).catch(() => null) : null;
+    const matches = (h: { size: number; sha1Base64: string }) => h.sha1Base64 === want.hash && (want.size === null || h.size === want.size);
+    // a mismatch of the running hash is read again whole before it counts
+    if (streamed && !matches(streamed)) {
+      this.log.info({ infoHash, file: want.rel }, `${want.rel}: its running hash does not match; reading it whole`);
+      streamed = null;
+    }
+    if (!streamed) await datasync(abs);
     const st = await fs.stat(abs);
-    const [h] = await hashFiles([abs], { concurrency: 1 });
-    this.bytesHashed += h!.size;
-    const ok = h!.sha1Base64 === want.hash && (want.size === null || h!.size === want.size);
-    const r: AssetCheckResult = { size: st.size, mtimeMs: st.mtimeMs, sha1Base64: h!.sha1Base64, ok, at: new Date().toISOString() };
+    const h = streamed ?? (await hashFiles([abs], { concurrency: 1 }))[0]!;
+    this.bytesHashed += streamed ? streamed.tail : h.size;
+    const ok = matches(h);
+    const r: AssetCheckResult = { size: st.size, mtimeMs: st.mtimeMs, sha1Base64: h.sha1Base64, ok, at: new Date().toISOString() };
     if (this.tracked.get(infoHash) !== t) return; // rechecked or removed while hashing
     await this.store.record(infoHash, want.rel, r);
-    if (ok) this.log.info({ infoHash, file: want.rel, bytes: h!.size }, `asset checked during download: ${want.rel}`);
+    if (ok) this.log.info({ infoHash, file: want.rel, bytes: h.size, ...(streamed ? { tail: streamed.tail } : {}) }, `asset checked during download: ${want.rel}`);
     else this.log.warn({ infoHash, file: want.rel }, `${want.rel} does not match its packing list (found during download)`);
   }
 }
