@@ -18,6 +18,7 @@ const XML_PRIORITY = 7;
 const DESCRIPTOR = /(\.xml$)|(^(ASSETMAP|VOLINDEX)$)/i;
 /** Assets from this size on are hashed as their in-order prefix lands (asset-prefix-hash.ts). */
 const PREFIX_MIN_BYTES = 16 * 1024 * 1024;
+const PREFIX_MS = 250;
 
 interface Tracked {
   torrent: Torrent;
@@ -49,6 +50,8 @@ export class AssetChecker {
   bytesHashed = 0;
   private writeback?: NodeJS.Timeout;
   private writing = false;
+  private prefixTimer?: NodeJS.Timeout;
+  private advancing = false;
 
   constructor(private readonly store: AssetCheckStore, private readonly log: Logger) {}
 
@@ -81,9 +84,23 @@ export class AssetChecker {
         t.synced[i] = have;
         await datasync(path.join(t.dir, rel)).catch(() => undefined);
       }
-      this.pickInOrder(t);
-      await this.advancePrefixes(t);
     }
+  }
+
+  /** Its own loop: a slow fdatasync of the writeback must not hold the running hashes back. */
+  private startPrefixes(): void {
+    if (this.prefixTimer) return;
+    this.prefixTimer = setInterval(() => {
+      if (this.advancing) return;
+      this.advancing = true;
+      void (async () => {
+        for (const t of this.tracked.values()) {
+          this.pickInOrder(t);
+          await this.advancePrefixes(t);
+        }
+      })().finally(() => (this.advancing = false));
+    }, PREFIX_MS);
+    this.prefixTimer.unref();
   }
 
   /**
@@ -120,6 +137,8 @@ export class AssetChecker {
   async stop(): Promise<void> {
     if (this.writeback) clearInterval(this.writeback);
     this.writeback = undefined;
+    if (this.prefixTimer) clearInterval(this.prefixTimer);
+    this.prefixTimer = undefined;
     const scans = [...this.tracked.values()].map((t) => t.scan);
     this.tracked.clear();
     await Promise.all(scans);
@@ -165,6 +184,7 @@ export class AssetChecker {
     const padded = start !== info.totalSize;
     this.tracked.set(infoHash, { torrent, dir, sizes, index, expected: null, done: new Set(), synced: [], spans: padded ? null : spans, prefix: new Map(), sequential: false, scan: Promise.resolve(), lastJob: Promise.resolve() });
     this.startWriteback();
+    this.startPrefixes();
     void this.rescan(infoHash);
   }
 

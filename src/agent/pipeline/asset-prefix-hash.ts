@@ -43,9 +43,10 @@ export class PrefixHash {
   }
 
   /**
-   * Hashes the checked prefix beyond what is hashed. The pieces are read only after an fdatasync
-   * that follows libtorrent's check of them, so the bytes hashed are the bytes on disk; libtorrent
-   * never writes a piece it has again until a recheck, which resets this hash.
+   * Hashes the checked prefix beyond what is hashed, from the page cache: the bytes libtorrent
+   * checked, which it never writes again until a recheck (that resets this hash). finish()
+   * fdatasyncs the file before the digest is handed out, so what was hashed is what is on disk
+   * before a result counts.
    */
   advance(pieces: () => boolean[]): Promise<number> {
     const run = this.busy.then(() => this.advanceNow(pieces()));
@@ -53,11 +54,11 @@ export class PrefixHash {
     return run;
   }
 
-  /** The whole file's SHA-1 once all its pieces are checked: syncs, hashes the tail, digests. */
+  /** The whole file's SHA-1 once all its pieces are checked: hashes the tail, syncs, digests. */
   finish(pieces: () => boolean[]): Promise<{ size: number; sha1Base64: string; tail: number } | null> {
     const run = this.busy.then(async () => {
       const before = this.hashed;
-      const got = await this.advanceNow(pieces());
+      const got = await this.advanceNow(pieces(), true);
       if (got !== this.span.size) return null;
       const sha1Base64 = this.hash.digest('base64');
       const tail = this.span.size - before;
@@ -68,14 +69,13 @@ export class PrefixHash {
     return run;
   }
 
-  private async advanceNow(pieces: boolean[]): Promise<number> {
+  private async advanceNow(pieces: boolean[], sync = false): Promise<number> {
     if (this.closed) return this.hashed;
     const upTo = checkedPrefix(this.span, pieces);
     if (upTo < this.hashed) this.reset(); // a piece already hashed is no longer checked
-    if (upTo === this.hashed && upTo !== this.span.size) return this.hashed;
+    if (upTo === this.hashed && !sync) return this.hashed;
     const fh = await fs.open(this.file, 'r');
     try {
-      await fh.datasync();
       const buf = Buffer.allocUnsafe(CHUNK);
       while (this.hashed < upTo) {
         const want = Math.min(CHUNK, upTo - this.hashed);
@@ -86,6 +86,8 @@ export class PrefixHash {
       }
       // Bytes past the torrent's size would make the file differ from its packing list entry.
       if (this.hashed === this.span.size && (await fh.stat()).size !== this.span.size) throw new Error(`${this.file}: size on disk differs from the torrent`);
+      // mmap storage does not sync: the digest counts only once the bytes it covers are on disk
+      if (sync) await fh.datasync();
     } catch (err) {
       this.reset();
       throw err;
