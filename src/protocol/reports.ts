@@ -91,19 +91,9 @@ export const reportBodySchema = {
 export const PEER_FLAGS = ['ok', 'stalled', 'silent', 'not-started', 'not-rostered'] as const;
 export type PeerFlag = (typeof PEER_FLAGS)[number];
 
-export interface PeerStatus {
-  peer: string;
-  /** a rostered peer that never reported on this torrent has state 'queued', progress 0 and no updatedAt */
-  state: ReportState;
-  progress: number;
-  message?: string;
-  downloadBps?: number;
-  uploadBps?: number;
-  etaSeconds?: number;
-  verify?: ReportVerify;
-  kdm?: ReportKdm;
-  role?: ReportRole;
-  decision?: string;
+/** The peer's last report on the torrent (a rostered peer that never reported on it has state
+ * 'queued', progress 0 and no updatedAt), with what the server adds. */
+export interface PeerStatus extends Omit<ReportBody, 'infoHash'> {
   /** when the report arrived; absent for a rostered peer that never reported */
   updatedAt?: string;
   /** when progress last moved (stalled is judged by it) */
