@@ -4,6 +4,7 @@
 import { randomBytes, createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { createOnce } from '../util/durable-write.js';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 /** Where servers before the shared token kept the firmware upload token; adopted when present. */
@@ -31,16 +32,8 @@ export async function loadAdminToken(dataDir: string, file?: string): Promise<st
   if (existing) return existing;
   await fs.mkdir(dataDir, { recursive: true });
   const legacy = await readToken(path.join(dataDir, LEGACY_FILE));
-  // Written aside and linked into place: two replicas starting at once agree on one token.
-  const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, (legacy || randomBytes(24).toString('hex')) + '\n', { flag: 'wx', mode: 0o600 });
-  try {
-    await fs.link(tmp, target);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    await fs.rm(tmp, { force: true });
-  }
+  // Exclusive: two replicas starting at once agree on one token, the first written.
+  await createOnce(target, (legacy || randomBytes(24).toString('hex')) + '\n');
   const token = await readToken(target);
   if (!token) throw new Error(`${target} is empty; delete it to have a new admin token made`);
   return token;

@@ -3,6 +3,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { createOnce } from '../util/durable-write.js';
 import { isGroupId, isPeerId } from '../protocol/index.js';
 
 const MAC_BYTES = 16;
@@ -40,16 +41,8 @@ export function readPasskey(secret: string, passkey: string): PasskeyOwner | und
 /** DATA/server-secret, created once (0600) so passkeys survive restarts. */
 export async function loadOrCreateSecret(dataDir: string): Promise<string> {
   const file = path.join(dataDir, 'server-secret');
-  // Written aside and linked into place, so a reader never sees a half-written secret.
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, randomBytes(32).toString('hex') + '\n', { flag: 'wx', mode: 0o600 });
-  try {
-    await fs.link(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    await fs.rm(tmp, { force: true });
-  }
+  // Exclusive and whole: a reader never sees a half-written secret, and the first one made stays.
+  await createOnce(file, randomBytes(32).toString('hex') + '\n');
   const secret = (await fs.readFile(file, 'utf8')).trim();
   if (secret.length < 16) throw new Error(`${file} is too short to be a server secret; delete it to have a new one made`);
   return secret;

@@ -40,6 +40,15 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   await fsyncDir(dir);
 }
 
+/** writeFileAtomic with `exclusive`, where a file already there is the answer, not an error (mode 0o600). */
+export async function createOnce(file: string, data: string | Uint8Array): Promise<void> {
+  try {
+    await writeFileAtomic(file, data, { exclusive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
 /** Makes the directory's entries (new names, renames, removals) durable. */
 export async function fsyncDir(dir: string): Promise<void> {
   const dh = await fs.open(dir, 'r');
