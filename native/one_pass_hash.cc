@@ -72,6 +72,12 @@ ErrorInfo HashPiecesAndFiles(lt::create_torrent& ct, const std::string& parent, 
                              std::atomic<int>& piecesDone, const std::function<void()>& progress) {
   const lt::file_storage& fs = ct.files();
   const int64_t pieceLen = ct.piece_length();
+  // The result list is complete before any thread starts: the file thread writes each digest in
+  // place, so the reader must never grow (and so move) the vector under it.
+  files.clear();
+  for (lt::file_index_t i : fs.file_range()) {
+    if (!fs.pad_file_at(i)) files.push_back({fs.file_path(i), static_cast<uint64_t>(fs.file_size(i)), {}});
+  }
   Queue pieceQ, fileQ;
 
   std::thread pieceThread([&] {
@@ -114,6 +120,7 @@ ErrorInfo HashPiecesAndFiles(lt::create_torrent& ct, const std::string& parent, 
   });
 
   ErrorInfo err;
+  int idx = -1;
   for (lt::file_index_t i : fs.file_range()) {
     const int64_t size = fs.file_size(i);
     if (fs.pad_file_at(i)) {
@@ -126,8 +133,7 @@ ErrorInfo HashPiecesAndFiles(lt::create_torrent& ct, const std::string& parent, 
       continue;
     }
     const std::string path = fs.file_path(i, parent);
-    files.push_back({fs.file_path(i), static_cast<uint64_t>(size), {}});
-    const int idx = static_cast<int>(files.size() - 1);
+    ++idx;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       err = InfoFor(lt::error_code(errno, boost::system::generic_category()), path);

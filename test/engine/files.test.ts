@@ -147,3 +147,23 @@ test('createTorrentWithFileHashes: the same torrent as createTorrent and each fi
     t.is(f.size, (await fs.stat(f.path)).size);
   }
 });
+
+test('createTorrentWithFileHashes: every file\'s SHA-1 right, run after run (digests are written while later files are read)', async (t) => {
+  const dir = path.join(await tempDir(t), 'MANY_RUNS');
+  await fs.mkdir(dir, { recursive: true });
+  // a DCP's shape: a few small XML files beside larger assets, so the list grows past 1, 2, 4 and 8 entries
+  const sizes = [900, 400, 2000, 3000, 1, 700, 64 * 1024, 5000, 100, 300 * 1024, 60, 6];
+  for (const [i, size] of sizes.entries()) await fs.writeFile(path.join(dir, `f${String(i).padStart(2, '0')}.xml`), crypto.randomBytes(size));
+  const want = new Map<string, string>();
+  for (const [i] of sizes.entries()) {
+    const f = path.join(dir, `f${String(i).padStart(2, '0')}.xml`);
+    want.set(f, (await sha1(f)).toString('hex'));
+  }
+  const wrong: string[] = [];
+  for (let run = 0; run < 200; run++) {
+    const one = await createTorrentWithFileHashes(dir, { pieceSize: 16384 });
+    t.is(one.files.length, sizes.length);
+    for (const f of one.files) if (f.sha1Hex !== want.get(f.path)) wrong.push(`run ${run}: ${path.basename(f.path)}`);
+  }
+  t.deepEqual(wrong, [], 'digests that do not match their files');
+});
