@@ -1,7 +1,9 @@
 // The pipeline and one transfer, each side in its own process, at growing sizes (cost growth):
 //   time-to-ingest      torrent uploaded to the server → DCP verified in a running agent's ingest folder
-//                       (agent process, poll every second) ÷ a python3-libtorrent download of the same
-//                       bytes from the same seeder (process start to last piece)
+//                       (agent process, long polls as shipped) ÷ a python3-libtorrent download of the same
+//                       bytes from the same seeder (process start to last piece). As in the field the
+//                       seeder is `cineswarm publish --seed`: its session starts in the publishing process
+//                       once the upload is done (counted), no process start-up on either side's seeder
 //   agent-anon-memory   the agent's highest anonymous resident memory meanwhile (ratio to the 200 MB goal);
 //                       agent-rss-memory: its highest RSS (file pages included)
 //   single-transfer     `cineswarm get` from the same cineswarm seeder (uncapped), process start to DONE,
@@ -15,9 +17,7 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { buildServer } from '../src/server/app.js';
-import { publishDcp } from '../src/publish/publisher.js';
 import { processMemory } from '../src/util/memory.js';
 import { generateDcp, type GeneratedDcp } from '../test/helpers/dcp-generator.js';
 import { CLI, startDownloader, startSeeder } from './peer-procs.js';
@@ -27,7 +27,6 @@ const MiB = 1024 * 1024;
 const SIZES = (process.env.BENCH_INGEST_SIZES ?? '256,1024,4096').split(',').map((s) => Number(s) * MiB);
 const STORAGES = (process.env.BENCH_INGEST_STORAGES ?? 'mmap,posix').split(',') as ('mmap' | 'posix')[];
 const GOAL_ANON = 200e6;
-const quiet = pino({ level: 'silent' });
 const SEED_ADDRESS = '127.0.0.2';
 const PW = 'bench';
 
@@ -50,8 +49,58 @@ interface AgentRun {
   peakRss: number;
 }
 
-/** Starts an agent process on the group, publishes the DCP, and times it to the ingest folder. */
-async function timeToIngest(dir: string, server: string, dcp: GeneratedDcp, storage: 'mmap' | 'posix', tag: string): Promise<{ run: AgentRun; group: string; name: string }> {
+interface Publisher {
+  /** performance.now() when `publish` said the upload was done */
+  uploaded: Promise<number>;
+  /** resolves once its seeding session listens */
+  seeding: Promise<void>;
+  exited(): string | undefined;
+  stop(): Promise<void>;
+}
+
+/** `cineswarm publish DCP --seed` in its own process: verifies, hashes, uploads, then seeds. */
+function publishAndSeed(server: string, group: string, dcpDir: string, peerId: string): Publisher {
+  const proc = spawn(process.execPath, [CLI, 'publish', dcpDir, '--server', server, '--group', group, '--owner-password', PW, '--seed', '--listen', `${SEED_ADDRESS}:0`, '--peer-id', peerId], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CINESWARM_LOG_LEVEL: 'warn' },
+  });
+  let errTail = '';
+  let out = '';
+  let onUploaded!: (t: number) => void;
+  let onSeeding!: () => void;
+  let onExit!: (e: Error) => void;
+  const failed = new Promise<never>((_, rej) => (onExit = rej));
+  failed.catch(() => undefined);
+  const uploaded = Promise.race([new Promise<number>((r) => (onUploaded = r)), failed]);
+  const seeding = Promise.race([new Promise<void>((r) => (onSeeding = r)), failed]);
+  proc.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+    let i;
+    while ((i = out.indexOf('\n')) >= 0) {
+      const line = out.slice(0, i);
+      out = out.slice(i + 1);
+      if (line.startsWith('published ')) onUploaded(performance.now());
+      if (line.startsWith('seeding on port ')) onSeeding();
+    }
+  });
+  proc.stderr.on('data', (c: Buffer) => (errTail = (errTail + c.toString()).slice(-2000)));
+  proc.on('exit', (code) => onExit(new Error(`publish exited (${code}): ${errTail.trim()}`)));
+  return {
+    uploaded,
+    seeding,
+    exited: () => (proc.exitCode !== null ? errTail : undefined),
+    stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const gone = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await gone;
+    },
+  };
+}
+
+/** Starts an agent process on the group, publishes the DCP, and times it to the ingest folder. The
+ * publisher is left seeding for the reference download. */
+async function timeToIngest(dir: string, server: string, dcp: GeneratedDcp, storage: 'mmap' | 'posix', tag: string): Promise<{ run: AgentRun; group: string; name: string; publisher: Publisher }> {
   const group = `ingest-${tag}`;
   const name = path.basename(dcp.dir);
   // The group exists before the agent starts, as in the field; publishing below only adds the DCP.
@@ -66,18 +115,18 @@ async function timeToIngest(dir: string, server: string, dcp: GeneratedDcp, stor
     downloadDir: path.join(root, 'incoming'),
     ingestDir: path.join(root, 'ingest'),
     listen: { host: '127.0.0.20', port: 0 },
-    // Long polling is not there yet: a one-second poll measures the pipeline, not the poll interval.
-    poll: { intervalSeconds: 1, jitterSeconds: 0 },
+    // The shipped long polls tell the agent of the upload; the interval poll is only their fallback.
     minFreeBytes: 0,
     engine: { storage },
   };
   await fs.mkdir(root, { recursive: true });
   await fs.writeFile(path.join(root, 'agent.json'), JSON.stringify(cfg));
-  // BENCH_INGEST_AGENT_LOG=FILE: the agent's info log (JSON lines) goes there, to see where the time goes.
+  // BENCH_INGEST_AGENT_LOG=FILE: the agent's log (JSON lines, BENCH_INGEST_AGENT_LOG_LEVEL, default
+  // info; trace shows every engine alert) goes there, to see where the time goes.
   const logTo = process.env.BENCH_INGEST_AGENT_LOG ? await fs.open(`${process.env.BENCH_INGEST_AGENT_LOG}-${tag}`, 'w') : undefined;
   const agent = spawn(process.execPath, [CLI, 'agent', '--config', path.join(root, 'agent.json')], {
     stdio: ['ignore', logTo ? logTo.fd : 'ignore', 'pipe'],
-    env: { ...process.env, CINESWARM_LOG_LEVEL: logTo ? 'info' : 'warn', ...(logTo ? { CINESWARM_LOG_JSON: '1' } : {}) },
+    env: { ...process.env, CINESWARM_LOG_LEVEL: logTo ? (process.env.BENCH_INGEST_AGENT_LOG_LEVEL ?? 'info') : 'warn', ...(logTo ? { CINESWARM_LOG_JSON: '1' } : {}) },
   });
   await logTo?.close();
   let errTail = '';
@@ -93,26 +142,30 @@ async function timeToIngest(dir: string, server: string, dcp: GeneratedDcp, stor
       /* not yet or gone */
     }
   }, 100);
-  const seeders = [];
+  let publisher: Publisher | undefined;
+  let ok = false;
   try {
-    await new Promise((r) => setTimeout(r, 2000)); // the agent is up and polling
+    await new Promise((r) => setTimeout(r, 2000)); // the agent is up and its long polls held
     if (agent.exitCode !== null) throw new Error(`agent exited: ${errTail}`);
-    const pub = await publishDcp({ dcpDir: dcp.dir, server, group, ownerPassword: PW, create: false, log: quiet });
-    const t0 = performance.now();
+    publisher = publishAndSeed(server, group, dcp.dir, `seed-${tag}`);
+    const t0 = await publisher.uploaded;
     if (logTo) process.stderr.write(`ingest ${tag}: t0 at ${new Date(performance.timeOrigin + t0).toISOString()}\n`);
-    const seedTorrent = await personalTorrent(server, group, pub.name, `seed-${tag}`, path.join(root, 'seed.torrent'));
-    seeders.push(await startSeeder({ client: 'cineswarm', torrent: seedTorrent, savePath: path.dirname(dcp.dir), address: SEED_ADDRESS, uploadBps: 0, superSeeding: 'off' }));
+    void publisher.seeding.then(() => logTo && process.stderr.write(`ingest ${tag}: seeding after ${((performance.now() - t0) / 1000).toFixed(3)} s\n`), () => undefined);
     const target = path.join(cfg.ingestDir, name);
     for (;;) {
       if (await exists(target)) break;
       if (agent.exitCode !== null) throw new Error(`agent exited: ${errTail}`);
+      const gone = publisher.exited();
+      if (gone !== undefined) throw new Error(`publish exited: ${gone}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     const seconds = (performance.now() - t0) / 1000;
-    return { run: { seconds, peakAnon, peakRss }, group, name };
+    await publisher.seeding;
+    ok = true;
+    return { run: { seconds, peakAnon, peakRss }, group, name, publisher };
   } finally {
     clearInterval(sampler);
-    await Promise.all(seeders.map((s) => s.stop()));
+    if (!ok) await publisher?.stop();
     const exited = new Promise((r) => agent.once('exit', r));
     if (agent.exitCode === null) agent.kill('SIGTERM');
     await exited;
@@ -120,20 +173,21 @@ async function timeToIngest(dir: string, server: string, dcp: GeneratedDcp, stor
   }
 }
 
-/** One downloader process from the group's cineswarm seeder: seconds from spawn to complete. */
-async function download(dir: string, server: string, group: string, name: string, dcpDir: string, client: 'cineswarm' | 'lt', storage: 'mmap' | 'posix', tag: string): Promise<number> {
+/** One downloader process from the group's cineswarm seeder: seconds from spawn to complete. With
+ * `seeding`, that seeder (already seeding, announced) serves it; otherwise one is started first. */
+async function download(dir: string, server: string, group: string, name: string, dcpDir: string, client: 'cineswarm' | 'lt', storage: 'mmap' | 'posix', tag: string, seeding?: Publisher): Promise<number> {
   const root = path.join(dir, `dl-${tag}`);
   await fs.mkdir(root, { recursive: true });
-  const seeder = await startSeeder({ client: 'cineswarm', torrent: await personalTorrent(server, group, name, `seed-dl-${tag}`, path.join(root, 'seed.torrent')), savePath: path.dirname(dcpDir), address: SEED_ADDRESS, uploadBps: 0, superSeeding: 'off' });
+  const seeder = seeding ? undefined : await startSeeder({ client: 'cineswarm', torrent: await personalTorrent(server, group, name, `seed-dl-${tag}`, path.join(root, 'seed.torrent')), savePath: path.dirname(dcpDir), address: SEED_ADDRESS, uploadBps: 0, superSeeding: 'off' });
   const torrent = await personalTorrent(server, group, name, `dl-${tag}`, path.join(root, 'dl.torrent'));
-  await new Promise((r) => setTimeout(r, 1500)); // the seeder has announced
+  if (seeder) await new Promise((r) => setTimeout(r, 1500)); // the seeder has announced
   const t0 = performance.now();
   const d = await startDownloader({ client, name: `${client}-${tag}`, torrent, out: path.join(root, 'out'), address: '127.0.0.30', uploadBps: 0, storage });
   try {
     return ((await d.done) - t0) / 1000;
   } finally {
     await d.stop();
-    await seeder.stop();
+    await seeder?.stop();
     await fs.rm(root, { recursive: true, force: true });
   }
 }
@@ -179,8 +233,8 @@ async function main(): Promise<void> {
       const curl = await curlSeconds(root, dcp);
       for (const storage of STORAGES) {
         const tag = `${label.toLowerCase()}-${storage}-${n++}`;
-        const { run, group, name } = await timeToIngest(root, server, dcp, storage, tag);
-        const lt = await download(root, server, group, name, dcp.dir, 'lt', storage, `lt-${tag}`);
+        const { run, group, name, publisher } = await timeToIngest(root, server, dcp, storage, tag);
+        const lt = await download(root, server, group, name, dcp.dir, 'lt', storage, `lt-${tag}`, publisher).finally(() => publisher.stop());
         const get = await download(root, server, group, name, dcp.dir, 'cineswarm', storage, `cs-${tag}`);
         process.stderr.write(
           `ingest ${label} ${storage}: time-to-ingest ${run.seconds.toFixed(2)} s, python3-libtorrent ${lt.toFixed(2)} s, get ${get.toFixed(2)} s, curl ${curl.toFixed(2)} s; agent peak anon ${(run.peakAnon / 1e6).toFixed(0)} MB, rss ${(run.peakRss / 1e6).toFixed(0)} MB\n`,
