@@ -185,19 +185,33 @@ export function spaceMessage(shortfallBytes: number, downloadDir: string): strin
   return `waiting for disk space: ${formatBytes(shortfallBytes)} more needed on ${downloadDir}`;
 }
 
-/** What a torrent in the engine needs next, from what the engine shows and what the history says. */
+/** What a torrent in the engine needs next, from what the engine shows and what the history says.
+ * A resume-data save comes after the torrent's other steps: it is a quick step, so the loop waits
+ * for its durable write (an fsync that, right after a download, waits for the download's dirty
+ * pages: 0.7 s measured under load) before it would start a verify or ingest planned after it.
+ * Only a recheck must follow it, since the recheck deletes the resume data a later save would
+ * write back. */
 function followEngine(e: HistoryEntry, intent: Intent, live: EngineView, input: PlanInput, budget: Budget): Step[] {
+  const ih = e.infoHash;
+  const s = live.status;
+  const resumeCheck = s.state === 'checking_resume_data';
+  const checking = s.state === 'checking_files';
+  const complete = !checking && !resumeCheck && (s.isFinished || s.isSeeding || s.progress >= 1);
+  const save: Step[] = [];
+  if (!checking && !resumeCheck) {
+    if (complete && !live.savedComplete) save.push({ kind: 'save-resume', infoHash: ih });
+    else if (!(live.savedComplete && s.isSeeding) && input.now - live.lastResumeSaveAt >= input.resumeSaveMs) save.push({ kind: 'save-resume', infoHash: ih });
+  }
+  if (e.recheck) return [...save, { kind: 'recheck', infoHash: ih }];
+  return [...nextSteps(e, intent, live, input, budget, complete), ...save];
+}
+
+function nextSteps(e: HistoryEntry, intent: Intent, live: EngineView, input: PlanInput, budget: Budget, complete: boolean): Step[] {
   const ih = e.infoHash;
   const s = live.status;
   const out: Step[] = [];
   const resumeCheck = s.state === 'checking_resume_data';
   const checking = s.state === 'checking_files';
-  const complete = !checking && !resumeCheck && (s.isFinished || s.isSeeding || s.progress >= 1);
-  if (!checking && !resumeCheck) {
-    if (complete && !live.savedComplete) out.push({ kind: 'save-resume', infoHash: ih });
-    else if (!(live.savedComplete && s.isSeeding) && input.now - live.lastResumeSaveAt >= input.resumeSaveMs) out.push({ kind: 'save-resume', infoHash: ih });
-  }
-  if (e.recheck) return [...out, { kind: 'recheck', infoHash: ih }];
   if (intent.reverify) {
     if (complete && !live.awaitingCheck && !budget.verifying) {
       budget.verifying = true;

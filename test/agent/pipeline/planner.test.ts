@@ -108,6 +108,9 @@ const rows: [string, Row, string[]][] = [
   ['space back: the waiting message goes', { entries: [entry({ state: 'downloading', message: 'waiting: disk full on /d, 1.0 GB needed', verify: { state: 'pending', failed: [] } })], engine: { [H]: live({ isSeeding: false }) } }, ['set-state:downloading']],
   ['never reported: report', { entries: [entry()], engine: { [H]: live() }, reported: 'never' }, ['report']],
   ['complete, resume data not saved complete yet: save it', { entries: [entry()], engine: { [H]: live({}, { savedComplete: false }) } }, ['save-resume']],
+  ['just complete, not verified, resume data not saved: the verify starts before the save waits on the disk', { entries: [entry({ state: 'downloading', verify: { state: 'pending', failed: [] } })], engine: { [H]: live({}, { savedComplete: false }) } }, ['verify', 'save-resume']],
+  ['verified, resume data due: the ingest starts before the save', { entries: [entry({ state: 'verifying' })], engine: { [H]: live({}, { savedComplete: false }) } }, ['ingest', 'save-resume']],
+  ['recheck asked, resume data not saved: save first (the recheck deletes it)', { entries: [entry({ state: 'failed', verifyAttempts: 1, recheck: true, verify: { state: 'failed', failed: [] } })], engine: { [H]: live({}, { savedComplete: false }) } }, ['save-resume', 'recheck']],
 ];
 
 for (const [title, row, want] of rows) {
