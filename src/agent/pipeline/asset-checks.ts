@@ -80,7 +80,10 @@ export class AssetChecker {
       }
       for (const [rel, i] of t.index) {
         const have = progress[i] ?? 0;
-        if (have - (t.synced[i] ?? 0) < WRITEBACK_BYTES) continue;
+        const done = t.synced[i] ?? 0;
+        // a file that completed since its last sync goes too (the XML that no check syncs, an
+        // asset's last bytes), so the syncs after the last piece find little left to write
+        if (have - done < WRITEBACK_BYTES && !(have === t.sizes[i] && have > done)) continue;
         t.synced[i] = have;
         await datasync(path.join(t.dir, rel)).catch(() => undefined);
       }
@@ -222,11 +225,12 @@ export class AssetChecker {
     return out;
   }
 
-  /** Makes every file of the torrent durable (before a full verification records a pass). */
+  /** Makes every file of the torrent durable (before a full verification records a pass). All at
+   * once: one journal commit then serves them all, where one after the other each waited for its own. */
   async syncAll(infoHash: string): Promise<void> {
     const t = this.tracked.get(infoHash);
     if (!t) return;
-    for (const rel of t.index.keys()) await datasync(path.join(t.dir, rel)).catch(() => undefined);
+    await Promise.all([...t.index.keys()].map((rel) => datasync(path.join(t.dir, rel)).catch(() => undefined)));
   }
 
   private rescan(infoHash: string): Promise<void> {
