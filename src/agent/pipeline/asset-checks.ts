@@ -10,9 +10,13 @@ import { expectedAssets, type ExpectedAsset } from '../../dcp/index.js';
 import type { AssetCheckResult, AssetCheckStore } from './asset-check-store.js';
 import { PrefixHash, type FileSpan } from './asset-prefix-hash.js';
 
-/** Written bytes of a file since its last fdatasync that start one during the download. */
-const WRITEBACK_BYTES = 64 * 1024 * 1024;
-const WRITEBACK_MS = 1000;
+/** Written bytes of a file since its last fdatasync that start one during the download, looked at
+ * every WRITEBACK_MS. 16 MiB / 250 ms (was 64 MiB / 1 s): what is left to write after the last
+ * piece is at most a quarter second of the download; from the verify step to the DCP in ingest
+ * 0.16-0.28 s against 0.45-2.51 s (256 MiB, 3 runs each, alternating, load 8.9-12.9), the
+ * download itself no slower. */
+const WRITEBACK_BYTES = 16 * 1024 * 1024;
+const WRITEBACK_MS = 250;
 /** libtorrent's top file priority: the DCP's XML (ASSETMAP, PKL, CPL, VOLINDEX) arrives first. */
 const XML_PRIORITY = 7;
 const DESCRIPTOR = /(\.xml$)|(^(ASSETMAP|VOLINDEX)$)/i;
