@@ -13,7 +13,8 @@
         "native/create_torrent.cc",
         "native/hash_files.cc",
         "native/one_pass_hash.cc",
-        "native/exchange_paths.cc"
+        "native/exchange_paths.cc",
+        "native/super_seeding.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

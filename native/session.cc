@@ -15,6 +15,7 @@
 #include "alerts.h"
 #include "background.h"
 #include "errors.h"
+#include "super_seeding.h"
 #include "torrent_handle.h"
 
 namespace cs {
@@ -169,7 +170,7 @@ void Session::ApplySettings(const Napi::CallbackInfo& info) {
   Guarded(env, "applying settings", [&] { ses.apply_settings(std::move(pack)); });
 }
 
-// addTorrent({torrent?: Buffer, resumeData?: Buffer, savePath, paused, seedMode, downloadLimit, uploadLimit})
+// addTorrent({torrent?: Buffer, resumeData?: Buffer, savePath, paused, seedMode, superSeeding, downloadLimit, uploadLimit})
 Napi::Value Session::AddTorrent(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   lt::session& ses = Live(env);
@@ -197,8 +198,13 @@ Napi::Value Session::AddTorrent(const Napi::CallbackInfo& info) {
   // Torrents are never auto-managed: the caller decides what runs, libtorrent's queue must not.
   // Upload mode is libtorrent's reaction to a full disk; resume data saved then carries it and
   // would keep the torrent from downloading for ever after the space is back.
-  atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused | lt::torrent_flags::upload_mode);
+  // Super seeding is the caller's choice each time (resume data carries the flag of its last run),
+  // and it is set here, before any peer can connect: a peer told of every piece before the mode
+  // starts would have each request refused. The plugin makes each peer's first offers at once.
+  atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused | lt::torrent_flags::upload_mode | lt::torrent_flags::super_seeding);
   atp.flags |= lt::torrent_flags::duplicate_is_error;
+  if (o.Get("superSeeding").ToBoolean()) atp.flags |= lt::torrent_flags::super_seeding;
+  atp.extensions.push_back(SuperSeedingStart);
   if (o.Get("paused").ToBoolean()) atp.flags |= lt::torrent_flags::paused;
   if (o.Get("seedMode").ToBoolean()) atp.flags |= lt::torrent_flags::seed_mode;
   Napi::Value dl = o.Get("downloadLimit"), ul = o.Get("uploadLimit");

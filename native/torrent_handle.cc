@@ -49,6 +49,7 @@ Napi::Object StatusToObject(Napi::Env env, const lt::torrent_status& st) {
   o.Set("isSeeding", Napi::Boolean::New(env, st.is_seeding));
   o.Set("isFinished", Napi::Boolean::New(env, st.is_finished));
   o.Set("uploadMode", Napi::Boolean::New(env, bool(st.flags & lt::torrent_flags::upload_mode)));
+  o.Set("superSeeding", Napi::Boolean::New(env, bool(st.flags & lt::torrent_flags::super_seeding)));
   if (st.errc) {
     o.Set("errorCode", CodeFor(st.errc));
     std::string msg = st.errc.message();

@@ -27,6 +27,8 @@ export interface AddTorrentOptions {
   resumeData?: Buffer;
   paused?: boolean;
   seedMode?: boolean;
+  /** BEP 16 super seeding from the first peer on (a seed only; src/publish/initial-seeding.ts) */
+  superSeeding?: boolean;
   downloadLimit?: number;
   uploadLimit?: number;
 }
@@ -63,6 +65,8 @@ export interface TorrentStatus {
   isFinished: boolean;
   /** libtorrent stopped downloading after a full disk (it only uploads); Torrent.clearError leaves it */
   uploadMode: boolean;
+  /** BEP 16 super seeding is on (see AddTorrentOptions.superSeeding) */
+  superSeeding: boolean;
   errorCode: string | null;
   error: string | null;
 }

@@ -1,26 +1,66 @@
-// How the initial seeder hands out pieces. With BEP 16 super seeding a seed offers each peer one
-// piece at a time and offers the next only once that piece shows up elsewhere, so its capped upload
-// sends each piece about once. In libtorrent 2.0.8 the first two offers are made while the peer's
-// handshake is still being read and are dropped (peer_connection::superseed_piece returns early
-// in_handshake()); the next offer comes from peer_connection::second_tick only once the peer has
-// been uninterested for 10 s. Turning the mode off and on again sends nothing to a peer holding no
-// offer, and turning it on makes no offers, so no toggle of the public API brings them forward
-// (docs/engine.md): the mode is off by default, on for measurements.
+// How the initial seeder hands out pieces. With BEP 16 super seeding a seed hides its bitfield and
+// offers each peer one or two pieces at a time, the least available ones no other peer is being
+// offered, and the next one when the peer announces it: its capped upload sends each piece about
+// once and the cinemas trade the rest among themselves. libtorrent 2.0.8 drops a peer's first
+// offers and waits 10 s before the next; the engine's plugin (native/super_seeding.cc) makes them
+// at once. The mode must be chosen when the torrent is added, before any peer connects (a peer
+// told of every piece would have its requests refused once the mode starts), so it is an add
+// option and only ever turned off afterwards.
+//
+// Figures (docs/benchmarks.md, swarm-eff n8-cs-seeder, 8 cinemas each capped like the seeder):
+// without super seeding the seeder sent 1.15 copies at efficiency 0.64; with it 1.01 copies and
+// efficiency 0.77-0.82 under load. A cinema downloading alone gains nothing from it and is slowed
+// (each offer waits for the announcement of the previous piece: 61-78 MB/s against 160-277 MB/s
+// on loopback), so the mode ends once a single peer has been downloading alone for LONE_PEER_MS.
 import type { Torrent } from '../engine/index.js';
 
 export type SuperSeedingMode = 'off' | 'on';
 
 export const SUPER_SEEDING_MODES: readonly SuperSeedingMode[] = ['off', 'on'];
 
-/** Applies the mode to a seeding torrent; returns a function that undoes nothing (kept for callers). */
-export function applySuperSeeding(torrent: Torrent, mode: SuperSeedingMode): () => void {
-  if (mode === 'on') torrent.setSuperSeeding(true);
-  return () => undefined;
+/** What `publish --seed` and `cineswarm seed` use. */
+export const DEFAULT_SUPER_SEEDING: SuperSeedingMode = 'on';
+
+/** How long one peer must be the only one downloading before super seeding ends. */
+export const LONE_PEER_MS = 1500;
+const CHECK_MS = 250;
+
+/** The addTorrent option for the mode. */
+export function superSeedingOption(mode: SuperSeedingMode): { superSeeding: boolean } {
+  return { superSeeding: mode === 'on' };
 }
 
 /**
- * What `publish --seed` and `cineswarm seed` use. Off: in bench/swarm-eff.bench.ts (N=8, capped
- * uploads) super seeding cut the copies sent from 1.2-1.3 to 1.02-1.04 but delayed the seeder's first
- * byte by a further 6-12 s (the 10 s above), so every cinema finished later.
+ * Watches a torrent added with superSeedingOption('on') and ends super seeding (every peer is then
+ * told of every piece) once exactly one connected peer has been downloading, alone, for
+ * LONE_PEER_MS. Returns a function that stops watching; `onEnd` hears when the mode ended.
  */
-export const DEFAULT_SUPER_SEEDING: SuperSeedingMode = 'off';
+export function endSuperSeedingForLonePeer(torrent: Torrent, mode: SuperSeedingMode, onEnd?: () => void): () => void {
+  if (mode !== 'on') return () => undefined;
+  let aloneSince: number | undefined;
+  const timer = setInterval(() => {
+    let downloading: number;
+    try {
+      downloading = torrent.peers().filter((p) => !p.seed).length;
+    } catch {
+      clearInterval(timer); // the torrent was removed
+      return;
+    }
+    if (downloading !== 1) {
+      aloneSince = undefined;
+      return;
+    }
+    const now = performance.now();
+    aloneSince ??= now;
+    if (now - aloneSince < LONE_PEER_MS) return;
+    clearInterval(timer);
+    try {
+      torrent.setSuperSeeding(false);
+    } catch {
+      return;
+    }
+    onEnd?.();
+  }, CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

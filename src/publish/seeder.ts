@@ -9,7 +9,7 @@ import { EngineError, Session, parseTorrent, type EngineAlert, type Torrent } fr
 import { seederSessionSettings } from '../engine/settings.js';
 import { ServerClient, type GroupAuth } from '../protocol/index.js';
 import { log as rootLog } from '../util/log.js';
-import { applySuperSeeding, DEFAULT_SUPER_SEEDING } from './initial-seeding.js';
+import { DEFAULT_SUPER_SEEDING, endSuperSeedingForLonePeer, superSeedingOption } from './initial-seeding.js';
 import { waitChecked, waitSeeding } from './torrent-waits.js';
 import { seederReport, type SeederEntryState } from './seeder-report.js';
 import { changedFiles, statTorrentFiles, type FileChange, type PublishedRecord, type PublishedStore } from './published-store.js';
@@ -68,7 +68,7 @@ export class Seeder {
   constructor(o: SeederOptions) {
     this.#o = o;
     this.#log = o.log ?? rootLog.child({ component: 'seeder' });
-    const base = seederSessionSettings({ listenInterfaces: o.listen, version: VERSION });
+    const base = seederSessionSettings({ listenInterfaces: o.listen, version: VERSION, superSeeding: DEFAULT_SUPER_SEEDING === 'on' });
     this.session = new Session({ ...base, uploadRateLimit: o.uploadLimit ?? 0 });
     this.session.on('state-changed', (a: EngineAlert) => {
       const e = a.infoHash ? this.#entries.get(a.infoHash) : undefined;
@@ -184,13 +184,15 @@ export class Seeder {
   #addTorrent(torrent: Buffer, savePath: string, resume: Buffer | undefined): Torrent {
     // Without resume data the files were just hashed by publish: seed mode checks each piece the
     // first time a peer asks for it instead of reading the whole DCP up front.
-    if (!resume) return this.session.addTorrent({ torrent, savePath, seedMode: true });
+    // A torrent re-checked after a change (#recheck) is not a seed while it checks and seeds without it.
+    const superSeeding = superSeedingOption(DEFAULT_SUPER_SEEDING);
+    if (!resume) return this.session.addTorrent({ torrent, savePath, seedMode: true, ...superSeeding });
     try {
-      return this.session.addTorrent({ torrent, savePath, resumeData: resume });
+      return this.session.addTorrent({ torrent, savePath, resumeData: resume, ...superSeeding });
     } catch (err) {
       if (!(err instanceof EngineError) || err.code !== 'BAD_RESUME_DATA') throw err;
       this.#log.warn({ err: err.message }, 'resume data unusable; seeding in seed mode (pieces checked as they are asked for)');
-      return this.session.addTorrent({ torrent, savePath, seedMode: true });
+      return this.session.addTorrent({ torrent, savePath, seedMode: true, ...superSeeding });
     }
   }
 
@@ -240,7 +242,7 @@ export class Seeder {
     }
     e.state = 'seeding';
     e.message = undefined;
-    e.stopSuperSeeding = applySuperSeeding(t, DEFAULT_SUPER_SEEDING);
+    e.stopSuperSeeding = endSuperSeedingForLonePeer(t, DEFAULT_SUPER_SEEDING, () => this.#log.info({ name: e.record.name }, 'one cinema is downloading alone: super seeding ended, every piece offered'));
     this.#log.info({ name: e.record.name, infoHash: e.record.infoHash, group: e.record.group, from, port: this.session.listenPort }, 'seeding');
     this.#o.onEvent?.({ type: 'seeding', record: e.record, from });
     await this.#report(e);

@@ -22,7 +22,7 @@ function status(p: Partial<TorrentStatus> = {}): TorrentStatus {
     infoHash: H, name: 'FILM_FTR', savePath: '/d', state: done ? 'seeding' : 'downloading', paused: false, progress: done ? 1 : 0.4,
     totalWanted: 2 * GB, totalWantedDone: done ? 2 * GB : 0.8 * GB, totalDownload: 0, totalPayloadDownload: 0, totalPayloadUpload: 0,
     allTimeDownload: 0, allTimeUpload: 0, downloadRate: 0, uploadRate: 0, numPeers: 0, numSeeds: 0, numPieces: 10,
-    isSeeding: done, isFinished: done, uploadMode: false, errorCode: null, error: null, ...p,
+    isSeeding: done, isFinished: done, uploadMode: false, superSeeding: false, errorCode: null, error: null, ...p,
   };
 }
 

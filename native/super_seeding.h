@@ -1,0 +1,14 @@
+// Super seeding that makes its first offers as soon as a peer is ready (native/super_seeding.cc).
+#pragma once
+#include <libtorrent/extensions.hpp>
+#include <libtorrent/torrent_handle.hpp>
+
+#include <memory>
+
+namespace cs {
+
+// The plugin's factory, for add_torrent_params::extensions; it acts only while the torrent is
+// super seeding, so every torrent can carry it.
+std::shared_ptr<lt::torrent_plugin> SuperSeedingStart(const lt::torrent_handle&, lt::client_data_t);
+
+}  // namespace cs
