@@ -55,10 +55,18 @@ export class AssetCheckStore {
     return d.files;
   }
 
-  async record(infoHash: string, rel: string, r: AssetCheckResult): Promise<void> {
+  /** Takes a result: readers see it once this resolves; `written` says when it is on disk. */
+  async record(infoHash: string, rel: string, r: AssetCheckResult): Promise<{ written: Promise<void> }> {
     const files = await this.get(infoHash);
     files[rel] = r;
-    await this.write(infoHash);
+    const written = this.write(infoHash);
+    written.catch(() => undefined);
+    return { written };
+  }
+
+  /** Resolves when every write asked for so far has ended (the agent's stop). */
+  async settled(): Promise<void> {
+    await Promise.all(this.chains.values());
   }
 
   /** Forgets every result of a torrent (a recheck may rewrite pieces, a person asked to read all). */

@@ -150,6 +150,7 @@ export class AssetChecker {
     this.tracked.clear();
     await Promise.all(scans);
     await this.chain;
+    await this.store.settled();
   }
 
   attach(session: Session): void {
@@ -296,7 +297,10 @@ export class AssetChecker {
     const ok = matches(h);
     const r: AssetCheckResult = { size: st.size, mtimeMs: st.mtimeMs, sha1Base64: h.sha1Base64, ok, at: new Date().toISOString() };
     if (this.tracked.get(infoHash) !== t) return; // rechecked or removed while hashing
-    await this.store.record(infoHash, want.rel, r);
+    // Only a restart needs the result on disk (it is kept there so nothing is hashed twice), so
+    // the next file's check and the verification do not wait for this fsync.
+    const { written } = await this.store.record(infoHash, want.rel, r);
+    written.catch((err: unknown) => this.log.warn({ err, infoHash, file: want.rel }, 'could not store an asset check; a restart hashes the file again'));
     if (ok) this.log.info({ infoHash, file: want.rel, bytes: h.size, ...(streamed ? { tail: streamed.tail } : {}) }, `asset checked during download: ${want.rel}`);
     else this.log.warn({ infoHash, file: want.rel }, `${want.rel} does not match its packing list (found during download)`);
   }
