@@ -19,6 +19,11 @@ const DEFAULTS: SettingsPack = {
   alert_mask: ALERT_MASK,
   alert_queue_size: 10000,
   user_agent: 'cineswarm/0.1',
+  // libtorrent hands out upload and download quota once per tick (500 ms by default), and under a
+  // rate limit every message waits for quota, the handshake's too: a capped peer's first request
+  // left 2.1 s after its start, 0.5 s with 100 ms ticks (docs/engine.md). Super seeding, where each
+  // piece is offered after the previous one is announced, waits on it for every piece.
+  tick_interval: 100,
   peer_fingerprint: '-CS0100-',
 };
 
