@@ -11,7 +11,7 @@ import { DEFAULT_SUPER_SEEDING, endSuperSeedingForLonePeer, superSeedingOption, 
 const [torrentFile, savePath, address, upload, mode] = process.argv.slice(2) as [string, string, string, string, string | undefined];
 const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 const superSeeding = (mode || DEFAULT_SUPER_SEEDING) as SuperSeedingMode;
-const base = seederSessionSettings({ listenInterfaces: `${address}:0`, version, superSeeding: superSeeding === 'on' });
+const base = seederSessionSettings({ listenInterfaces: `${address}:0`, version, superSeeding: superSeeding === 'on', uploadLimit: Number(upload) });
 const session = new Session({ ...base, raw: { ...base.raw, outgoing_interfaces: address } });
 const torrent = session.addTorrent({ torrent: fs.readFileSync(torrentFile), savePath, seedMode: true, uploadLimit: Number(upload), ...superSeedingOption(superSeeding) });
 const stopSuper = endSuperSeedingForLonePeer(torrent, superSeeding, () => process.stderr.write('cs_seed: one peer downloading alone, super seeding ended\n'));

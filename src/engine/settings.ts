@@ -101,6 +101,8 @@ export interface SeederEngineOptions {
   storage?: StorageKind;
   /** the torrents are super seeded (src/publish/initial-seeding.ts); default true */
   superSeeding?: boolean;
+  /** the seeder's upload cap in bytes/s (session or torrent); 0 or absent = uncapped */
+  uploadLimit?: number;
 }
 
 /**
@@ -123,6 +125,16 @@ export function seederSessionSettings(o: SeederEngineOptions): SessionSettings {
     // two, which take its whole capped upload and hand pieces on (in-process swarm bench, 8 peers:
     // 1.5 copies sent -> 1.0). libtorrent puts LAN, VPN and loopback peers in a class that ignores
     // unchoke slots, hence rateLimitLocalPeers.
-    raw: { min_announce_interval: 5, min_reconnect_time: 5, max_allowed_in_request_queue: 16, unchoke_slots_limit: o.superSeeding === false ? 2 : 8 },
+    // An uncapped seeder serves requests as fast as they come, so the short queue only starves a
+    // fast link (one loopback transfer: 16 blocks of 16 KiB in flight = 256 KiB, each waiting for
+    // a disk thread); it then keeps libtorrent's default, and the downloader's own queue (50
+    // blocks, agentSessionSettings) sets the depth. single-transfer 4 GiB, alternating runs, load
+    // 5-10: 20.2 / 21.4 / 23.2 s -> 12.0 / 13.6 / 21.5 s (docs/benchmarks.md). Capped: unchanged.
+    raw: {
+      min_announce_interval: 5,
+      min_reconnect_time: 5,
+      ...((o.uploadLimit ?? 0) > 0 ? { max_allowed_in_request_queue: 16 } : {}),
+      unchoke_slots_limit: o.superSeeding === false ? 2 : 8,
+    },
   };
 }

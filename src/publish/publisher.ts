@@ -134,7 +134,7 @@ export async function startSeeding(o: SeedOptions): Promise<Seeder> {
   const client = new ServerClient(o.server.replace(/\/+$/, ''));
   const bytes = await client.fetchTorrent(g, o.name, o.peerId).catch((err: unknown) => mapServerError(err, g, o.name));
   const mode = o.superSeeding ?? DEFAULT_SUPER_SEEDING;
-  const base = seederSessionSettings({ listenInterfaces: '0.0.0.0:6881', version: VERSION, superSeeding: mode === 'on' });
+  const base = seederSessionSettings({ listenInterfaces: '0.0.0.0:6881', version: VERSION, superSeeding: mode === 'on', uploadLimit: o.uploadLimit });
   const session = new Session({ ...base, ...o.session, raw: { ...base.raw, ...o.session?.raw } });
   const torrent = session.addTorrent({ torrent: bytes, savePath: path.dirname(path.resolve(o.dcpDir)), seedMode: true, uploadLimit: o.uploadLimit ?? 0, ...superSeedingOption(mode) });
   const stopSuperSeeding = endSuperSeedingForLonePeer(torrent, mode, () => log.info({ name: o.name }, 'one cinema is downloading alone: super seeding ended, every piece offered'));

@@ -68,7 +68,7 @@ export class Seeder {
   constructor(o: SeederOptions) {
     this.#o = o;
     this.#log = o.log ?? rootLog.child({ component: 'seeder' });
-    const base = seederSessionSettings({ listenInterfaces: o.listen, version: VERSION, superSeeding: DEFAULT_SUPER_SEEDING === 'on' });
+    const base = seederSessionSettings({ listenInterfaces: o.listen, version: VERSION, superSeeding: DEFAULT_SUPER_SEEDING === 'on', uploadLimit: o.uploadLimit });
     this.session = new Session({ ...base, uploadRateLimit: o.uploadLimit ?? 0 });
     this.session.on('state-changed', (a: EngineAlert) => {
       const e = a.infoHash ? this.#entries.get(a.infoHash) : undefined;
