@@ -7,7 +7,7 @@
 //   agent-anon-memory   the agent's highest anonymous resident memory meanwhile (ratio to the 200 MB goal);
 //                       agent-rss-memory: its highest RSS (file pages included)
 //   single-transfer     `cineswarm get` from the same cineswarm seeder (uncapped), process start to DONE,
-//                       ÷ curl over HTTP of the same files (process start to exit)
+//                       ÷ curl over HTTP of the same files (process start to exit), run just before it
 // Each runs once per disk backend (engine.storage) so the backends are compared in the same run.
 // Names without a suffix are the largest size; every size also prints with its size as a suffix.
 //   BENCH_INGEST_SIZES (MiB, default 256,1024,4096), BENCH_INGEST_STORAGES (default mmap,posix)
@@ -230,11 +230,13 @@ async function main(): Promise<void> {
       const last = size === SIZES[SIZES.length - 1];
       const unit = Math.floor(size / 10);
       const dcp = await generateDcp(path.join(root, 'dcp', `BENCH_INGEST_${label}_FTR`), { assetSizes: [9 * unit, unit], seed: 40 + n });
-      const curl = await curlSeconds(root, dcp);
       for (const storage of STORAGES) {
         const tag = `${label.toLowerCase()}-${storage}-${n++}`;
         const { run, group, name, publisher } = await timeToIngest(root, server, dcp, storage, tag);
         const lt = await download(root, server, group, name, dcp.dir, 'lt', storage, `lt-${tag}`, publisher).finally(() => publisher.stop());
+        // curl right before `get`, so both meet the same load on a shared machine (minutes apart
+        // the ratio moved with other work more than with either client).
+        const curl = await curlSeconds(root, dcp);
         const get = await download(root, server, group, name, dcp.dir, 'cineswarm', storage, `cs-${tag}`);
         process.stderr.write(
           `ingest ${label} ${storage}: time-to-ingest ${run.seconds.toFixed(2)} s, python3-libtorrent ${lt.toFixed(2)} s, get ${get.toFixed(2)} s, curl ${curl.toFixed(2)} s; agent peak anon ${(run.peakAnon / 1e6).toFixed(0)} MB, rss ${(run.peakRss / 1e6).toFixed(0)} MB\n`,
