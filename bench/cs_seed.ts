@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Session } from '../src/engine/index.js';
 import { seederSessionSettings } from '../src/engine/settings.js';
-import { DEFAULT_SUPER_SEEDING, endSuperSeedingForLonePeer, superSeedingOption, type SuperSeedingMode } from '../src/publish/initial-seeding.js';
+import { DEFAULT_SUPER_SEEDING, watchSuperSeeding, superSeedingOption, type SuperSeedingMode } from '../src/publish/initial-seeding.js';
 
 const [torrentFile, savePath, address, upload, mode] = process.argv.slice(2) as [string, string, string, string, string | undefined];
 const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -14,7 +14,7 @@ const superSeeding = (mode || DEFAULT_SUPER_SEEDING) as SuperSeedingMode;
 const base = seederSessionSettings({ listenInterfaces: `${address}:0`, version, superSeeding: superSeeding === 'on', uploadLimit: Number(upload) });
 const session = new Session({ ...base, raw: { ...base.raw, outgoing_interfaces: address } });
 const torrent = session.addTorrent({ torrent: fs.readFileSync(torrentFile), savePath, seedMode: true, uploadLimit: Number(upload), ...superSeedingOption(superSeeding) });
-const stopSuper = endSuperSeedingForLonePeer(torrent, superSeeding, () => process.stderr.write('cs_seed: one peer downloading alone, super seeding ended\n'));
+const stopSuper = watchSuperSeeding(torrent, superSeeding, (on) => process.stderr.write(`cs_seed: super seeding ${on ? 'on again' : 'ended, one peer downloading alone'}\n`));
 const say = (o: object): void => void process.stdout.write(JSON.stringify(o) + '\n');
 say({ listening: session.listenPort });
 const timer = setInterval(() => say({ uploaded: torrent.status().totalPayloadUpload }), 200);

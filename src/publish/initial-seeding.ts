@@ -11,7 +11,8 @@
 // without super seeding the seeder sent 1.15 copies at efficiency 0.64; with it 1.01 copies and
 // efficiency 0.77-0.82 under load. A cinema downloading alone gains nothing from it and is slowed
 // (each offer waits for the announcement of the previous piece: 61-78 MB/s against 160-277 MB/s
-// on loopback), so the mode ends once a single peer has been downloading alone for LONE_PEER_MS.
+// on loopback), so the mode ends once a single peer has been downloading alone for LONE_PEER_MS,
+// and comes back when nobody is downloading.
 import type { Torrent } from '../engine/index.js';
 
 export type SuperSeedingMode = 'off' | 'on';
@@ -31,12 +32,15 @@ export function superSeedingOption(mode: SuperSeedingMode): { superSeeding: bool
 }
 
 /**
- * Watches a torrent added with superSeedingOption('on') and ends super seeding (every peer is then
- * told of every piece) once exactly one connected peer has been downloading, alone, for
- * LONE_PEER_MS. Returns a function that stops watching; `onEnd` hears when the mode ended.
+ * Watches a torrent added with superSeedingOption('on'): super seeding ends (every peer is then told
+ * of every piece) once exactly one connected peer has been downloading, alone, for LONE_PEER_MS, and
+ * starts again once no connected peer is downloading, for whoever comes next. Each later cinema that
+ * downloads alone therefore costs the same short slow start, and a group's cinemas starting together
+ * are super seeded. Returns a function that stops watching; `onChange` hears each switch.
  */
-export function endSuperSeedingForLonePeer(torrent: Torrent, mode: SuperSeedingMode, onEnd?: () => void): () => void {
+export function watchSuperSeeding(torrent: Torrent, mode: SuperSeedingMode, onChange?: (superSeeding: boolean) => void): () => void {
   if (mode !== 'on') return () => undefined;
+  let on = true;
   let aloneSince: number | undefined;
   const timer = setInterval(() => {
     let downloading: number;
@@ -46,20 +50,21 @@ export function endSuperSeedingForLonePeer(torrent: Torrent, mode: SuperSeedingM
       clearInterval(timer); // the torrent was removed
       return;
     }
-    if (downloading !== 1) {
-      aloneSince = undefined;
-      return;
-    }
     const now = performance.now();
-    aloneSince ??= now;
-    if (now - aloneSince < LONE_PEER_MS) return;
-    clearInterval(timer);
+    aloneSince = downloading === 1 ? (aloneSince ?? now) : undefined;
+    // Back on only with nobody downloading: a peer already told of every piece would have its
+    // requests refused.
+    const want = on ? !(aloneSince !== undefined && now - aloneSince >= LONE_PEER_MS) : downloading === 0;
+    if (want === on) return;
     try {
-      torrent.setSuperSeeding(false);
+      torrent.setSuperSeeding(want);
     } catch {
+      clearInterval(timer);
       return;
     }
-    onEnd?.();
+    on = want;
+    aloneSince = undefined;
+    onChange?.(on);
   }, CHECK_MS);
   timer.unref();
   return () => clearInterval(timer);

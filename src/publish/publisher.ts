@@ -12,7 +12,7 @@ import type { Published, PublishOptions } from './publish-types.js';
 import { alreadyPublished, hashFolder, recordPublished, serverBase, statDir } from './publish-record.js';
 import { log as rootLog } from '../util/log.js';
 import { seederSessionSettings } from '../engine/settings.js';
-import { DEFAULT_SUPER_SEEDING, endSuperSeedingForLonePeer, superSeedingOption, type SuperSeedingMode } from './initial-seeding.js';
+import { DEFAULT_SUPER_SEEDING, watchSuperSeeding, superSeedingOption, type SuperSeedingMode } from './initial-seeding.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -137,7 +137,7 @@ export async function startSeeding(o: SeedOptions): Promise<Seeder> {
   const base = seederSessionSettings({ listenInterfaces: '0.0.0.0:6881', version: VERSION, superSeeding: mode === 'on', uploadLimit: o.uploadLimit });
   const session = new Session({ ...base, ...o.session, raw: { ...base.raw, ...o.session?.raw } });
   const torrent = session.addTorrent({ torrent: bytes, savePath: path.dirname(path.resolve(o.dcpDir)), seedMode: true, uploadLimit: o.uploadLimit ?? 0, ...superSeedingOption(mode) });
-  const stopSuperSeeding = endSuperSeedingForLonePeer(torrent, mode, () => log.info({ name: o.name }, 'one cinema is downloading alone: super seeding ended, every piece offered'));
+  const stopSuperSeeding = watchSuperSeeding(torrent, mode, (on) => log.info({ name: o.name }, on ? 'nobody downloading: super seeding again' : 'one cinema is downloading alone: super seeding ended, every piece offered'));
   const report = (): Promise<void> =>
     client.report(g, { peer: o.peerId, infoHash: torrent.infoHash, state: 'seeding', progress: 1, message: 'initiator', role: 'seeder', ...uploadRate(torrent) }).catch((err: unknown) => {
       log.warn({ err: (err as Error).message }, 'could not report to the server; will retry');

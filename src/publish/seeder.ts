@@ -9,7 +9,7 @@ import { EngineError, Session, parseTorrent, type EngineAlert, type Torrent } fr
 import { seederSessionSettings } from '../engine/settings.js';
 import { ServerClient, type GroupAuth } from '../protocol/index.js';
 import { log as rootLog } from '../util/log.js';
-import { DEFAULT_SUPER_SEEDING, endSuperSeedingForLonePeer, superSeedingOption } from './initial-seeding.js';
+import { DEFAULT_SUPER_SEEDING, watchSuperSeeding, superSeedingOption } from './initial-seeding.js';
 import { waitChecked, waitSeeding } from './torrent-waits.js';
 import { seederReport, type SeederEntryState } from './seeder-report.js';
 import { changedFiles, statTorrentFiles, type FileChange, type PublishedRecord, type PublishedStore } from './published-store.js';
@@ -242,7 +242,7 @@ export class Seeder {
     }
     e.state = 'seeding';
     e.message = undefined;
-    e.stopSuperSeeding = endSuperSeedingForLonePeer(t, DEFAULT_SUPER_SEEDING, () => this.#log.info({ name: e.record.name }, 'one cinema is downloading alone: super seeding ended, every piece offered'));
+    e.stopSuperSeeding = watchSuperSeeding(t, t.status().superSeeding ? 'on' : 'off', (on) => this.#log.info({ name: e.record.name }, on ? 'nobody downloading: super seeding again' : 'one cinema is downloading alone: super seeding ended, every piece offered'));
     this.#log.info({ name: e.record.name, infoHash: e.record.infoHash, group: e.record.group, from, port: this.session.listenPort }, 'seeding');
     this.#o.onEvent?.({ type: 'seeding', record: e.record, from });
     await this.#report(e);

@@ -5,7 +5,7 @@
 import test from 'ava';
 import path from 'node:path';
 import { createTorrent, parseTorrent, type Session, type Torrent } from '../../src/engine/index.js';
-import { endSuperSeedingForLonePeer, superSeedingOption } from '../../src/publish/initial-seeding.js';
+import { watchSuperSeeding, superSeedingOption } from '../../src/publish/initial-seeding.js';
 import { tempDir } from '../helpers/tmp.js';
 import { loopbackSession, makePayload, sameTree, waitUntil } from './helpers.js';
 
@@ -51,11 +51,11 @@ test('a super seed offers each new peer two pieces at once, not after libtorrent
   t.true(seed.status().superSeeding, 'two peers: still super seeding');
 });
 
-test('super seeding ends when one peer is downloading alone, and that peer is then told of every piece', async (t) => {
+test('super seeding ends when one peer is downloading alone, that peer is then told of every piece, and it starts again once nobody downloads', async (t) => {
   const tmp = await tempDir(t);
   const { seeder, seed, bytes, pieces } = await superSeed(t, tmp);
-  let ended = 0;
-  const stop = endSuperSeedingForLonePeer(seed, 'on', () => ended++);
+  const changes: boolean[] = [];
+  const stop = watchSuperSeeding(seed, 'on', (on) => changes.push(on));
   t.teardown(stop);
   // 16 KiB/s: a piece takes 16 s, while the have-all, queued behind the block data already sent
   // (which the limit also holds back), arrives a few seconds after the end.
@@ -63,12 +63,14 @@ test('super seeding ends when one peer is downloading alone, and that peer is th
   const dl = s.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'dl') });
   dl.connectPeer('127.0.0.1', seeder.listenPort);
   t.is(await seedPieces(dl, pieces), 2);
-  await waitUntil('super seeding to end', () => ended > 0);
+  await waitUntil('super seeding to end', () => changes.length > 0);
+  t.false(seed.status().superSeeding);
   await waitUntil('the seed to show every piece', () => dl.peers().some((p) => p.seed));
   s.applySettings({ downloadRateLimit: 0 });
   await waitUntil('the download', () => dl.status().isFinished);
-  t.is(ended, 1);
-  t.false(seed.status().superSeeding);
+  await waitUntil('super seeding to start again', () => changes.length > 1);
+  t.deepEqual(changes, [false, true]);
+  t.true(seed.status().superSeeding);
 });
 
 test('a torrent added without the option does not super seed', async (t) => {
