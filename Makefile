@@ -25,7 +25,7 @@ APT_PACKAGES := build-essential python3 pkg-config libtorrent-rasterbar-dev libs
 # snmptrapd: the SNMP notification test receives the agent's alarm traps with it.
 APT_PACKAGES += snmptrapd
 
-.PHONY: deps apt node-deps runtime print-node build test demo bench image clean
+.PHONY: deps apt node-deps runtime print-node build test demo bench bench-repeat image clean
 
 runtime: $(NODE)
 
@@ -75,6 +75,10 @@ demo: build
 
 bench: build
 	node --import=tsx bench/run.ts
+
+# The chosen benches RUNS times with min/median/max per figure, e.g. make bench-repeat RUNS=3 ONLY="swarm-eff ingest"
+bench-repeat: build
+	RUNS="$(RUNS)" ONLY="$(ONLY)" node --import=tsx bench/repeat.ts
 
 clean:
 	rm -rf build dist node_modules .runtime
