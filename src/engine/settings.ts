@@ -90,7 +90,9 @@ export function agentSessionSettings(o: AgentEngineOptions): SessionSettings {
     // Short request queues (1 s of transfer, at most 50 blocks per peer; libtorrent: 3 s, 500): a
     // capped seed serves requests seconds late, and a long queue keeps asking it for pieces that
     // other cinemas meanwhile have, so it sends them twice (docs/engine.md: swarm efficiency at
-    // N=4 0.55-0.57 -> 0.64-0.67, seed copies 1.55-1.60 -> 1.30-1.32).
+    // N=4 0.55-0.57 -> 0.64-0.67, seed copies 1.55-1.60 -> 1.30-1.32). Measured and not kept, each
+    // within the spread of these settings: predictive_piece_announce, a 16-block queue, unlimited
+    // unchoke slots, a 100 ms tick (docs/engine.md, "where the time goes").
     raw: { min_announce_interval: 5, min_reconnect_time: 5, request_queue_time: 1, max_out_request_queue: 50 },
   };
 }
