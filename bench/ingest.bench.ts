@@ -3,7 +3,8 @@
 //                       (agent process, long polls as shipped) ÷ a python3-libtorrent download of the same
 //                       bytes from the same seeder (process start to last piece). As in the field the
 //                       seeder is `cineswarm publish --seed`: its session starts in the publishing process
-//                       once the upload is done (counted), no process start-up on either side's seeder
+//                       once the upload is done (counted); the reference's is bench/cs_seed.ts with the
+//                       same settings and super seeding, fresh too; no seeder process start-up counted
 //   agent-anon-memory   the agent's highest anonymous resident memory meanwhile (ratio to the 200 MB goal);
 //                       agent-rss-memory: its highest RSS (file pages included)
 //   single-transfer     `cineswarm get` from the same cineswarm seeder (uncapped), process start to DONE,
@@ -99,7 +100,7 @@ function publishAndSeed(server: string, group: string, dcpDir: string, peerId: s
 }
 
 /** Starts an agent process on the group, publishes the DCP, and times it to the ingest folder. The
- * publisher is left seeding for the reference download. */
+ * publisher is left seeding (the caller stops it). */
 async function timeToIngest(dir: string, server: string, dcp: GeneratedDcp, storage: 'mmap' | 'posix', tag: string): Promise<{ run: AgentRun; group: string; name: string; publisher: Publisher }> {
   const group = `ingest-${tag}`;
   const name = path.basename(dcp.dir);
@@ -173,21 +174,21 @@ async function timeToIngest(dir: string, server: string, dcp: GeneratedDcp, stor
   }
 }
 
-/** One downloader process from the group's cineswarm seeder: seconds from spawn to complete. With
- * `seeding`, that seeder (already seeding, announced) serves it; otherwise one is started first. */
-async function download(dir: string, server: string, group: string, name: string, dcpDir: string, client: 'cineswarm' | 'lt', storage: 'mmap' | 'posix', tag: string, seeding?: Publisher): Promise<number> {
+/** One downloader process from a cineswarm seeder started for it (its start-up not counted):
+ * seconds from spawn to complete. `superSeeding` '' is what `publish --seed` ships. */
+async function download(dir: string, server: string, group: string, name: string, dcpDir: string, client: 'cineswarm' | 'lt', storage: 'mmap' | 'posix', tag: string, superSeeding: string): Promise<number> {
   const root = path.join(dir, `dl-${tag}`);
   await fs.mkdir(root, { recursive: true });
-  const seeder = seeding ? undefined : await startSeeder({ client: 'cineswarm', torrent: await personalTorrent(server, group, name, `seed-dl-${tag}`, path.join(root, 'seed.torrent')), savePath: path.dirname(dcpDir), address: SEED_ADDRESS, uploadBps: 0, superSeeding: 'off' });
+  const seeder = await startSeeder({ client: 'cineswarm', torrent: await personalTorrent(server, group, name, `seed-dl-${tag}`, path.join(root, 'seed.torrent')), savePath: path.dirname(dcpDir), address: SEED_ADDRESS, uploadBps: 0, superSeeding });
   const torrent = await personalTorrent(server, group, name, `dl-${tag}`, path.join(root, 'dl.torrent'));
-  if (seeder) await new Promise((r) => setTimeout(r, 1500)); // the seeder has announced
+  await new Promise((r) => setTimeout(r, 1500)); // the seeder has announced
   const t0 = performance.now();
   const d = await startDownloader({ client, name: `${client}-${tag}`, torrent, out: path.join(root, 'out'), address: '127.0.0.30', uploadBps: 0, storage });
   try {
     return ((await d.done) - t0) / 1000;
   } finally {
     await d.stop();
-    await seeder?.stop();
+    await seeder.stop();
     await fs.rm(root, { recursive: true, force: true });
   }
 }
@@ -233,11 +234,14 @@ async function main(): Promise<void> {
       for (const storage of STORAGES) {
         const tag = `${label.toLowerCase()}-${storage}-${n++}`;
         const { run, group, name, publisher } = await timeToIngest(root, server, dcp, storage, tag);
-        const lt = await download(root, server, group, name, dcp.dir, 'lt', storage, `lt-${tag}`, publisher).finally(() => publisher.stop());
+        await publisher.stop();
+        // The reference meets a seeder in the state the agent met: fresh, with the shipped super
+        // seeding (ended for a lone downloader after 1.5 s), as publish --seed runs it.
+        const lt = await download(root, server, group, name, dcp.dir, 'lt', storage, `lt-${tag}`, '');
         // curl right before `get`, so both meet the same load on a shared machine (minutes apart
         // the ratio moved with other work more than with either client).
         const curl = await curlSeconds(root, dcp);
-        const get = await download(root, server, group, name, dcp.dir, 'cineswarm', storage, `cs-${tag}`);
+        const get = await download(root, server, group, name, dcp.dir, 'cineswarm', storage, `cs-${tag}`, 'off');
         process.stderr.write(
           `ingest ${label} ${storage}: time-to-ingest ${run.seconds.toFixed(2)} s, python3-libtorrent ${lt.toFixed(2)} s, get ${get.toFixed(2)} s, curl ${curl.toFixed(2)} s; agent peak anon ${(run.peakAnon / 1e6).toFixed(0)} MB, rss ${(run.peakRss / 1e6).toFixed(0)} MB\n`,
         );
