@@ -170,7 +170,7 @@ void Session::ApplySettings(const Napi::CallbackInfo& info) {
   Guarded(env, "applying settings", [&] { ses.apply_settings(std::move(pack)); });
 }
 
-// addTorrent({torrent?: Buffer, resumeData?: Buffer, savePath, paused, seedMode, superSeeding, downloadLimit, uploadLimit})
+// addTorrent({torrent?: Buffer, resumeData?: Buffer, savePath, paused, seedMode, piecesVerified, superSeeding, downloadLimit, uploadLimit})
 Napi::Value Session::AddTorrent(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   lt::session& ses = Live(env);
@@ -206,7 +206,12 @@ Napi::Value Session::AddTorrent(const Napi::CallbackInfo& info) {
   if (o.Get("superSeeding").ToBoolean()) atp.flags |= lt::torrent_flags::super_seeding;
   atp.extensions.push_back(SuperSeedingStart);
   if (o.Get("paused").ToBoolean()) atp.flags |= lt::torrent_flags::paused;
-  if (o.Get("seedMode").ToBoolean()) atp.flags |= lt::torrent_flags::seed_mode;
+  if (o.Get("seedMode").ToBoolean()) {
+    atp.flags |= lt::torrent_flags::seed_mode;
+    // The caller hashed these very files into this torrent a moment ago: seed mode need not hash
+    // each piece again the first time a peer asks for it.
+    if (o.Get("piecesVerified").ToBoolean()) atp.verified_pieces.resize(atp.ti->num_pieces(), true);
+  }
   Napi::Value dl = o.Get("downloadLimit"), ul = o.Get("uploadLimit");
   if (dl.IsNumber() && dl.As<Napi::Number>().Int32Value() > 0) atp.download_limit = dl.As<Napi::Number>().Int32Value();
   if (ul.IsNumber() && ul.As<Napi::Number>().Int32Value() > 0) atp.upload_limit = ul.As<Napi::Number>().Int32Value();

@@ -117,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!v.seed) return 0;
     if (v.data) {
       // The data dir's seeder: resume data kept there, so cineswarm seed --data takes over after a restart.
-      const dirSeeder = new Seeder({ store: new PublishedStore(v.data), listen: v.listen ?? '0.0.0.0:6881', uploadLimit, only: [pub.infoHash], onEvent: seederPrinter('publish') });
+      const dirSeeder = new Seeder({ store: new PublishedStore(v.data), listen: v.listen ?? '0.0.0.0:6881', uploadLimit, only: [pub.infoHash], piecesVerified: [pub.infoHash], onEvent: seederPrinter('publish') });
       await dirSeeder.start();
       const seeding = dirSeeder.entries().some((e) => e.state === 'seeding');
       if (!seeding) {
@@ -139,6 +139,8 @@ export async function run(argv: string[]): Promise<number> {
       peerId,
       session: { listenInterfaces: v.listen ?? '0.0.0.0:6881' },
       uploadLimit,
+      // publish hashed these files into the torrent just now
+      piecesVerified: true,
     });
     process.stdout.write(`seeding on port ${seeder.session.listenPort}; press Ctrl-C to stop\n`);
     await untilSignal();

@@ -32,6 +32,7 @@ export interface NativeAddParams {
   savePath: string;
   paused?: boolean;
   seedMode?: boolean;
+  piecesVerified?: boolean;
   superSeeding?: boolean;
   downloadLimit?: number;
   uploadLimit?: number;

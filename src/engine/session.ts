@@ -67,6 +67,7 @@ export class Session extends EventEmitter {
         savePath: opts.savePath,
         paused: opts.paused ?? false,
         seedMode: opts.seedMode ?? false,
+        piecesVerified: opts.piecesVerified ?? false,
         superSeeding: opts.superSeeding ?? false,
         downloadLimit: opts.downloadLimit ?? 0,
         uploadLimit: opts.uploadLimit ?? 0,

@@ -27,6 +27,11 @@ export interface AddTorrentOptions {
   resumeData?: Buffer;
   paused?: boolean;
   seedMode?: boolean;
+  /**
+   * With seedMode: every piece is known good (the caller has just hashed these files into this
+   * torrent), so none is hashed again when first asked for. Otherwise seed mode checks each piece once.
+   */
+  piecesVerified?: boolean;
   /** BEP 16 super seeding from the first peer on (a seed only; src/publish/initial-seeding.ts) */
   superSeeding?: boolean;
   downloadLimit?: number;

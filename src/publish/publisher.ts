@@ -109,6 +109,8 @@ export interface SeedOptions {
   uploadLimit?: number;
   /** BEP 16 super seeding (default DEFAULT_SUPER_SEEDING) */
   superSeeding?: SuperSeedingMode;
+  /** the caller hashed dcpDir into this torrent moments ago: no piece is hashed again when first sent */
+  piecesVerified?: boolean;
   log?: Logger;
 }
 
@@ -136,7 +138,7 @@ export async function startSeeding(o: SeedOptions): Promise<Seeder> {
   const mode = o.superSeeding ?? DEFAULT_SUPER_SEEDING;
   const base = seederSessionSettings({ listenInterfaces: '0.0.0.0:6881', version: VERSION, superSeeding: mode === 'on', uploadLimit: o.uploadLimit });
   const session = new Session({ ...base, ...o.session, raw: { ...base.raw, ...o.session?.raw } });
-  const torrent = session.addTorrent({ torrent: bytes, savePath: path.dirname(path.resolve(o.dcpDir)), seedMode: true, uploadLimit: o.uploadLimit ?? 0, ...superSeedingOption(mode) });
+  const torrent = session.addTorrent({ torrent: bytes, savePath: path.dirname(path.resolve(o.dcpDir)), seedMode: true, piecesVerified: o.piecesVerified ?? false, uploadLimit: o.uploadLimit ?? 0, ...superSeedingOption(mode) });
   const stopSuperSeeding = watchSuperSeeding(torrent, mode, (on) => log.info({ name: o.name }, on ? 'nobody downloading: super seeding again' : 'one cinema is downloading alone: super seeding ended, every piece offered'));
   const report = (): Promise<void> =>
     client.report(g, { peer: o.peerId, infoHash: torrent.infoHash, state: 'seeding', progress: 1, message: 'initiator', role: 'seeder', ...uploadRate(torrent) }).catch((err: unknown) => {

@@ -24,6 +24,11 @@ export interface SeederOptions {
   uploadLimit?: number;
   /** seed only these info hashes (publish --seed seeds the DCP it published) */
   only?: string[];
+  /**
+   * info hashes whose files this process hashed into their torrent moments ago (publish --seed): seed
+   * mode then trusts every piece instead of hashing each again when it is first asked for
+   */
+  piecesVerified?: string[];
   /** how often resume data is refreshed (default 60 s; it is also saved once seeding and on stop) */
   resumeEveryMs?: number;
   /** how often the seeder reports (state, upload rate) to the server (default 15 s) */
@@ -186,7 +191,8 @@ export class Seeder {
     // first time a peer asks for it instead of reading the whole DCP up front.
     // A torrent re-checked after a change (#recheck) is not a seed while it checks and seeds without it.
     const superSeeding = superSeedingOption(DEFAULT_SUPER_SEEDING);
-    if (!resume) return this.session.addTorrent({ torrent, savePath, seedMode: true, ...superSeeding });
+    const piecesVerified = this.#o.piecesVerified?.includes(parseTorrent(torrent).infoHash) ?? false;
+    if (!resume) return this.session.addTorrent({ torrent, savePath, seedMode: true, piecesVerified, ...superSeeding });
     try {
       return this.session.addTorrent({ torrent, savePath, resumeData: resume, ...superSeeding });
     } catch (err) {
