@@ -8,8 +8,8 @@
 // peer_connection::superseed_piece returns without sending them. The next offer comes from the
 // peer's once-a-second tick only after it has been uninterested for 10 s: every peer waits 10 s
 // for its first byte. This plugin makes those two offers as soon as the peer has said what it
-// holds (have-none, a bitfield, or one tick without either), chosen as libtorrent chooses them;
-// from then on libtorrent's own super seeding carries on.
+// holds (have-none, a bitfield, or one tick without either), and chooses the offers of the first
+// copy in piece order (FirstCopy below); after it, libtorrent's own super seeding carries on.
 //
 // The offers live in peer_connection's private m_superseed_piece (the seed serves only offered
 // pieces) and the peer's pieces in its protected m_have_piece: both are reached through member
@@ -70,9 +70,18 @@ bool Holds(const lt::typed_bitfield<lt::piece_index_t>& bits, lt::piece_index_t 
   return static_cast<int>(i) < bits.size() && bits[i];
 }
 
+// The torrent's first copy, offered in piece order: each piece to one peer, the lowest-numbered
+// piece nobody has been offered yet. A cinema downloading alone then receives the DCP from its
+// start (the packing lists first, and each picture file's prefix, which it hashes as it lands),
+// and a swarm receives one whole copy before any piece is offered twice.
+struct FirstCopy {
+  std::vector<bool> offered;
+  int cursor = 0;  // every piece below has been offered
+};
+
 class PeerStart final : public lt::peer_plugin {
  public:
-  explicit PeerStart(lt::peer_connection_handle pc) : pc_(std::move(pc)) {}
+  PeerStart(lt::peer_connection_handle pc, std::shared_ptr<FirstCopy> copy) : pc_(std::move(pc)), copy_(std::move(copy)) {}
 
   lt::string_view type() const override { return "cineswarm_super_seeding"; }
 
@@ -90,19 +99,50 @@ class PeerStart final : public lt::peer_plugin {
   // A peer with no pieces may send neither (the bitfield is optional): start on the next tick.
   void tick() override { Start(nullptr); }
 
+  // Called before libtorrent handles the HAVE: when the peer announces a piece it was offered, the
+  // next piece of the first copy replaces it, so libtorrent's own replacement (at random among the
+  // least available) finds nothing to replace. Once the first copy is out, libtorrent carries on.
+  bool on_have(lt::piece_index_t index) override {
+    std::shared_ptr<lt::peer_connection> pc = Live();
+    if (!pc) return false;
+    auto& o = Offers(*pc);
+    if (o[0] != index && o[1] != index) return false;
+    lt::piece_index_t next = NextOfFirstCopy(*pc->associated_torrent().lock(), Pieces(*pc), index);
+    if (next == lt::piece_index_t(-1)) return false;
+    if (o[0] == index) std::swap(o[0], o[1]);
+    o[1] = o[0];
+    o[0] = next;
+    ((*pc).*member(SendHave()))(next);
+    return false;
+  }
+
  private:
+  // The connection while its torrent super seeds and its handshake is over, else null.
+  std::shared_ptr<lt::peer_connection> Live() {
+    std::shared_ptr<lt::peer_connection> pc = pc_.native_handle();
+    if (!pc || pc->is_disconnecting() || pc->is_connecting() || pc->in_handshake()) return nullptr;
+    std::shared_ptr<lt::torrent> t = pc->associated_torrent().lock();
+    if (!t || !t->super_seeding()) return nullptr;
+    return pc;
+  }
+
   void Start(const lt::typed_bitfield<lt::piece_index_t>* held) {
     if (started_) return;
-    std::shared_ptr<lt::peer_connection> pc = pc_.native_handle();
-    if (!pc || pc->is_disconnecting() || pc->is_connecting() || pc->in_handshake()) return;
-    std::shared_ptr<lt::torrent> t = pc->associated_torrent().lock();
-    if (!t || !t->super_seeding()) return;
+    std::shared_ptr<lt::peer_connection> pc = Live();
+    if (!pc) return;
     started_ = true;
     // libtorrent's own offers got through (a later libtorrent, or a peer that was slow enough).
     if (Offers(*pc)[0] != lt::piece_index_t(-1)) return;
+    std::shared_ptr<lt::torrent> t = pc->associated_torrent().lock();
     const lt::typed_bitfield<lt::piece_index_t>& bits = held ? *held : Pieces(*pc);
+    // The first downloader after a quiet spell (everyone else gone or complete) starts a new first
+    // copy: it too gets the DCP from its start.
+    bool alone = true;
+    for (lt::peer_connection* p : *t) alone = alone && (p == pc.get() || Pieces(*p).all_set());
+    if (alone) *copy_ = FirstCopy{};
     for (int n = 0; n < 2; ++n) {
-      lt::piece_index_t piece = Choose(*t, *pc, bits);
+      lt::piece_index_t piece = NextOfFirstCopy(*t, bits, lt::piece_index_t(-1));
+      if (piece == lt::piece_index_t(-1)) piece = LeastAvailable(*t, *pc, bits);
       if (piece == lt::piece_index_t(-1)) return;
       auto& o = Offers(*pc);
       o[1] = o[0];
@@ -111,9 +151,27 @@ class PeerStart final : public lt::peer_plugin {
     }
   }
 
+  // The lowest-numbered piece no peer has been offered or holds and this peer lacks (nor has just
+  // announced: `announced`), marked offered; -1 once the whole first copy has been offered.
+  lt::piece_index_t NextOfFirstCopy(lt::torrent& t, const lt::typed_bitfield<lt::piece_index_t>& bits, lt::piece_index_t announced) {
+    FirstCopy& c = *copy_;
+    const int pieces = t.torrent_file().num_pieces();
+    if (static_cast<int>(c.offered.size()) != pieces) c.offered.assign(pieces, false);
+    while (c.cursor < pieces && c.offered[c.cursor]) ++c.cursor;
+    for (int n = c.cursor; n < pieces; ++n) {
+      lt::piece_index_t i(n);
+      if (c.offered[n] || i == announced || Holds(bits, i)) continue;
+      bool held = false;
+      for (lt::peer_connection* p : t) held = held || Holds(Pieces(*p), i);
+      c.offered[n] = true;  // held elsewhere already: it needs no first offer either
+      if (!held) return i;
+    }
+    return lt::piece_index_t(-1);
+  }
+
   // The least available piece among the torrent's peers that this peer lacks and that no peer is
   // being offered, ties broken at random (libtorrent's torrent::get_piece_to_super_seed).
-  lt::piece_index_t Choose(lt::torrent& t, lt::peer_connection& self, const lt::typed_bitfield<lt::piece_index_t>& bits) {
+  lt::piece_index_t LeastAvailable(lt::torrent& t, lt::peer_connection& self, const lt::typed_bitfield<lt::piece_index_t>& bits) {
     int best = 1 << 30;
     std::vector<lt::piece_index_t> ties;
     const int pieces = t.torrent_file().num_pieces();
@@ -145,6 +203,7 @@ class PeerStart final : public lt::peer_plugin {
   }
 
   lt::peer_connection_handle pc_;
+  std::shared_ptr<FirstCopy> copy_;
   bool started_ = false;
 };
 
@@ -152,8 +211,11 @@ class TorrentStart final : public lt::torrent_plugin {
  public:
   std::shared_ptr<lt::peer_plugin> new_connection(const lt::peer_connection_handle& pc) override {
     if (pc.type() != lt::connection_type::bittorrent) return nullptr;
-    return std::make_shared<PeerStart>(pc);
+    return std::make_shared<PeerStart>(pc, copy_);
   }
+
+ private:
+  std::shared_ptr<FirstCopy> copy_ = std::make_shared<FirstCopy>();
 };
 
 }  // namespace

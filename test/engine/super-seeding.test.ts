@@ -81,3 +81,18 @@ test('a torrent added without the option does not super seed', async (t) => {
   await waitUntil('the seed to seed', () => seed.status().isSeeding);
   t.false(seed.status().superSeeding);
 });
+
+test('the first copy is offered in piece order, each piece to one peer: two peers start with pieces 0 to 3 between them', async (t) => {
+  const tmp = await tempDir(t);
+  const { seeder, bytes } = await superSeed(t, tmp);
+  // 64 KiB/s: a 256 KiB piece in about 4 s, so each peer's first piece is one of its first offers.
+  const downloaders = [0, 1].map((i) => {
+    const s = loopbackSession(t, { downloadRateLimit: 64 * KiB, rateLimitLocalPeers: true });
+    const dl = s.addTorrent({ torrent: bytes, savePath: path.join(tmp, `dl${i}`) });
+    dl.connectPeer('127.0.0.1', seeder.listenPort);
+    return dl;
+  });
+  const first = await Promise.all(downloaders.map((dl) => waitUntil('a first piece', () => dl.pieceStates().findIndex(Boolean) + 1 || undefined, 60_000)));
+  for (const f of first) t.true(f - 1 < 4, `first piece ${f - 1}`);
+  t.not(first[0], first[1]);
+});
