@@ -1,5 +1,5 @@
 // One cineswarm initial seeder for the swarm benches, in its own process: the seeder settings and the
-// super-seeding policy of `publish --seed`. Prints JSON lines: {"listening": port}, then
+// super-seeding policy of `publish --seed`, which trusts the pieces it has just hashed (piecesVerified). Prints JSON lines: {"listening": port}, then
 // {"uploaded": bytes} every 200 ms until SIGTERM or stdin closes.
 // Usage: cs_seed.ts TORRENT SAVE_PATH ADDRESS UPLOAD_BPS [off|on]
 import fs from 'node:fs';
@@ -13,7 +13,7 @@ const version = (createRequire(import.meta.url)('../package.json') as { version:
 const superSeeding = (mode || DEFAULT_SUPER_SEEDING) as SuperSeedingMode;
 const base = seederSessionSettings({ listenInterfaces: `${address}:0`, version, superSeeding: superSeeding === 'on', uploadLimit: Number(upload) });
 const session = new Session({ ...base, raw: { ...base.raw, outgoing_interfaces: address } });
-const torrent = session.addTorrent({ torrent: fs.readFileSync(torrentFile), savePath, seedMode: true, uploadLimit: Number(upload), ...superSeedingOption(superSeeding) });
+const torrent = session.addTorrent({ torrent: fs.readFileSync(torrentFile), savePath, seedMode: true, piecesVerified: true, uploadLimit: Number(upload), ...superSeedingOption(superSeeding) });
 const stopSuper = watchSuperSeeding(torrent, superSeeding, (on) => process.stderr.write(`cs_seed: super seeding ${on ? 'on again' : 'ended, one peer downloading alone'}\n`));
 const say = (o: object): void => void process.stdout.write(JSON.stringify(o) + '\n');
 say({ listening: session.listenPort });

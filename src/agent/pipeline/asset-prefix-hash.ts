@@ -33,6 +33,12 @@ export class PrefixHash {
   private busy: Promise<unknown> = Promise.resolve();
   /** finished: its digest is taken, later advances do nothing */
   private closed = false;
+  /**
+   * The read buffer, kept from one advance to the next: a fresh 4 MiB buffer every 250 ms left
+   * the garbage collector behind, and the agent's anonymous memory grew with the DCP's size
+   * (1 GiB: 117-144 MB, 4 GiB: 227 MB at its peak).
+   */
+  private buf: Buffer | undefined;
 
   constructor(readonly file: string, readonly span: FileSpan) {}
 
@@ -63,6 +69,7 @@ export class PrefixHash {
       const sha1Base64 = this.hash.digest('base64');
       const tail = this.span.size - before;
       this.closed = true;
+      this.buf = undefined;
       return { size: got, sha1Base64, tail };
     });
     this.busy = run.catch(() => undefined);
@@ -76,7 +83,7 @@ export class PrefixHash {
     if (upTo === this.hashed && !sync) return this.hashed;
     const fh = await fs.open(this.file, 'r');
     try {
-      const buf = Buffer.allocUnsafe(CHUNK);
+      const buf = (this.buf ??= Buffer.allocUnsafe(CHUNK));
       while (this.hashed < upTo) {
         const want = Math.min(CHUNK, upTo - this.hashed);
         const { bytesRead } = await fh.read(buf, 0, want, this.hashed);
