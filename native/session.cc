@@ -203,8 +203,11 @@ Napi::Value Session::AddTorrent(const Napi::CallbackInfo& info) {
   // starts would have each request refused. The plugin makes each peer's first offers at once.
   atp.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused | lt::torrent_flags::upload_mode | lt::torrent_flags::super_seeding);
   atp.flags |= lt::torrent_flags::duplicate_is_error;
-  if (o.Get("superSeeding").ToBoolean()) atp.flags |= lt::torrent_flags::super_seeding;
-  atp.extensions.push_back(SuperSeedingStart);
+  // The plugin goes only on torrents that super seed: it hooks every HAVE of every connection.
+  if (o.Get("superSeeding").ToBoolean()) {
+    atp.flags |= lt::torrent_flags::super_seeding;
+    atp.extensions.push_back(SuperSeedingStart);
+  }
   if (o.Get("paused").ToBoolean()) atp.flags |= lt::torrent_flags::paused;
   if (o.Get("seedMode").ToBoolean()) {
     atp.flags |= lt::torrent_flags::seed_mode;

@@ -109,10 +109,8 @@ class PeerStart final : public lt::peer_plugin {
     if (o[0] != index && o[1] != index) return false;
     lt::piece_index_t next = NextOfFirstCopy(*pc->associated_torrent().lock(), Pieces(*pc), index);
     if (next == lt::piece_index_t(-1)) return false;
-    if (o[0] == index) std::swap(o[0], o[1]);
-    o[1] = o[0];
-    o[0] = next;
-    ((*pc).*member(SendHave()))(next);
+    if (o[0] == index) std::swap(o[0], o[1]);  // the announced piece leaves the slots
+    Offer(*pc, next);
     return false;
   }
 
@@ -144,11 +142,17 @@ class PeerStart final : public lt::peer_plugin {
       lt::piece_index_t piece = NextOfFirstCopy(*t, bits, lt::piece_index_t(-1));
       if (piece == lt::piece_index_t(-1)) piece = LeastAvailable(*t, *pc, bits);
       if (piece == lt::piece_index_t(-1)) return;
-      auto& o = Offers(*pc);
-      o[1] = o[0];
-      o[0] = piece;
-      ((*pc).*member(SendHave()))(piece);
+      Offer(*pc, piece);
     }
+  }
+
+  // The offer as libtorrent's superseed_piece makes it: the new piece takes the first slot, the
+  // first moves to the second (the piece in the second leaves), and a HAVE tells the peer.
+  static void Offer(lt::peer_connection& pc, lt::piece_index_t piece) {
+    auto& o = Offers(pc);
+    o[1] = o[0];
+    o[0] = piece;
+    (pc.*member(SendHave()))(piece);
   }
 
   // The lowest-numbered piece no peer has been offered or holds and this peer lacks (nor has just

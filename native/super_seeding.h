@@ -7,8 +7,8 @@
 
 namespace cs {
 
-// The plugin's factory, for add_torrent_params::extensions; it acts only while the torrent is
-// super seeding, so every torrent can carry it.
+// The plugin's factory, for add_torrent_params::extensions of a torrent added to super seed; it
+// acts only while the torrent is super seeding (the mode can be turned off and on again).
 std::shared_ptr<lt::torrent_plugin> SuperSeedingStart(const lt::torrent_handle&, lt::client_data_t);
 
 }  // namespace cs
