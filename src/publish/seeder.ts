@@ -176,7 +176,7 @@ export class Seeder {
       if (missing) return this.#refuse(e, `${missing.path} is missing from ${savePath}`);
       if (changes.length === 0) {
         const resume = await this.#o.store.resumeData(r.infoHash);
-        e.torrent = this.#addTorrent(torrent, savePath, resume);
+        e.torrent = this.#addTorrent(r.infoHash, torrent, savePath, resume);
         await this.#seeding(e, resume ? 'resume-data' : 'seed-mode');
         return;
       }
@@ -186,12 +186,12 @@ export class Seeder {
     }
   }
 
-  #addTorrent(torrent: Buffer, savePath: string, resume: Buffer | undefined): Torrent {
+  #addTorrent(infoHash: string, torrent: Buffer, savePath: string, resume: Buffer | undefined): Torrent {
     // Without resume data the files were just hashed by publish: seed mode checks each piece the
     // first time a peer asks for it instead of reading the whole DCP up front.
     // A torrent re-checked after a change (#recheck) is not a seed while it checks and seeds without it.
     const superSeeding = superSeedingOption(DEFAULT_SUPER_SEEDING);
-    const piecesVerified = this.#o.piecesVerified?.includes(parseTorrent(torrent).infoHash) ?? false;
+    const piecesVerified = this.#o.piecesVerified?.includes(infoHash) ?? false;
     if (!resume) return this.session.addTorrent({ torrent, savePath, seedMode: true, piecesVerified, ...superSeeding });
     try {
       return this.session.addTorrent({ torrent, savePath, resumeData: resume, ...superSeeding });
