@@ -194,24 +194,27 @@ export function spaceMessage(shortfallBytes: number, downloadDir: string): strin
 function followEngine(e: HistoryEntry, intent: Intent, live: EngineView, input: PlanInput, budget: Budget): Step[] {
   const ih = e.infoHash;
   const s = live.status;
-  const resumeCheck = s.state === 'checking_resume_data';
-  const checking = s.state === 'checking_files';
-  const complete = !checking && !resumeCheck && (s.isFinished || s.isSeeding || s.progress >= 1);
+  const phase = enginePhase(s);
   const save: Step[] = [];
-  if (!checking && !resumeCheck) {
-    if (complete && !live.savedComplete) save.push({ kind: 'save-resume', infoHash: ih });
+  if (!phase.checking && !phase.resumeCheck) {
+    if (phase.complete && !live.savedComplete) save.push({ kind: 'save-resume', infoHash: ih });
     else if (!(live.savedComplete && s.isSeeding) && input.now - live.lastResumeSaveAt >= input.resumeSaveMs) save.push({ kind: 'save-resume', infoHash: ih });
   }
   if (e.recheck) return [...save, { kind: 'recheck', infoHash: ih }];
-  return [...nextSteps(e, intent, live, input, budget, complete), ...save];
+  return [...nextSteps(e, intent, live, input, budget, phase), ...save];
 }
 
-function nextSteps(e: HistoryEntry, intent: Intent, live: EngineView, input: PlanInput, budget: Budget, complete: boolean): Step[] {
+/** Where the engine is with a torrent: checking its files, checking resume data, or complete. */
+function enginePhase(s: EngineView['status']): { checking: boolean; resumeCheck: boolean; complete: boolean } {
+  const resumeCheck = s.state === 'checking_resume_data';
+  const checking = s.state === 'checking_files';
+  return { checking, resumeCheck, complete: !checking && !resumeCheck && (s.isFinished || s.isSeeding || s.progress >= 1) };
+}
+
+function nextSteps(e: HistoryEntry, intent: Intent, live: EngineView, input: PlanInput, budget: Budget, { checking, resumeCheck, complete }: ReturnType<typeof enginePhase>): Step[] {
   const ih = e.infoHash;
   const s = live.status;
   const out: Step[] = [];
-  const resumeCheck = s.state === 'checking_resume_data';
-  const checking = s.state === 'checking_files';
   if (intent.reverify) {
     if (complete && !live.awaitingCheck && !budget.verifying) {
       budget.verifying = true;
