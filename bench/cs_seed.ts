@@ -1,6 +1,7 @@
 // One cineswarm initial seeder for the swarm benches, in its own process: the seeder settings and the
-// super-seeding policy of `publish --seed`, which trusts the pieces it has just hashed (piecesVerified). Prints JSON lines: {"listening": port}, then
-// {"uploaded": bytes} every 200 ms until SIGTERM or stdin closes.
+// super-seeding policy of `publish --seed`, which trusts the pieces it has just hashed
+// (piecesVerified). Prints JSON lines: {"listening": port}, then {"uploaded": bytes} every 200 ms
+// until SIGTERM or stdin closes.
 // Usage: cs_seed.ts TORRENT SAVE_PATH ADDRESS UPLOAD_BPS [off|on]
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
