@@ -164,9 +164,22 @@ void TorrentHandle::SaveResumeData(const Napi::CallbackInfo& info) {
   Guard(info.Env(), [](lt::torrent_handle& h) { h.save_resume_data(lt::torrent_handle::save_info_dict); });
 }
 
+// pieceStates(): per piece, whether it passed its hash check and all its blocks are written to the
+// storage. libtorrent's status().pieces says "passed" as soon as the hash check does, while blocks
+// of the piece may still wait in the disk queue (a read of the file then finds old bytes); such a
+// piece stays in the download queue until its last write completes (piece_picker::we_have), so it
+// is cleared here. The queue is read after the status: a piece missing from it by then is written.
 Napi::Value TorrentHandle::PieceStates(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto st = Guard(env, [](lt::torrent_handle& h) { return h.status(lt::torrent_handle::query_pieces); });
+  auto st = Guard(env, [](lt::torrent_handle& h) {
+    lt::torrent_status s = h.status(lt::torrent_handle::query_pieces);
+    std::vector<lt::partial_piece_info> queue;
+    h.get_download_queue(queue);
+    for (const auto& p : queue) {
+      if (p.piece_index >= lt::piece_index_t{0} && p.piece_index < s.pieces.end_index()) s.pieces.clear_bit(p.piece_index);
+    }
+    return s;
+  });
   Napi::Array arr = Napi::Array::New(env, static_cast<size_t>(st.pieces.size()));
   for (int i = 0; i < st.pieces.size(); ++i) arr.Set(static_cast<uint32_t>(i), Napi::Boolean::New(env, st.pieces.get_bit(lt::piece_index_t{i})));
   return arr;

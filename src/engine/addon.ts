@@ -16,6 +16,7 @@ export interface NativeTorrentHandle {
   setDownloadLimit(bytesPerSecond: number): void;
   setUploadLimit(bytesPerSecond: number): void;
   saveResumeData(): void;
+  /** per piece: hash-checked and every block written to the storage (a read of the file sees it) */
   pieceStates(): boolean[];
   setSuperSeeding(on: boolean): void;
   setSequentialDownload(on: boolean): void;
