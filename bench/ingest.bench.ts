@@ -11,7 +11,8 @@
 //                       ÷ curl over HTTP of the same files (process start to exit), run just before it
 // Each runs once per disk backend (engine.storage) so the backends are compared in the same run.
 // Names without a suffix are the largest size; every size also prints with its size as a suffix.
-//   BENCH_INGEST_SIZES (MiB, default 256,1024,4096), BENCH_INGEST_STORAGES (default mmap,posix)
+//   BENCH_INGEST_SIZES (MiB, default 256,1024,4096), BENCH_INGEST_STORAGES (default posix,mmap:
+//   the agent's default first, so the names without a suffix are what ships)
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -26,7 +27,7 @@ import { runProcess } from './proc.js';
 
 const MiB = 1024 * 1024;
 const SIZES = (process.env.BENCH_INGEST_SIZES ?? '256,1024,4096').split(',').map((s) => Number(s) * MiB);
-const STORAGES = (process.env.BENCH_INGEST_STORAGES ?? 'mmap,posix').split(',') as ('mmap' | 'posix')[];
+const STORAGES = (process.env.BENCH_INGEST_STORAGES ?? 'posix,mmap').split(',') as ('mmap' | 'posix')[];
 const GOAL_ANON = 200e6;
 const SEED_ADDRESS = '127.0.0.2';
 const PW = 'bench';

@@ -59,7 +59,7 @@ export function listenInterface(host: string, port: number): string {
 }
 
 /** The agent's disk backend unless its config says otherwise (figures in docs/engine.md). */
-export const AGENT_STORAGE: StorageKind = 'mmap';
+export const AGENT_STORAGE: StorageKind = 'posix';
 
 export interface AgentEngineOptions {
   listenInterfaces: string;
