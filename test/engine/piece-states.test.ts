@@ -4,12 +4,11 @@
 // still wait in the disk queue; a read of such a piece found old bytes (zeros here), and the running
 // hash of a 4 GiB asset then missed its packing list and the file was read a second time.
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createTorrent } from '../../src/engine/index.js';
 import { tempDir } from '../helpers/tmp.js';
-import { loopbackSession, waitUntil } from './helpers.js';
+import { loopbackSession, makePayload, waitUntil } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const PIECE = MiB;
@@ -17,10 +16,8 @@ const SIZE = 192 * MiB;
 
 test('every piece pieceStates() reports during a download reads back from the file as sent', async (t) => {
   const tmp = await tempDir(t);
-  const src = path.join(tmp, 'seed', 'Piece_States');
-  await fs.mkdir(src, { recursive: true });
-  const data = randomBytes(SIZE);
-  await fs.writeFile(path.join(src, 'a.mxf'), data);
+  const src = await makePayload(path.join(tmp, 'seed'), 'Piece_States', { 'a.mxf': SIZE });
+  const data = await fs.readFile(path.join(src, 'a.mxf'));
   const bytes = await createTorrent(src, { pieceSize: PIECE });
   const seeder = loopbackSession(t);
   const seed = seeder.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'seed'), seedMode: true, piecesVerified: true });
