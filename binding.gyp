@@ -14,6 +14,7 @@
         "native/hash_files.cc",
         "native/one_pass_hash.cc",
         "native/exchange_paths.cc",
+        "native/posix_hashing_disk_io.cc",
         "native/super_seeding.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

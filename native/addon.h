@@ -4,6 +4,9 @@
 #include <napi.h>
 #include <libtorrent/sha1_hash.hpp>
 #include <libtorrent/info_hash.hpp>
+#include <libtorrent/disk_interface.hpp>
+#include <libtorrent/io_context.hpp>
+#include <memory>
 #include <string>
 
 namespace cs {
@@ -22,6 +25,8 @@ Napi::Value HashFiles(const Napi::CallbackInfo& info);
 Napi::Value CreateTorrent(const Napi::CallbackInfo& info);
 Napi::Value ParseTorrent(const Napi::CallbackInfo& info);
 Napi::Value ExchangePaths(const Napi::CallbackInfo& info);
+// libtorrent's posix_disk_io with piece hash checks on a thread of their own (the `posix` backend)
+std::unique_ptr<lt::disk_interface> PosixHashingDiskIoConstructor(lt::io_context& ios, lt::settings_interface const& sett, lt::counters& cnt);
 
 void InitSession(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitTorrentHandle(Napi::Env env, Napi::Object exports, AddonData* data);

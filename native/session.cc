@@ -111,7 +111,7 @@ Session::Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(inf
     if (!storage.IsUndefined()) {
       std::string kind = storage.IsString() ? storage.As<Napi::String>().Utf8Value() : "";
       if (kind == "mmap") params.disk_io_constructor = lt::mmap_disk_io_constructor;
-      else if (kind == "posix") params.disk_io_constructor = lt::posix_disk_io_constructor;
+      else if (kind == "posix") params.disk_io_constructor = PosixHashingDiskIoConstructor;
       else throw MakeError(env, "INVALID_ARGUMENT", "storage must be 'mmap' or 'posix'");
     }
   }

@@ -5,11 +5,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createTorrent, EngineError, parseTorrent, Session, type EngineAlert } from '../../src/engine/index.js';
 import { tempDir } from '../helpers/tmp.js';
-import { loopbackSession, makePayload, sameTree, waitEvent, waitUntil } from './helpers.js';
+import { loopbackSession, makePayload, sameTree, STORAGES, waitEvent, waitUntil } from './helpers.js';
 
 const MiB = 1024 * 1024;
 
-test('a corrupt piece from one seed raises hash-failed and the download completes from another seed', async (t) => {
+for (const storage of STORAGES) test(`a corrupt piece from one seed raises hash-failed and the download completes from another seed (downloader ${storage})`, async (t) => {
   const tmp = await tempDir(t);
   const src = await makePayload(path.join(tmp, 'good'), 'Corrupt_Test', { 'reel.mxf': 12 * MiB, 'cpl.xml': 10_000 });
   const bytes = await createTorrent(src, { pieceSize: 256 * 1024 });
@@ -35,7 +35,7 @@ test('a corrupt piece from one seed raises hash-failed and the download complete
   await fh.sync();
   await fh.close();
 
-  const leecher = loopbackSession(t);
+  const leecher = loopbackSession(t, { storage });
   const failures: EngineAlert[] = [];
   leecher.on('hash-failed', (a: EngineAlert) => failures.push(a));
   const bans: EngineAlert[] = [];

@@ -8,13 +8,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createTorrent } from '../../src/engine/index.js';
 import { tempDir } from '../helpers/tmp.js';
-import { loopbackSession, makePayload, waitUntil } from './helpers.js';
+import { loopbackSession, makePayload, STORAGES, waitUntil } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const PIECE = MiB;
 const SIZE = 192 * MiB;
 
-test('every piece pieceStates() reports during a download reads back from the file as sent', async (t) => {
+for (const storage of STORAGES) test(`every piece pieceStates() reports during a download reads back from the file as sent (${storage})`, async (t) => {
   const tmp = await tempDir(t);
   const src = await makePayload(path.join(tmp, 'seed'), 'Piece_States', { 'a.mxf': SIZE });
   const data = await fs.readFile(path.join(src, 'a.mxf'));
@@ -22,7 +22,7 @@ test('every piece pieceStates() reports during a download reads back from the fi
   const seeder = loopbackSession(t);
   const seed = seeder.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'seed'), seedMode: true, piecesVerified: true });
   await waitUntil('the seed to seed', () => seed.status().isSeeding);
-  const s = loopbackSession(t, { storage: 'mmap' });
+  const s = loopbackSession(t, { storage });
   const dl = s.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'dl') });
   dl.connectPeer('127.0.0.1', seeder.listenPort);
 

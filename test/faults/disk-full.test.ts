@@ -76,4 +76,7 @@ test('disk full mid-download, then freed: waits with a message and one alarm, re
   t.log(`episode: ${episode.length} log lines; resumed ${resumedMs} ms after space was freed; downloaded ${st.allTimeDownload} B for ${pub.size} B (${wasted} B again)`);
   for (const l of episode) t.log(`  ${l.level} ${l.msg}`);
   t.true(episode.length < 20, `${episode.length} log lines about the episode`);
+  // A full disk is not the seed's fault: blocks that could not be written must not fail a check
+  // and get the peer that sent them banned.
+  t.false(episode.some((l) => /banned|failed its hash check/.test(l.msg)), 'no peer blamed for the full disk');
 });

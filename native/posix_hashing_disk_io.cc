@@ -1,0 +1,308 @@
+// The `posix` disk backend: libtorrent's posix_disk_io, with the piece hash checks moved to a
+// thread of their own. posix_disk_io runs every job on the network thread, and a piece check there
+// is sixteen file opens, a copy out of the page cache and SHA-1 over 256 KiB or more: on an agent
+// that also hashes its assets for the packing list the network thread was busy 86 % of a download
+// (perf, 4 GiB) and set the pace. Here it only receives and writes; this thread reads each
+// finished piece back from the files (keeping them open while it has work) and hashes it.
+//
+// Every other job goes to posix_disk_io unchanged. posix_disk_io writes synchronously, so when
+// libtorrent asks for a piece's hash its blocks are in the files, or their writes have failed and
+// the failure reaches libtorrent before the result (see Run). A job that changes the files (move,
+// rename, delete, release, stop, priorities, a check) or clears a piece first waits for the checks
+// under way. What this thread does not handle goes to posix_disk_io as before: v2 hashes, torrents
+// with a file not downloaded (its pieces' edges live in a part file) and torrents renamed or moved.
+#include <libtorrent/disk_interface.hpp>
+#include <libtorrent/file_storage.hpp>
+#include <libtorrent/hasher.hpp>
+#include <libtorrent/io_context.hpp>
+#include <libtorrent/posix_disk_io.hpp>
+#include <libtorrent/storage_defs.hpp>
+#include <libtorrent/error_code.hpp>
+#include <libtorrent/settings_pack.hpp>
+#include <libtorrent/performance_counters.hpp>
+#include <libtorrent/download_priority.hpp>
+#include <boost/asio/post.hpp>
+
+#include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <fcntl.h>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "addon.h"
+
+namespace cs {
+
+namespace {
+
+using HashHandler = std::function<void(lt::piece_index_t, lt::sha1_hash const&, lt::storage_error const&)>;
+
+struct Layout {
+  lt::file_storage files;
+  std::string savePath;
+};
+
+struct HashJob {
+  std::shared_ptr<const Layout> layout;
+  lt::piece_index_t piece;
+  HashHandler handler;
+};
+
+class PosixHashingDiskIo final : public lt::disk_interface {
+ public:
+  PosixHashingDiskIo(lt::io_context& ios, lt::settings_interface const& sett, lt::counters& cnt)
+      : ios_(ios), inner_(lt::posix_disk_io_constructor(ios, sett, cnt)), thread_([this] { Run(); }) {}
+
+  ~PosixHashingDiskIo() override { Stop(); }
+
+  lt::storage_holder new_torrent(lt::storage_params const& p, std::shared_ptr<void> const& torrent) override {
+    lt::storage_holder inner = inner_->new_torrent(p, torrent);
+    lt::storage_index_t const idx = inner;
+    Storage s;
+    s.inner = std::move(inner);
+    bool skipped = false;
+    for (auto const prio : p.priorities) skipped = skipped || prio == lt::dont_download;
+    if (!skipped) {
+      auto layout = std::make_shared<Layout>();
+      layout->files = p.mapped_files ? *p.mapped_files : p.files;
+      layout->savePath = p.path;
+      s.layout = std::move(layout);
+    }
+    storages_[idx] = std::move(s);
+    return lt::storage_holder(idx, *this);
+  }
+
+  void remove_torrent(lt::storage_index_t idx) override {
+    Drain();
+    storages_.erase(idx);  // its inner holder tells posix_disk_io
+  }
+
+  void async_read(lt::storage_index_t st, lt::peer_request const& r, std::function<void(lt::disk_buffer_holder, lt::storage_error const&)> h,
+                  lt::disk_job_flags_t flags) override {
+    inner_->async_read(st, r, std::move(h), flags);
+  }
+
+  bool async_write(lt::storage_index_t st, lt::peer_request const& r, char const* buf, std::shared_ptr<lt::disk_observer> o,
+                   std::function<void(lt::storage_error const&)> h, lt::disk_job_flags_t flags) override {
+    return inner_->async_write(st, r, buf, std::move(o), std::move(h), flags);
+  }
+
+  void async_hash(lt::storage_index_t st, lt::piece_index_t piece, lt::span<lt::sha256_hash> v2, lt::disk_job_flags_t flags,
+                  HashHandler h) override {
+    auto it = storages_.find(st);
+    if (stopping_ || !v2.empty() || !(flags & lt::disk_interface::v1_hash) || it == storages_.end() || !it->second.layout) {
+      inner_->async_hash(st, piece, v2, flags, std::move(h));
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    jobs_.push_back(HashJob{it->second.layout, piece, std::move(h)});
+    ++pending_;
+    wake_.notify_one();
+  }
+
+  void async_hash2(lt::storage_index_t st, lt::piece_index_t piece, int offset, lt::disk_job_flags_t flags,
+                   std::function<void(lt::piece_index_t, lt::sha256_hash const&, lt::storage_error const&)> h) override {
+    inner_->async_hash2(st, piece, offset, flags, std::move(h));
+  }
+
+  void async_move_storage(lt::storage_index_t st, std::string p, lt::move_flags_t flags,
+                          std::function<void(lt::status_t, std::string const&, lt::storage_error const&)> h) override {
+    Unmanage(st);
+    inner_->async_move_storage(st, std::move(p), flags, std::move(h));
+  }
+
+  void async_release_files(lt::storage_index_t st, std::function<void()> h) override {
+    Drain();
+    inner_->async_release_files(st, std::move(h));
+  }
+
+  void async_check_files(lt::storage_index_t st, lt::add_torrent_params const* rd, lt::aux::vector<std::string, lt::file_index_t> links,
+                         std::function<void(lt::status_t, lt::storage_error const&)> h) override {
+    Drain();
+    inner_->async_check_files(st, rd, std::move(links), std::move(h));
+  }
+
+  void async_stop_torrent(lt::storage_index_t st, std::function<void()> h) override {
+    Drain();
+    inner_->async_stop_torrent(st, std::move(h));
+  }
+
+  void async_rename_file(lt::storage_index_t st, lt::file_index_t index, std::string name,
+                         std::function<void(std::string const&, lt::file_index_t, lt::storage_error const&)> h) override {
+    Unmanage(st);
+    inner_->async_rename_file(st, index, std::move(name), std::move(h));
+  }
+
+  void async_delete_files(lt::storage_index_t st, lt::remove_flags_t options, std::function<void(lt::storage_error const&)> h) override {
+    Drain();
+    inner_->async_delete_files(st, options, std::move(h));
+  }
+
+  void async_set_file_priority(lt::storage_index_t st, lt::aux::vector<lt::download_priority_t, lt::file_index_t> prio,
+                               std::function<void(lt::storage_error const&, lt::aux::vector<lt::download_priority_t, lt::file_index_t>)> h) override {
+    bool skipped = false;
+    for (auto const p : prio) skipped = skipped || p == lt::dont_download;
+    if (skipped) Unmanage(st);
+    else Drain();
+    inner_->async_set_file_priority(st, std::move(prio), std::move(h));
+  }
+
+  // libtorrent clears a piece after a failed write and expects every job on it done when the
+  // handler runs: a check still under way would otherwise fail later and blame the peer that sent
+  // it (seen with a full disk: the only seed banned).
+  void async_clear_piece(lt::storage_index_t st, lt::piece_index_t index, std::function<void(lt::piece_index_t)> h) override {
+    Drain();
+    inner_->async_clear_piece(st, index, std::move(h));
+  }
+
+  void update_stats_counters(lt::counters& c) const override { inner_->update_stats_counters(c); }
+  std::vector<lt::open_file_state> get_status(lt::storage_index_t st) const override { return inner_->get_status(st); }
+
+  void abort(bool wait) override {
+    Stop();
+    inner_->abort(wait);
+  }
+
+  void submit_jobs() override { inner_->submit_jobs(); }
+  void settings_updated() override { inner_->settings_updated(); }
+
+ private:
+  struct Storage {
+    lt::storage_holder inner;
+    std::shared_ptr<const Layout> layout;  // null: posix_disk_io hashes this torrent's pieces
+  };
+
+  // From now on posix_disk_io hashes this torrent's pieces (its files are about to change).
+  void Unmanage(lt::storage_index_t st) {
+    auto it = storages_.find(st);
+    if (it != storages_.end()) it->second.layout.reset();
+    Drain();
+  }
+
+  // Network thread: returns once every hash check handed to this thread is done and its files closed.
+  void Drain() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    idle_.wait(lock, [this] { return pending_ == 0; });
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+      wake_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void Run() {
+    std::map<std::string, int> open;  // this thread's file handles, closed whenever it runs out of work
+    std::vector<char> buf(4 * lt::default_block_size);
+    for (;;) {
+      HashJob job;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (jobs_.empty()) {
+          for (auto& f : open) ::close(f.second);
+          open.clear();
+          if (pending_ == 0) idle_.notify_all();
+          wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+          if (jobs_.empty()) return;  // stopping and nothing left
+        }
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      lt::storage_error error;
+      lt::sha1_hash const hash = HashPiece(*job.layout, job.piece, open, buf, error);
+      lt::piece_index_t const piece = job.piece;
+      // Handed over twice: what the network thread posts while it runs a handler (the completion of
+      // a failed write, say) reaches the queue only when that handler returns, and a post from this
+      // thread could overtake it. A check of a piece whose last write failed then came back before
+      // the failure, and libtorrent blamed the peer for the zeros it read (a full disk banned the
+      // only seed). Posted again from the network thread, the result comes after them, as with
+      // posix_disk_io, which posts everything from there.
+      lt::io_context& ios = ios_;
+      boost::asio::post(ios, [&ios, h = std::move(job.handler), piece, hash, error]() mutable {
+        boost::asio::post(ios, [h = std::move(h), piece, hash, error] { h(piece, hash, error); });
+      });
+      std::lock_guard<std::mutex> lock(mutex_);
+      --pending_;
+    }
+  }
+
+  // The piece as the files hold it now; pad files count as zeros. A file that ends before the piece
+  // does is a disk error (file_too_short, as posix_disk_io reports it), not a failed check: the
+  // blocks missing there were never written (a full disk), and a failed check would blame the peer.
+  static lt::sha1_hash HashPiece(Layout const& layout, lt::piece_index_t piece, std::map<std::string, int>& open, std::vector<char>& buf,
+                                 lt::storage_error& error) {
+    lt::hasher h;
+    lt::file_storage const& fs = layout.files;
+    for (lt::file_slice const& slice : fs.map_block(piece, 0, fs.piece_size(piece))) {
+      if (fs.pad_file_at(slice.file_index)) {
+        std::vector<char> zeros(static_cast<std::size_t>(slice.size), 0);
+        h.update(zeros);
+        continue;
+      }
+      std::string const path = fs.file_path(slice.file_index, layout.savePath);
+      auto it = open.find(path);
+      if (it == open.end()) {
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+          error.ec = lt::error_code(errno, lt::system_category());
+          error.file(slice.file_index);
+          error.operation = lt::operation_t::file_open;
+          return h.final();
+        }
+        it = open.emplace(path, fd).first;
+      }
+      std::int64_t off = slice.offset;
+      std::int64_t left = slice.size;
+      while (left > 0) {
+        std::size_t const want = static_cast<std::size_t>(std::min<std::int64_t>(left, static_cast<std::int64_t>(buf.size())));
+        ssize_t const got = ::pread(it->second, buf.data(), want, off);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+          error.ec = lt::error_code(errno, lt::system_category());
+          error.file(slice.file_index);
+          error.operation = lt::operation_t::file_read;
+          return h.final();
+        }
+        if (got == 0) {
+          error.ec = lt::error_code(lt::errors::file_too_short, lt::libtorrent_category());
+          error.file(slice.file_index);
+          error.operation = lt::operation_t::file_read;
+          return h.final();
+        }
+        h.update(buf.data(), static_cast<int>(got));
+        off += got;
+        left -= got;
+      }
+    }
+    return h.final();
+  }
+
+  lt::io_context& ios_;
+  std::unique_ptr<lt::disk_interface> inner_;
+  std::map<lt::storage_index_t, Storage> storages_;  // network thread only
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  std::deque<HashJob> jobs_;
+  int pending_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started once everything above exists
+};
+
+}  // namespace
+
+std::unique_ptr<lt::disk_interface> PosixHashingDiskIoConstructor(lt::io_context& ios, lt::settings_interface const& sett, lt::counters& cnt) {
+  return std::make_unique<PosixHashingDiskIo>(ios, sett, cnt);
+}
+
+}  // namespace cs
