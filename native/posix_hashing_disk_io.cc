@@ -95,14 +95,16 @@ class PosixHashingDiskIo final : public lt::disk_interface {
   void async_hash(lt::storage_index_t st, lt::piece_index_t piece, lt::span<lt::sha256_hash> v2, lt::disk_job_flags_t flags,
                   HashHandler h) override {
     auto it = storages_.find(st);
-    if (stopping_ || !v2.empty() || !(flags & lt::disk_interface::v1_hash) || it == storages_.end() || !it->second.layout) {
-      inner_->async_hash(st, piece, v2, flags, std::move(h));
-      return;
+    if (v2.empty() && (flags & lt::disk_interface::v1_hash) && it != storages_.end() && it->second.layout) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!stopping_) {
+        jobs_.push_back(HashJob{it->second.layout, piece, std::move(h)});
+        ++pending_;
+        wake_.notify_one();
+        return;
+      }
     }
-    std::lock_guard<std::mutex> lock(mutex_);
-    jobs_.push_back(HashJob{it->second.layout, piece, std::move(h)});
-    ++pending_;
-    wake_.notify_one();
+    inner_->async_hash(st, piece, v2, flags, std::move(h));
   }
 
   void async_hash2(lt::storage_index_t st, lt::piece_index_t piece, int offset, lt::disk_job_flags_t flags,
