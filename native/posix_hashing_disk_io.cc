@@ -47,6 +47,13 @@ struct Layout {
   std::string savePath;
 };
 
+// Whether a file is set not to download: then posix_disk_io keeps the edges of its pieces in a part file.
+bool AnySkipped(lt::aux::vector<lt::download_priority_t, lt::file_index_t> const& prio) {
+  for (auto const p : prio)
+    if (p == lt::dont_download) return true;
+  return false;
+}
+
 struct HashJob {
   std::shared_ptr<const Layout> layout;
   lt::piece_index_t piece;
@@ -65,9 +72,7 @@ class PosixHashingDiskIo final : public lt::disk_interface {
     lt::storage_index_t const idx = inner;
     Storage s;
     s.inner = std::move(inner);
-    bool skipped = false;
-    for (auto const prio : p.priorities) skipped = skipped || prio == lt::dont_download;
-    if (!skipped) {
+    if (!AnySkipped(p.priorities)) {
       auto layout = std::make_shared<Layout>();
       layout->files = p.mapped_files ? *p.mapped_files : p.files;
       layout->savePath = p.path;
@@ -147,9 +152,7 @@ class PosixHashingDiskIo final : public lt::disk_interface {
 
   void async_set_file_priority(lt::storage_index_t st, lt::aux::vector<lt::download_priority_t, lt::file_index_t> prio,
                                std::function<void(lt::storage_error const&, lt::aux::vector<lt::download_priority_t, lt::file_index_t>)> h) override {
-    bool skipped = false;
-    for (auto const p : prio) skipped = skipped || p == lt::dont_download;
-    if (skipped) Unmanage(st);
+    if (AnySkipped(prio)) Unmanage(st);
     else Drain();
     inner_->async_set_file_priority(st, std::move(prio), std::move(h));
   }
@@ -243,6 +246,12 @@ class PosixHashingDiskIo final : public lt::disk_interface {
   static lt::sha1_hash HashPiece(Layout const& layout, lt::piece_index_t piece, std::map<std::string, int>& open, std::vector<char>& buf,
                                  lt::storage_error& error) {
     lt::hasher h;
+    auto fail = [&](lt::error_code ec, lt::file_index_t file, lt::operation_t op) {
+      error.ec = ec;
+      error.file(file);
+      error.operation = op;
+      return h.final();
+    };
     lt::file_storage const& fs = layout.files;
     for (lt::file_slice const& slice : fs.map_block(piece, 0, fs.piece_size(piece))) {
       if (fs.pad_file_at(slice.file_index)) {
@@ -254,12 +263,7 @@ class PosixHashingDiskIo final : public lt::disk_interface {
       auto it = open.find(path);
       if (it == open.end()) {
         int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-          error.ec = lt::error_code(errno, lt::system_category());
-          error.file(slice.file_index);
-          error.operation = lt::operation_t::file_open;
-          return h.final();
-        }
+        if (fd < 0) return fail(lt::error_code(errno, lt::system_category()), slice.file_index, lt::operation_t::file_open);
         it = open.emplace(path, fd).first;
       }
       std::int64_t off = slice.offset;
@@ -268,18 +272,8 @@ class PosixHashingDiskIo final : public lt::disk_interface {
         std::size_t const want = static_cast<std::size_t>(std::min<std::int64_t>(left, static_cast<std::int64_t>(buf.size())));
         ssize_t const got = ::pread(it->second, buf.data(), want, off);
         if (got < 0 && errno == EINTR) continue;
-        if (got < 0) {
-          error.ec = lt::error_code(errno, lt::system_category());
-          error.file(slice.file_index);
-          error.operation = lt::operation_t::file_read;
-          return h.final();
-        }
-        if (got == 0) {
-          error.ec = lt::error_code(lt::errors::file_too_short, lt::libtorrent_category());
-          error.file(slice.file_index);
-          error.operation = lt::operation_t::file_read;
-          return h.final();
-        }
+        if (got < 0) return fail(lt::error_code(errno, lt::system_category()), slice.file_index, lt::operation_t::file_read);
+        if (got == 0) return fail(lt::error_code(lt::errors::file_too_short, lt::libtorrent_category()), slice.file_index, lt::operation_t::file_read);
         h.update(buf.data(), static_cast<int>(got));
         off += got;
         left -= got;

@@ -22,10 +22,10 @@ export async function makePayload(dir: string, name: string, files: Record<strin
   return root;
 }
 
-/** A session bound to 127.0.0.1 on a free port, closed when the test ends. */
 /** libtorrent's two disk backends as cineswarm offers them (`posix` with its own hashing thread). */
 export const STORAGES = ['mmap', 'posix'] as const;
 
+/** A session bound to 127.0.0.1 on a free port, closed when the test ends. */
 export function loopbackSession(t: ExecutionContext, settings: SessionSettings = {}): Session {
   const s = new Session({ listenInterfaces: '127.0.0.1:0', allowMultipleConnectionsPerIp: true, ...settings });
   t.teardown(() => s.close());
