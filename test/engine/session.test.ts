@@ -9,9 +9,9 @@ import { loopbackSession, makePayload, MINUTE, sameTree, STORAGES, waitEvent, wa
 
 const MiB = 1024 * 1024;
 
-// Both disk backends on the downloading side: `posix` checks pieces on a thread of its own
-// (native/posix_hashing_disk_io.cc), `mmap` is libtorrent's own.
-for (const storage of STORAGES) test(`a generated multi-file folder moves byte-identically between two sessions (downloader ${storage})`, async (t) => {
+// Both disk backends on both sides: `posix` writes and checks pieces itself and reads what it
+// sends through libtorrent's posix_disk_io (native/posix_hashing_disk_io.cc), `mmap` is libtorrent's own.
+for (const storage of STORAGES) test(`a generated multi-file folder moves byte-identically between two sessions (both ${storage})`, async (t) => {
   const tmp = await tempDir(t);
   const src = await makePayload(path.join(tmp, 'seed'), 'Feature_FTR_S_EN', {
     'ASSETMAP.xml': 2_345,
@@ -23,7 +23,7 @@ for (const storage of STORAGES) test(`a generated multi-file folder moves byte-i
   const bytes = await createTorrent(src, { pieceSize: 1 * MiB });
   const info = parseTorrent(bytes);
 
-  const seeder = loopbackSession(t);
+  const seeder = loopbackSession(t, { storage });
   const leecher = loopbackSession(t, { storage });
   t.true(seeder.listenPort > 0);
   t.not(seeder.listenPort, leecher.listenPort);
