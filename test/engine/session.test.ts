@@ -1,6 +1,6 @@
 // Two real libtorrent sessions on 127.0.0.1 exchanging real bytes: transfer, events, status,
 // resume data round trip, removal, and what happens after close().
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createTorrent, EngineError, parseTorrent, type EngineAlert } from '../../src/engine/index.js';
@@ -61,11 +61,11 @@ for (const storage of STORAGES) test(`a generated multi-file folder moves byte-i
   t.is(gone?.code, 'TORRENT_REMOVED');
 });
 
-for (const storage of STORAGES) test(`a file set not to download: the others arrive whole and checked, the skipped one is never made (${storage})`, async (t) => {
-  // Pieces that straddle a skipped file keep that file's part in a part file, which only
-  // libtorrent's backend knows: with one, `posix` leaves every check to posix_disk_io.
+/** A seeding session with `files` in 256 KiB pieces, and a downloader on `storage` that has the
+ * torrent added; download() connects the two and waits for the download to finish. */
+async function seededPair(t: ExecutionContext, name: string, files: Record<string, number>, storage: (typeof STORAGES)[number]) {
   const tmp = await tempDir(t);
-  const src = await makePayload(path.join(tmp, 'seed'), 'Skip_One', { 'a.mxf': 3 * MiB + 1_000, 'b.mxf': 2 * MiB + 77, 'c.mxf': 1 * MiB + 5 });
+  const src = await makePayload(path.join(tmp, 'seed'), name, files);
   const bytes = await createTorrent(src, { pieceSize: 256 * 1024 });
   const info = parseTorrent(bytes);
   const seeder = loopbackSession(t);
@@ -73,11 +73,21 @@ for (const storage of STORAGES) test(`a file set not to download: the others arr
   await waitUntil('the seeder to check its files', () => seed.status().isSeeding);
   const leecher = loopbackSession(t, { storage });
   const dl = leecher.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'dl') });
+  const download = async (): Promise<void> => {
+    const finished = waitEvent(leecher, 'torrent-finished', (a) => a.infoHash === info.infoHash, 4 * MINUTE);
+    dl.connectPeer('127.0.0.1', seeder.listenPort);
+    await finished;
+  };
+  return { tmp, src, info, seeder, seed, leecher, dl, download };
+}
+
+for (const storage of STORAGES) test(`a file set not to download: the others arrive whole and checked, the skipped one is never made (${storage})`, async (t) => {
+  // Pieces that straddle a skipped file keep that file's part in a part file, which only
+  // libtorrent's backend knows: with one, `posix` leaves every check to posix_disk_io.
+  const { tmp, src, info, dl, download } = await seededPair(t, 'Skip_One', { 'a.mxf': 3 * MiB + 1_000, 'b.mxf': 2 * MiB + 77, 'c.mxf': 1 * MiB + 5 }, storage);
   const skipped = info.files.findIndex((f) => f.path.endsWith('b.mxf'));
   dl.setFilePriority(skipped, 0);
-  const finished = waitEvent(leecher, 'torrent-finished', (a) => a.infoHash === info.infoHash, 4 * MINUTE);
-  dl.connectPeer('127.0.0.1', seeder.listenPort);
-  await finished;
+  await download();
   const progress = dl.fileProgress();
   info.files.forEach((f, i) => i !== skipped && t.is(progress[i], f.size, f.path));
   for (const f of ['a.mxf', 'c.mxf']) t.true((await fs.readFile(path.join(tmp, 'dl', 'Skip_One', f))).equals(await fs.readFile(path.join(src, f))), f);
@@ -223,18 +233,8 @@ for (const storage of STORAGES) test(`pause, resume and forceRecheck: a recheck 
 // The posix backend writes through files it keeps open, past libtorrent's own file handling
 // (native/posix_hashing_disk_io.cc): a recheck afterwards must see the files as they are.
 for (const storage of STORAGES) test(`a recheck after a download finds what it wrote, and a file shortened since then loses its pieces (downloader ${storage})`, async (t) => {
-  const tmp = await tempDir(t);
-  const src = await makePayload(path.join(tmp, 'seed'), 'Rewritten', { 'a.mxf': 3 * MiB + 10, 'sub/b.mxf': 2 * MiB });
-  const bytes = await createTorrent(src, { pieceSize: 256 * 1024 });
-  const info = parseTorrent(bytes);
-  const seeder = loopbackSession(t);
-  const seed = seeder.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'seed') });
-  await waitUntil('the seeder to check its files', () => seed.status().isSeeding);
-  const leecher = loopbackSession(t, { storage });
-  const dl = leecher.addTorrent({ torrent: bytes, savePath: path.join(tmp, 'dl') });
-  const finished = waitEvent(leecher, 'torrent-finished', (a) => a.infoHash === info.infoHash, 4 * MINUTE);
-  dl.connectPeer('127.0.0.1', seeder.listenPort);
-  await finished;
+  const { tmp, src, info, seeder, seed, leecher, dl, download } = await seededPair(t, 'Rewritten', { 'a.mxf': 3 * MiB + 10, 'sub/b.mxf': 2 * MiB }, storage);
+  await download();
   await seeder.removeTorrent(seed); // nobody to fetch missing pieces from again
   await waitUntil('the seed to be gone', () => dl.status().numPeers === 0);
 
