@@ -12,7 +12,9 @@ const MiB = 1024 * 1024;
 
 /** Our engine downloads `bytes` from a third-party seed on 127.0.0.1:`port`, dialling it until connected. */
 async function downloadFrom(t: ExecutionContext, label: string, bytes: Buffer, savePath: string, port: number): Promise<void> {
-  const leecher = loopbackSession(t);
+  // The other client may turn us away while it still checks its files; libtorrent then waits
+  // min_reconnect_time (60 s by default) times the failures before it dials that peer again.
+  const leecher = loopbackSession(t, { raw: { min_reconnect_time: 1 } });
   const dl = leecher.addTorrent({ torrent: bytes, savePath });
   await waitUntil(
     label,
