@@ -25,7 +25,8 @@ Napi::Value HashFiles(const Napi::CallbackInfo& info);
 Napi::Value CreateTorrent(const Napi::CallbackInfo& info);
 Napi::Value ParseTorrent(const Napi::CallbackInfo& info);
 Napi::Value ExchangePaths(const Napi::CallbackInfo& info);
-// libtorrent's posix_disk_io with piece hash checks on a thread of their own (the `posix` backend)
+// The `posix` backend: libtorrent's posix_disk_io, with writes through files kept open and piece
+// hash checks on a thread of their own
 std::unique_ptr<lt::disk_interface> PosixHashingDiskIoConstructor(lt::io_context& ios, lt::settings_interface const& sett, lt::counters& cnt);
 
 void InitSession(Napi::Env env, Napi::Object exports, AddonData* data);

@@ -61,6 +61,20 @@ bool AnySkipped(lt::aux::vector<lt::download_priority_t, lt::file_index_t> const
   return false;
 }
 
+// Closes every file handle of `open` (keyed by file index or path) and forgets them.
+template <class Key>
+void CloseAll(std::map<Key, int>& open) {
+  for (auto& f : open) ::close(f.second);
+  open.clear();
+}
+
+// A failed disk operation as posix_disk_io reports it: the error, the file and what was being done.
+void SetError(lt::storage_error& error, lt::error_code ec, lt::file_index_t file, lt::operation_t op) {
+  error.ec = ec;
+  error.file(file);
+  error.operation = op;
+}
+
 struct HashJob {
   std::shared_ptr<const Layout> layout;
   lt::piece_index_t piece;
@@ -74,8 +88,7 @@ class PosixHashingDiskIo final : public lt::disk_interface {
 
   ~PosixHashingDiskIo() override {
     Stop();
-    for (auto& s : storages_)
-      for (auto& f : s.second.files) ::close(f.second);
+    for (auto& s : storages_) CloseAll(s.second.files);
   }
 
   lt::storage_holder new_torrent(lt::storage_params const& p, std::shared_ptr<void> const& torrent) override {
@@ -217,26 +230,24 @@ class PosixHashingDiskIo final : public lt::disk_interface {
 
   // From now on posix_disk_io writes and hashes this torrent's pieces (its files are about to change).
   void Unmanage(lt::storage_index_t st) {
-    Drain();
-    auto it = storages_.find(st);
-    if (it == storages_.end()) return;
-    CloseFiles(st, it->second);
-    it->second.layout.reset();
+    if (Storage* s = Release(st)) s->layout.reset();
   }
 
   // Before a job that reads or changes the files as a whole: no check under way, none of them open.
-  void Release(lt::storage_index_t st) {
+  // The torrent's entry, if it has one.
+  Storage* Release(lt::storage_index_t st) {
     Drain();
     auto it = storages_.find(st);
-    if (it != storages_.end()) CloseFiles(st, it->second);
+    if (it == storages_.end()) return nullptr;
+    CloseFiles(st, it->second);
+    return &it->second;
   }
 
   // posix_disk_io caches the files' sizes and never learns of writes made here: after them its
   // release (which clears that cache, and opens nothing) comes before it looks at the files again.
   // libtorrent releases the files before a recheck itself; this holds for any other check too.
   void CloseFiles(lt::storage_index_t st, Storage& s) {
-    for (auto& f : s.files) ::close(f.second);
-    s.files.clear();
+    CloseAll(s.files);
     if (s.written) inner_->async_release_files(st, {});
     s.written = false;
   }
@@ -244,10 +255,7 @@ class PosixHashingDiskIo final : public lt::disk_interface {
   int WriteFile(Storage& s, lt::file_index_t index, lt::storage_error& error) {
     auto it = s.files.find(index);
     if (it != s.files.end()) return it->second;
-    if (s.files.size() >= kMaxOpen) {
-      for (auto& f : s.files) ::close(f.second);
-      s.files.clear();
-    }
+    if (s.files.size() >= kMaxOpen) CloseAll(s.files);
     std::string const path = s.layout->files.file_path(index, s.layout->savePath);
     int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
@@ -255,17 +263,13 @@ class PosixHashingDiskIo final : public lt::disk_interface {
       std::error_code mk;
       std::filesystem::create_directories(std::filesystem::path(path).parent_path(), mk);
       if (mk) {
-        error.ec.assign(mk.value(), lt::generic_category());
-        error.file(index);
-        error.operation = lt::operation_t::mkdir;
+        SetError(error, lt::error_code(mk.value(), lt::generic_category()), index, lt::operation_t::mkdir);
         return -1;
       }
       fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     }
     if (fd < 0) {
-      error.ec.assign(errno, lt::generic_category());
-      error.file(index);
-      error.operation = lt::operation_t::file_open;
+      SetError(error, lt::error_code(errno, lt::generic_category()), index, lt::operation_t::file_open);
       return -1;
     }
     s.files.emplace(index, fd);
@@ -288,9 +292,7 @@ class PosixHashingDiskIo final : public lt::disk_interface {
         ssize_t const n = ::pwrite(fd, p, static_cast<std::size_t>(left), off);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-          error.ec.assign(n < 0 ? errno : EIO, lt::generic_category());
-          error.file(slice.file_index);
-          error.operation = lt::operation_t::file_write;
+          SetError(error, lt::error_code(n < 0 ? errno : EIO, lt::generic_category()), slice.file_index, lt::operation_t::file_write);
           return;
         }
         p += n;
@@ -324,8 +326,7 @@ class PosixHashingDiskIo final : public lt::disk_interface {
       {
         std::unique_lock<std::mutex> lock(mutex_);
         if (jobs_.empty()) {
-          for (auto& f : open) ::close(f.second);
-          open.clear();
+          CloseAll(open);
           if (pending_ == 0) idle_.notify_all();
           wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
           if (jobs_.empty()) return;  // stopping and nothing left
@@ -358,9 +359,7 @@ class PosixHashingDiskIo final : public lt::disk_interface {
                                  lt::storage_error& error) {
     lt::hasher h;
     auto fail = [&](lt::error_code ec, lt::file_index_t file, lt::operation_t op) {
-      error.ec = ec;
-      error.file(file);
-      error.operation = op;
+      SetError(error, ec, file, op);
       return h.final();
     };
     lt::file_storage const& fs = layout.files;
