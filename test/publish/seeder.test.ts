@@ -32,7 +32,9 @@ test('seeder: two peers from 127.0.0.1 both connected; a DCP published meanwhile
   t.teardown(() => seeder.stop());
   t.like(seeder.entries()[0], { name: 'NAT_ONE_FTR', state: 'seeding' });
 
-  const downloaders = [1, 2].map(() => new Session({ listenInterfaces: '127.0.0.1:0', enableDht: false, enableLsd: false }));
+  // A dial turned away (the torrent still being checked on either side) is tried again after
+  // min_reconnect_time, 60 s by default: longer than this test waits.
+  const downloaders = [1, 2].map(() => new Session({ listenInterfaces: '127.0.0.1:0', enableDht: false, enableLsd: false, raw: { min_reconnect_time: 1 } }));
   t.teardown(() => Promise.all(downloaders.map((s) => s.close())).then(() => undefined));
   for (const [i, s] of downloaders.entries()) {
     const res = await fetch(`${server.url}/api/groups/${G.id}/torrents/NAT_ONE_FTR?peer=nat-${i}`, { headers: { authorization: 'Basic ' + Buffer.from(`${G.id}:${ownerOf(G.password)}`).toString('base64') } });
@@ -40,7 +42,13 @@ test('seeder: two peers from 127.0.0.1 both connected; a DCP published meanwhile
     tor.connectPeer('127.0.0.1', seeder.listenPort);
   }
   const seeded = seeder.session.find(first.infoHash)!;
+  const toSeeder = `127.0.0.1:${seeder.listenPort}`;
   const peers = await waitFor('two connections from 127.0.0.1', () => {
+    // A downloader not (or no longer) connected to the seeder dials it again.
+    for (const s of downloaders) {
+      const tor = s.find(first.infoHash);
+      if (tor && !tor.peers().some((x) => x.peer === toSeeder)) tor.connectPeer('127.0.0.1', seeder.listenPort);
+    }
     const p = seeded.peers().filter((x) => x.peer.startsWith('127.0.0.1:'));
     return p.length >= 2 && p;
   }, 30_000);
