@@ -132,9 +132,16 @@ export function seederSessionSettings(o: SeederEngineOptions): SessionSettings {
     // a disk thread); it then keeps libtorrent's default, and the downloader's own queue (50
     // blocks, agentSessionSettings) sets the depth. single-transfer 4 GiB, alternating runs, load
     // 5-10: 20.2 / 21.4 / 23.2 s -> 12.0 / 13.6 / 21.5 s (docs/benchmarks.md). Capped: unchanged.
+    // The send buffer is full from a connection's first block. libtorrent sizes it from the upload
+    // of the previous second (half of it, at most send_buffer_watermark, 500 KiB), so until a
+    // connection's first once-a-second tick it holds 10 KiB and each block waits for the disk read
+    // of the one before: a new downloader got 150-200 MB/s for its first half second, then 600+
+    // (single-transfer 256 MiB, alternating, get 0.48-0.58 s against 0.68-0.91 s, curl 0.45-0.58 s).
+    // Capped at 25 MB/s it changes nothing measurable (n8-cs-seeder 0.83-0.89 against 0.71-0.89).
     raw: {
       min_announce_interval: 5,
       min_reconnect_time: 5,
+      send_buffer_low_watermark: 500 * 1024,
       ...((o.uploadLimit ?? 0) > 0 ? { max_allowed_in_request_queue: 16 } : {}),
       unchoke_slots_limit: o.superSeeding === false ? 2 : 8,
     },

@@ -1,6 +1,7 @@
 // The initial seeder's request queue follows its upload cap: a capped seeder keeps the short
 // per-peer queue the swarm figures were measured with, an uncapped one keeps libtorrent's default so
-// one fast link is not starved (docs/benchmarks.md, single-transfer).
+// one fast link is not starved (docs/benchmarks.md, single-transfer). Either way a new connection's
+// send buffer is libtorrent's full one from its first block, not 10 KiB until its first tick.
 import test from 'ava';
 import { seederSessionSettings, toSettingsPack } from '../../src/engine/settings.js';
 
@@ -23,4 +24,11 @@ test('the cap does not change the other seeder settings', (t) => {
   const uncapped = toSettingsPack(seederSessionSettings(base), true);
   delete capped.max_allowed_in_request_queue;
   t.deepEqual(capped, uncapped);
+});
+
+test('every seeder fills a new connection\'s send buffer from the first block', (t) => {
+  for (const uploadLimit of [undefined, 0, 25_000_000]) {
+    const pack = toSettingsPack(seederSessionSettings({ ...base, uploadLimit }), true);
+    t.is(pack.send_buffer_low_watermark, 500 * 1024, `uploadLimit ${String(uploadLimit)}`);
+  }
 });
