@@ -5,10 +5,10 @@
 import test from 'ava';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Session } from '../../src/engine/index.js';
 import { publishDcp } from '../../src/publish/publisher.js';
 import { PublishedStore } from '../../src/publish/published-store.js';
 import { Seeder } from '../../src/publish/seeder.js';
+import { loopbackSession } from '../engine/helpers.js';
 import { generateDcp } from '../helpers/dcp-generator.js';
 import { tempDir } from '../helpers/tmp.js';
 import { createGroupOn, ownerOf, quiet, startServer, waitFor } from '../e2e/rig.js';
@@ -34,8 +34,7 @@ test('seeder: two peers from 127.0.0.1 both connected; a DCP published meanwhile
 
   // A dial turned away (the torrent still being checked on either side) is tried again after
   // min_reconnect_time, 60 s by default: longer than this test waits.
-  const downloaders = [1, 2].map(() => new Session({ listenInterfaces: '127.0.0.1:0', enableDht: false, enableLsd: false, raw: { min_reconnect_time: 1 } }));
-  t.teardown(() => Promise.all(downloaders.map((s) => s.close())).then(() => undefined));
+  const downloaders = [1, 2].map(() => loopbackSession(t, { raw: { min_reconnect_time: 1 } }));
   for (const [i, s] of downloaders.entries()) {
     const res = await fetch(`${server.url}/api/groups/${G.id}/torrents/NAT_ONE_FTR?peer=nat-${i}`, { headers: { authorization: 'Basic ' + Buffer.from(`${G.id}:${ownerOf(G.password)}`).toString('base64') } });
     const tor = s.addTorrent({ torrent: Buffer.from(await res.arrayBuffer()), savePath: path.join(root, `down-${i}`) });
