@@ -4,8 +4,11 @@
 # needs (no DHT/LSD/UPnP/NAT-PMP/uTP; one loopback address per peer; upload cap on every peer).
 # Prints JSON lines on stdout: {"listening": port}, {"done": seconds} when complete (downloaders),
 # then {"uploaded": bytes} every 200 ms until stdin closes or SIGTERM.
+# With BENCH_SEED_LOG=FILE a seeder writes one line per block it sends (seconds since start, peer
+# address, piece, block), polled every 10 ms; bench/seed-sends.py reads it (docs/engine.md).
 # Usage: lt_peer.py seed|get TORRENT SAVE_PATH ADDRESS UPLOAD_BPS [super]
 import json
+import os
 import signal
 import sys
 import threading
@@ -22,6 +25,7 @@ def say(obj):
 def main():
     mode, torrent, save_path, address, upload = sys.argv[1:6]
     superseed = len(sys.argv) > 6 and sys.argv[6] == 'super'
+    sends = open(os.environ['BENCH_SEED_LOG'], 'w') if mode == 'seed' and os.environ.get('BENCH_SEED_LOG') else None
     ses = lt.session({
         'listen_interfaces': address + ':0',
         'outgoing_interfaces': address,
@@ -33,7 +37,7 @@ def main():
         'enable_incoming_utp': False,
         'upload_rate_limit': int(upload),
         'min_announce_interval': 5,
-        'alert_mask': lt.alert_category.error | lt.alert_category.status,
+        'alert_mask': lt.alert_category.error | lt.alert_category.status | (lt.alert_category.upload if sends else 0),
     })
     # libtorrent exempts loopback/LAN peers from rate limits; the bench caps every peer.
     f = lt.ip_filter()
@@ -59,8 +63,10 @@ def main():
             done = True
             say({'done': time.monotonic() - t0})
         say({'uploaded': st.total_payload_upload})
-        ses.pop_alerts()
-        stop.wait(0.05 if not done else 0.2)
+        for a in ses.pop_alerts():
+            if sends and isinstance(a, lt.block_uploaded_alert):
+                sends.write('%.4f %s %d %d\n' % (time.monotonic() - t0, a.endpoint[0], a.piece_index, a.block_index))
+        stop.wait(0.01 if sends else 0.05 if not done else 0.2)
 
 
 main()

@@ -5,6 +5,8 @@
 // Seeder copies = payload bytes the seeder sent ÷ S (1.0 = every piece sent once).
 //   BENCH_SWARM_BYTES (default 400 MiB), BENCH_SWARM_UPLOAD_BPS (default 25 MB/s, seeder and peers),
 //   BENCH_SWARM_ONLY=n4-cineswarm,... to run a subset, BENCH_SWARM_SUPER=off|on (cineswarm seeder).
+//   BENCH_SEED_LOG=FILE: the python3-libtorrent seeder logs every block it sends (one scenario at a
+//   time, the file is rewritten by each seeder); bench/seed-sends.py FILE counts the pieces sent twice.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -97,8 +97,8 @@ export function agentSessionSettings(o: AgentEngineOptions): SessionSettings {
     // that could send a piece within 20 s for as many contiguous pieces as 20 s of its rate fills,
     // up to 8 MiB, so each cinema walked the seed's pieces in 32-piece runs that the others learn
     // of only piece by piece, and picked into each other's runs. Picked one by one (rarest first),
-    // N=4 0.70-0.73 -> 0.75-0.76, N=8 0.64-0.65 -> 0.70-0.72, seed copies 1.25-1.42 -> 1.21-1.27
-    // (docs/engine.md, "Piece runs").
+    // N=4 0.70-0.73 -> 0.75-0.76, N=8 0.64-0.65 -> 0.70-0.72, seed copies 1.25-1.42 -> 1.21-1.27.
+    // A cinema downloading alone pays for it: 1 GiB 0.2-0.8 s slower (docs/engine.md, "Piece runs").
     raw: { min_announce_interval: 5, min_reconnect_time: 5, request_queue_time: 1, max_out_request_queue: 50, whole_pieces_threshold: 0 },
   };
 }
