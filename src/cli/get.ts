@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { Session, parseTorrent, type EngineAlert, type StorageKind, type TorrentInfo } from '../engine/index.js';
+import { followPieceRuns } from '../engine/piece-runs.js';
 import { AGENT_STORAGE, agentSessionSettings, listenInterface } from '../engine/settings.js';
 import { parseRate } from '../util/rate.js';
 import { log } from '../util/log.js';
@@ -141,6 +142,7 @@ export async function run(argv: string[]): Promise<number> {
     // A given address is also where connections to peers start from (several peers on one host).
     if (a.host !== '0.0.0.0' && a.host !== '::') settings.raw = { ...settings.raw, outgoing_interfaces: a.host };
     session = new Session(settings);
+    followPieceRuns(session);
   } catch (err) {
     return fail(`cannot start the BitTorrent engine: ${(err as Error).message}`);
   }

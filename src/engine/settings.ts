@@ -2,6 +2,7 @@
 // no DHT, LSD, UPnP or NAT-PMP, and TCP only (uTP on loopback and LANs is many times slower).
 import type { SettingsPack } from './addon.js';
 import { EngineError } from './errors.js';
+import { RUNS_IN_SWARM } from './piece-runs.js';
 import type { SessionSettings, StorageKind } from './types.js';
 
 // error | peer | storage | tracker | status | performance_warning | file_progress (libtorrent
@@ -93,13 +94,13 @@ export function agentSessionSettings(o: AgentEngineOptions): SessionSettings {
     // N=4 0.55-0.57 -> 0.64-0.67, seed copies 1.55-1.60 -> 1.30-1.32). Measured and not kept, each
     // within the spread of these settings: predictive_piece_announce, a 16-block queue, unlimited
     // unchoke slots, a 100 ms tick (docs/engine.md, "where the time goes").
-    // No runs of whole pieces (whole_pieces_threshold 0; libtorrent: 20 s): libtorrent asks a peer
-    // that could send a piece within 20 s for as many contiguous pieces as 20 s of its rate fills,
-    // up to 8 MiB, so each cinema walked the seed's pieces in 32-piece runs that the others learn
-    // of only piece by piece, and picked into each other's runs. Picked one by one (rarest first),
-    // N=4 0.70-0.73 -> 0.75-0.76, N=8 0.64-0.65 -> 0.70-0.72, seed copies 1.25-1.42 -> 1.21-1.27.
-    // A cinema downloading alone pays for it: 1 GiB 0.2-0.8 s slower (docs/engine.md, "Piece runs").
-    raw: { min_announce_interval: 5, min_reconnect_time: 5, request_queue_time: 1, max_out_request_queue: 50, whole_pieces_threshold: 0 },
+    // Single pieces to start with; runs of whole pieces (whole_pieces_threshold) only once every
+    // download has been alone for a second (followPieceRuns, piece-runs.ts): in a swarm each cinema
+    // asked a capped seed for up to 8 MiB of contiguous pieces at a time that the others learn of
+    // only piece by piece, and they picked into each other's runs; single pieces took N=4
+    // 0.70-0.73 -> 0.75-0.76 and N=8 0.64-0.65 -> 0.70-0.72, but alone they cost 0.2-0.8 s at 1 GiB
+    // (docs/engine.md, "Piece runs").
+    raw: { min_announce_interval: 5, min_reconnect_time: 5, request_queue_time: 1, max_out_request_queue: 50, whole_pieces_threshold: RUNS_IN_SWARM },
   };
 }
 

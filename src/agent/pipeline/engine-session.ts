@@ -2,6 +2,7 @@
 // then (listen address, storage backend, connection rules); a config reload does not reach these.
 import type { Logger } from 'pino';
 import { Session } from '../../engine/index.js';
+import { followPieceRuns } from '../../engine/piece-runs.js';
 import { agentSessionSettings, listenInterface } from '../../engine/settings.js';
 import type { AgentConfig } from '../config/config.js';
 
@@ -15,6 +16,7 @@ export function openSession(c: AgentConfig, version: string, log: Logger): Sessi
       storage: c.engine.storage,
     }),
   );
+  followPieceRuns(session);
   session.on('listen-failed', (a: { message: string }) => log.error({ listen: c.listen }, `cannot listen for peers: ${a.message}`));
   return session;
 }
